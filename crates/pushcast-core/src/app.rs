@@ -1,0 +1,511 @@
+//! [`App`]: credentials + server profile + master key, and every signed request built from them.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::credentials::{Credentials, MasterKey};
+use crate::crypto::{encrypt_data, ChannelKey};
+use crate::error::{truncated, Error, Result, SizeScope};
+use crate::event::{batch_body, Event, WireEvent};
+use crate::profile::ServerProfile;
+use crate::signing::{sign_request, Method, SignedRequest};
+use crate::validate::{
+    validate_channel, validate_event_name, validate_socket_id, validate_user_id, ChannelKind,
+    SERVER_TO_USER_PREFIX,
+};
+
+/// One Pusher app on one kind of server: everything needed to validate, encrypt, sign and
+/// authorize, without I/O. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct App {
+    credentials: Credentials,
+    profile: ServerProfile,
+    master_key: Option<MasterKey>,
+}
+
+/// Unix time in seconds, for `auth_timestamp`.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl App {
+    /// An app with the strict default profile and no encryption.
+    pub fn new(credentials: Credentials) -> Self {
+        App {
+            credentials,
+            profile: ServerProfile::strict(),
+            master_key: None,
+        }
+    }
+
+    /// Sets the server profile.
+    #[must_use]
+    pub fn with_profile(mut self, profile: ServerProfile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Enables end-to-end encrypted channels.
+    #[must_use]
+    pub fn with_master_key(mut self, master_key: MasterKey) -> Self {
+        self.master_key = Some(master_key);
+        self
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The server profile.
+    pub fn profile(&self) -> &ServerProfile {
+        &self.profile
+    }
+
+    /// The key of an encrypted channel, or [`Error::MissingMasterKey`].
+    pub fn channel_key(&self, channel: &str) -> Result<ChannelKey> {
+        let master = self
+            .master_key
+            .as_ref()
+            .ok_or_else(|| Error::MissingMasterKey {
+                channel: truncated(channel),
+            })?;
+        Ok(ChannelKey::derive(master, channel))
+    }
+
+    /// Validates `event` against the profile and encrypts it where needed.
+    ///
+    /// Returns one [`WireEvent`] for plain channels, or one per channel for encrypted ones
+    /// (each channel has its own key). Checks: at least one channel, no duplicates, the
+    /// channel-count limit, every channel and the event name, the socket id, the `info`
+    /// attribute list, no mix of encrypted and plain channels, and the data size as sent.
+    pub fn prepare(&self, event: Event) -> Result<Vec<WireEvent>> {
+        let Event {
+            channels,
+            name,
+            data,
+            socket_id,
+            info,
+        } = event;
+        if channels.is_empty() {
+            return Err(Error::NoChannels);
+        }
+        if let Some(limit) = self.profile.max_channels_per_event {
+            if channels.len() > limit {
+                return Err(Error::TooManyChannels {
+                    count: channels.len(),
+                    limit,
+                });
+            }
+        }
+        let mut encrypted = 0usize;
+        for (i, channel) in channels.iter().enumerate() {
+            if validate_channel(channel, &self.profile)? == ChannelKind::PrivateEncrypted {
+                encrypted += 1;
+            }
+            if channels[..i].contains(channel) {
+                return Err(Error::DuplicateChannel {
+                    value: truncated(channel),
+                });
+            }
+        }
+        validate_event_name(&name, &self.profile)?;
+        if let Some(socket_id) = &socket_id {
+            validate_socket_id(socket_id)?;
+        }
+        if let Some(info) = &info {
+            validate_info(info)?;
+        }
+        if encrypted == 0 {
+            self.check_data_size(&data)?;
+            return Ok(vec![WireEvent {
+                channels,
+                name,
+                data,
+                socket_id,
+                info,
+            }]);
+        }
+        if encrypted != channels.len() {
+            return Err(Error::MixedEncryption);
+        }
+        channels
+            .into_iter()
+            .map(|channel| {
+                let sealed = encrypt_data(&self.channel_key(&channel)?, data.as_bytes())?;
+                self.check_data_size(&sealed)?;
+                Ok(WireEvent {
+                    channels: vec![channel],
+                    name: name.clone(),
+                    data: sealed,
+                    socket_id: socket_id.clone(),
+                    info: info.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn check_data_size(&self, data: &str) -> Result<()> {
+        match self.profile.max_event_data_bytes {
+            Some(limit) if data.len() > limit => Err(Error::PayloadTooLarge {
+                scope: SizeScope::EventData,
+                size: data.len(),
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/apps/{}/{rest}", self.credentials.app_id())
+    }
+
+    fn sign(
+        &self,
+        method: Method,
+        rest: &str,
+        params: &BTreeMap<String, String>,
+        body: Option<Vec<u8>>,
+        timestamp: u64,
+    ) -> Result<SignedRequest> {
+        let request = sign_request(
+            &self.credentials,
+            method,
+            &self.path(rest),
+            params,
+            body,
+            timestamp,
+        )?;
+        request.check_size(&self.profile)?;
+        Ok(request)
+    }
+
+    /// Signs `POST /events` for one event. An event for several encrypted channels is sent as a
+    /// batch instead, one item per channel, each sealed with its own key.
+    pub fn trigger_request(&self, event: Event, timestamp: u64) -> Result<SignedRequest> {
+        let wire = self.prepare(event)?;
+        match wire.as_slice() {
+            [single] => self.sign(
+                Method::Post,
+                "events",
+                &BTreeMap::new(),
+                Some(single.trigger_body()?),
+                timestamp,
+            ),
+            _ => self.signed_batch(&wire, timestamp),
+        }
+    }
+
+    /// Signs `POST /batch_events` for `events`, one item per (event, channel).
+    pub fn batch_request(&self, events: Vec<Event>, timestamp: u64) -> Result<SignedRequest> {
+        let mut wire = Vec::with_capacity(events.len());
+        for event in events {
+            wire.extend(self.prepare(event)?);
+        }
+        self.signed_batch(&wire, timestamp)
+    }
+
+    /// Signs `POST /batch_events` for already prepared events.
+    pub fn signed_batch(&self, wire: &[WireEvent], timestamp: u64) -> Result<SignedRequest> {
+        let count: usize = wire.iter().map(WireEvent::batch_item_count).sum();
+        if count == 0 {
+            return Err(Error::EmptyBatch);
+        }
+        if let Some(limit) = self.profile.max_events_per_batch {
+            if count > limit {
+                return Err(Error::TooManyEvents { count, limit });
+            }
+        }
+        self.sign(
+            Method::Post,
+            "batch_events",
+            &BTreeMap::new(),
+            Some(batch_body(wire)?),
+            timestamp,
+        )
+    }
+
+    /// Signs `POST /events` for an already prepared event.
+    pub fn signed_trigger(&self, wire: &WireEvent, timestamp: u64) -> Result<SignedRequest> {
+        self.sign(
+            Method::Post,
+            "events",
+            &BTreeMap::new(),
+            Some(wire.trigger_body()?),
+            timestamp,
+        )
+    }
+
+    /// The event `sendToUser` publishes: `name` on `#server-to-user-{user_id}`.
+    pub fn send_to_user_event(
+        &self,
+        user_id: &str,
+        name: impl Into<String>,
+        data: impl Into<String>,
+    ) -> Result<Event> {
+        validate_user_id(user_id, &self.profile)?;
+        Ok(Event::new(
+            [format!("{SERVER_TO_USER_PREFIX}{user_id}")],
+            name,
+            data,
+        ))
+    }
+
+    /// Signs `GET /channels`, optionally filtered by prefix and with `info` attributes.
+    pub fn channels_request(
+        &self,
+        filter_by_prefix: Option<&str>,
+        info: Option<&str>,
+        timestamp: u64,
+    ) -> Result<SignedRequest> {
+        let mut params = BTreeMap::new();
+        if let Some(prefix) = filter_by_prefix {
+            params.insert("filter_by_prefix".to_owned(), prefix.to_owned());
+        }
+        if let Some(info) = info {
+            validate_info(info)?;
+            params.insert("info".to_owned(), info.to_owned());
+        }
+        self.sign(Method::Get, "channels", &params, None, timestamp)
+    }
+
+    /// Signs `GET /channels/{channel}` with optional `info` attributes.
+    pub fn channel_info_request(
+        &self,
+        channel: &str,
+        info: Option<&str>,
+        timestamp: u64,
+    ) -> Result<SignedRequest> {
+        validate_channel(channel, &self.profile)?;
+        let mut params = BTreeMap::new();
+        if let Some(info) = info {
+            validate_info(info)?;
+            params.insert("info".to_owned(), info.to_owned());
+        }
+        self.sign(
+            Method::Get,
+            &format!("channels/{channel}"),
+            &params,
+            None,
+            timestamp,
+        )
+    }
+
+    /// Signs `GET /channels/{channel}/users` (presence channels only).
+    pub fn presence_users_request(&self, channel: &str, timestamp: u64) -> Result<SignedRequest> {
+        if validate_channel(channel, &self.profile)? != ChannelKind::Presence {
+            return Err(Error::InvalidChannelName {
+                value: truncated(channel),
+                rule: crate::error::NameRule::ReservedPrefix {
+                    prefix: "presence- (users can only be listed on presence channels)",
+                },
+            });
+        }
+        self.sign(
+            Method::Get,
+            &format!("channels/{channel}/users"),
+            &BTreeMap::new(),
+            None,
+            timestamp,
+        )
+    }
+
+    /// Signs `POST /users/{user_id}/terminate_connections` (body `{}`).
+    pub fn terminate_user_connections_request(
+        &self,
+        user_id: &str,
+        timestamp: u64,
+    ) -> Result<SignedRequest> {
+        validate_user_id(user_id, &self.profile)?;
+        self.sign(
+            Method::Post,
+            &format!("users/{user_id}/terminate_connections"),
+            &BTreeMap::new(),
+            Some(b"{}".to_vec()),
+            timestamp,
+        )
+    }
+}
+
+/// `info` is a comma-separated list of attribute names (`user_count`, `subscription_count`).
+fn validate_info(info: &str) -> Result<()> {
+    let ok = info
+        .split(',')
+        .all(|attr| !attr.is_empty() && attr.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig {
+            field: "info",
+            reason: format!(
+                "{:?} is not a comma-separated list of attribute names like \"subscription_count,user_count\"",
+                truncated(info)
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::decrypt_data;
+
+    fn app() -> App {
+        App::new(Credentials::new("1", "thisisaauthkey", "thisisasecret").unwrap())
+    }
+
+    fn encrypted_app() -> App {
+        app().with_master_key(MasterKey::from_bytes(&[b'a'; 32]).unwrap())
+    }
+
+    #[test]
+    fn trigger_matches_golden_signature() {
+        let req = app()
+            .trigger_request(
+                Event::new(["my-channel"], "my_event", r#"{"message":"hello"}"#),
+                1_700_000_000,
+            )
+            .unwrap();
+        assert_eq!(req.path, "/apps/1/events");
+        assert_eq!(
+            req.signature,
+            "f005924ff5a876bff819340b645a39292ba49aa6ddad1c2d554197fd36127741"
+        );
+    }
+
+    #[test]
+    fn validation_happens_before_signing() {
+        let a = app();
+        let empty: [&str; 0] = [];
+        assert_eq!(
+            a.prepare(Event::new(empty, "e", "{}")),
+            Err(Error::NoChannels)
+        );
+        assert!(matches!(
+            a.prepare(Event::new(["a", "a"], "e", "{}")),
+            Err(Error::DuplicateChannel { .. })
+        ));
+        let many: Vec<String> = (0..101).map(|i| format!("c{i}")).collect();
+        assert!(matches!(
+            a.prepare(Event::new(many, "e", "{}")),
+            Err(Error::TooManyChannels {
+                count: 101,
+                limit: 100
+            })
+        ));
+        assert!(matches!(
+            a.prepare(Event::new(["a"], "e", "{}").excluding("nope")),
+            Err(Error::InvalidSocketId { .. })
+        ));
+        assert!(matches!(
+            a.prepare(Event::new(["a"], "e", "x".repeat(10_001))),
+            Err(Error::PayloadTooLarge {
+                scope: SizeScope::EventData,
+                ..
+            })
+        ));
+        assert!(matches!(
+            a.prepare(Event::new(["a"], "e", "{}").with_info("user_count;drop")),
+            Err(Error::InvalidConfig { field: "info", .. })
+        ));
+    }
+
+    #[test]
+    fn encryption_needs_a_key_and_no_mixing() {
+        assert!(matches!(
+            app().prepare(Event::new(["private-encrypted-a"], "e", "{}")),
+            Err(Error::MissingMasterKey { .. })
+        ));
+        assert_eq!(
+            encrypted_app().prepare(Event::new(["private-encrypted-a", "public"], "e", "{}")),
+            Err(Error::MixedEncryption)
+        );
+    }
+
+    #[test]
+    fn each_encrypted_channel_gets_its_own_ciphertext() {
+        let a = encrypted_app();
+        let wire = a
+            .prepare(Event::new(
+                ["private-encrypted-a", "private-encrypted-b"],
+                "e",
+                r#"{"secret":true}"#,
+            ))
+            .unwrap();
+        assert_eq!(wire.len(), 2);
+        for w in &wire {
+            let key = a.channel_key(&w.channels[0]).unwrap();
+            assert_eq!(decrypt_data(&key, &w.data).unwrap(), br#"{"secret":true}"#);
+        }
+        // And the multi-channel trigger goes out as a batch, one item per channel.
+        let req = a
+            .trigger_request(
+                Event::new(["private-encrypted-a", "private-encrypted-b"], "e", "{}"),
+                1,
+            )
+            .unwrap();
+        assert_eq!(req.path, "/apps/1/batch_events");
+    }
+
+    #[test]
+    fn batch_limits() {
+        let a = app();
+        let events: Vec<Event> = (0..11)
+            .map(|i| Event::new([format!("c{i}")], "e", "{}"))
+            .collect();
+        assert!(matches!(
+            a.batch_request(events, 1),
+            Err(Error::TooManyEvents {
+                count: 11,
+                limit: 10
+            })
+        ));
+        assert_eq!(a.batch_request(vec![], 1), Err(Error::EmptyBatch));
+    }
+
+    #[test]
+    fn query_requests() {
+        let a = app();
+        let r = a
+            .channels_request(Some("presence-"), Some("user_count"), 1)
+            .unwrap();
+        assert_eq!(r.method, Method::Get);
+        assert!(r.query.contains("filter_by_prefix=presence-"));
+        assert_eq!(
+            a.channel_info_request("my-channel", Some("subscription_count"), 1)
+                .unwrap()
+                .path,
+            "/apps/1/channels/my-channel"
+        );
+        assert!(a.presence_users_request("private-x", 1).is_err());
+        assert_eq!(
+            a.presence_users_request("presence-x", 1).unwrap().path,
+            "/apps/1/channels/presence-x/users"
+        );
+        let t = a.terminate_user_connections_request("42", 1).unwrap();
+        assert_eq!(t.path, "/apps/1/users/42/terminate_connections");
+        assert_eq!(t.body.as_deref(), Some(&b"{}"[..]));
+        assert!(a.terminate_user_connections_request("", 1).is_err());
+        let e = a.send_to_user_event("42", "hello", "{}").unwrap();
+        assert_eq!(e.channels, ["#server-to-user-42"]);
+        assert!(a.prepare(e).is_ok());
+    }
+
+    #[test]
+    fn reverb_whole_request_rule() {
+        let a = app().with_profile(ServerProfile::reverb());
+        // 9,500 bytes of data fit Reverb's per-event rule (none) but not its whole-request rule.
+        let err = a
+            .trigger_request(Event::new(["c"], "e", "x".repeat(9_500)), 1)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::PayloadTooLarge {
+                scope: SizeScope::WholeRequest,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,367 @@
+//! The one error type of pushcast. Every boundary (C, PHP, bindings) maps it exactly once.
+
+use std::fmt;
+
+/// How many characters of an offending value an error message keeps.
+///
+/// Why: a 10 MB payload or a hostile channel name must not end up whole in a log line.
+pub const MAX_VALUE_CHARS_IN_ERRORS: usize = 64;
+
+/// Every failure pushcast can report.
+///
+/// Validation variants name the rule that was broken and carry the offending value,
+/// truncated to [`MAX_VALUE_CHARS_IN_ERRORS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A channel name breaks a rule of the server profile.
+    #[error("invalid channel name {value:?}: {rule}")]
+    InvalidChannelName {
+        /// The channel name, truncated.
+        value: String,
+        /// The rule it breaks.
+        rule: NameRule,
+    },
+    /// An event name breaks a rule of the server profile.
+    #[error("invalid event name {value:?}: {rule}")]
+    InvalidEventName {
+        /// The event name, truncated.
+        value: String,
+        /// The rule it breaks.
+        rule: NameRule,
+    },
+    /// A socket id is not two unsigned 64-bit integers joined by a dot.
+    #[error("invalid socket id {value:?}: expected two unsigned 64-bit integers joined by a dot, like \"1234.5678\"")]
+    InvalidSocketId {
+        /// The socket id, truncated.
+        value: String,
+    },
+    /// A user id (send to user, terminate connections, presence, sign-in) breaks a rule.
+    #[error("invalid user id {value:?}: {rule}")]
+    InvalidUserId {
+        /// The user id, truncated.
+        value: String,
+        /// The rule it breaks.
+        rule: NameRule,
+    },
+    /// An event names no channel at all.
+    #[error("an event needs at least one channel")]
+    NoChannels,
+    /// An event names more channels than the server accepts in one trigger.
+    #[error("too many channels in one event: {count}, the server profile allows at most {limit}")]
+    TooManyChannels {
+        /// Channels given.
+        count: usize,
+        /// Channels allowed.
+        limit: usize,
+    },
+    /// A channel appears twice in one event.
+    #[error("channel {value:?} appears more than once in one event")]
+    DuplicateChannel {
+        /// The repeated channel, truncated.
+        value: String,
+    },
+    /// A batch holds more events than the server accepts in one request.
+    #[error("too many events in one batch: {count}, the server profile allows at most {limit}")]
+    TooManyEvents {
+        /// Events given.
+        count: usize,
+        /// Events allowed.
+        limit: usize,
+    },
+    /// A batch holds no event.
+    #[error("a batch needs at least one event")]
+    EmptyBatch,
+    /// Event data or a whole request is larger than the server accepts.
+    #[error("{scope} is {size} bytes, the server profile allows at most {limit}")]
+    PayloadTooLarge {
+        /// What was measured.
+        scope: SizeScope,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// One event mixes `private-encrypted-` channels with other channels.
+    #[error("an event cannot mix encrypted (private-encrypted-) and unencrypted channels: encrypted data is unreadable on plain channels and plain data would leak on encrypted ones")]
+    MixedEncryption,
+    /// An encrypted channel is used but no encryption master key was configured.
+    #[error(
+        "channel {channel:?} is end-to-end encrypted, but no encryption master key is configured"
+    )]
+    MissingMasterKey {
+        /// The encrypted channel, truncated.
+        channel: String,
+    },
+    /// A configuration value is unusable.
+    #[error("invalid configuration `{field}`: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        field: &'static str,
+        /// Why it is unusable.
+        reason: String,
+    },
+    /// A query parameter the caller passed collides with one the signature owns.
+    #[error("query parameter `{name}` is reserved for request signing")]
+    ReservedParameter {
+        /// The parameter name, truncated.
+        name: String,
+    },
+    /// A caller-supplied JSON text does not parse or lacks a required field.
+    #[error("invalid JSON in {what}: {reason}")]
+    InvalidJson {
+        /// Which input.
+        what: &'static str,
+        /// The parser's message or the missing field.
+        reason: String,
+    },
+    /// A webhook did not pass verification.
+    #[error("webhook rejected: {0}")]
+    WebhookRejected(WebhookRejection),
+    /// An encrypted payload could not be decrypted.
+    #[error("cannot decrypt payload: {reason}")]
+    Decryption {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The server answered with a status other than 200.
+    #[error("server answered HTTP {status}: {message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message (from its JSON error body, or its text), truncated.
+        message: String,
+    },
+    /// The server answered 200 with a body pushcast cannot read.
+    #[error("unreadable server response: {reason}")]
+    MalformedResponse {
+        /// Why it could not be read.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The family of this error, for boundaries that map families to codes or exception classes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidChannelName { .. }
+            | Error::InvalidEventName { .. }
+            | Error::InvalidSocketId { .. }
+            | Error::InvalidUserId { .. }
+            | Error::NoChannels
+            | Error::TooManyChannels { .. }
+            | Error::DuplicateChannel { .. }
+            | Error::TooManyEvents { .. }
+            | Error::EmptyBatch
+            | Error::PayloadTooLarge { .. }
+            | Error::MixedEncryption
+            | Error::ReservedParameter { .. }
+            | Error::InvalidJson { .. } => ErrorKind::Validation,
+            Error::MissingMasterKey { .. } | Error::InvalidConfig { .. } => ErrorKind::Config,
+            Error::WebhookRejected(_) => ErrorKind::Webhook,
+            Error::Decryption { .. } => ErrorKind::Crypto,
+            Error::Api { .. } => ErrorKind::Api,
+            Error::MalformedResponse { .. } => ErrorKind::Response,
+        }
+    }
+
+    /// The HTTP status the server answered with, if this error came from a server answer.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Families of [`Error`]; stable, so boundaries can map them to codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input, caught before anything touches the network.
+    Validation,
+    /// Bad or missing configuration.
+    Config,
+    /// A webhook failed verification.
+    Webhook,
+    /// Encryption or decryption failed.
+    Crypto,
+    /// The server refused the request (non-200 status).
+    Api,
+    /// The server's 200 answer could not be read.
+    Response,
+}
+
+/// A rule a name (channel, event, user id) can break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameRule {
+    /// The name is empty.
+    Empty,
+    /// The name is longer than the server profile allows (in bytes).
+    TooLong {
+        /// Its length in bytes.
+        length: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// The name holds a character outside the allowed set.
+    ForbiddenCharacter {
+        /// The first offending character.
+        character: char,
+        /// Its byte offset.
+        offset: usize,
+        /// The allowed set, for the message.
+        allowed: &'static str,
+    },
+    /// A channel starting with `#` that is not `#server-to-user-{user id}`.
+    ReservedHashPrefix,
+    /// A name starting with a prefix the protocol reserves.
+    ReservedPrefix {
+        /// The reserved prefix.
+        prefix: &'static str,
+    },
+}
+
+impl fmt::Display for NameRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameRule::Empty => f.write_str("must not be empty"),
+            NameRule::TooLong { length, max } => {
+                write!(f, "is {length} bytes long, at most {max} allowed")
+            }
+            NameRule::ForbiddenCharacter {
+                character,
+                offset,
+                allowed,
+            } => write!(
+                f,
+                "character {character:?} at byte {offset} is not allowed (allowed: {allowed})"
+            ),
+            NameRule::ReservedHashPrefix => {
+                f.write_str("a leading '#' is reserved for \"#server-to-user-{user id}\" channels")
+            }
+            NameRule::ReservedPrefix { prefix } => {
+                write!(f, "the prefix {prefix:?} is reserved by the protocol")
+            }
+        }
+    }
+}
+
+/// What a [`Error::PayloadTooLarge`] measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SizeScope {
+    /// The `data` string of one event, as sent (after encryption).
+    EventData,
+    /// A whole HTTP request: request line, headers and body (Reverb's rule).
+    WholeRequest,
+    /// A request body.
+    RequestBody,
+}
+
+impl fmt::Display for SizeScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SizeScope::EventData => "event data",
+            SizeScope::WholeRequest => "the whole HTTP request (request line, headers and body)",
+            SizeScope::RequestBody => "the request body",
+        })
+    }
+}
+
+/// Why a webhook was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WebhookRejection {
+    /// A required header is absent.
+    MissingHeader(&'static str),
+    /// `X-Pusher-Key` names another app.
+    WrongKey,
+    /// `X-Pusher-Signature` is not hex of the right length.
+    MalformedSignature,
+    /// The signature does not match the body.
+    BadSignature,
+    /// The body is not the expected JSON.
+    MalformedBody(String),
+    /// `time_ms` is outside the accepted window.
+    Stale {
+        /// How far `time_ms` is from now, in milliseconds.
+        age_ms: u64,
+        /// The window.
+        max_age_ms: u64,
+    },
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WebhookRejection::MissingHeader(h) => write!(f, "header {h} is missing"),
+            WebhookRejection::WrongKey => f.write_str("X-Pusher-Key does not match the app key"),
+            WebhookRejection::MalformedSignature => {
+                f.write_str("X-Pusher-Signature is not 64 hexadecimal characters")
+            }
+            WebhookRejection::BadSignature => {
+                f.write_str("X-Pusher-Signature does not match the body")
+            }
+            WebhookRejection::MalformedBody(why) => write!(f, "body is not a webhook: {why}"),
+            WebhookRejection::Stale { age_ms, max_age_ms } => write!(
+                f,
+                "time_ms is {age_ms} ms away from now, more than the allowed {max_age_ms} ms"
+            ),
+        }
+    }
+}
+
+/// Cuts `value` to [`MAX_VALUE_CHARS_IN_ERRORS`] characters, marking the cut with `…`.
+pub(crate) fn truncated(value: &str) -> String {
+    match value.char_indices().nth(MAX_VALUE_CHARS_IN_ERRORS) {
+        None => value.to_owned(),
+        Some((cut, _)) => {
+            let mut short = value[..cut].to_owned();
+            short.push('…');
+            short
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_short_values_and_marks_cuts() {
+        assert_eq!(truncated("abc"), "abc");
+        let long = "é".repeat(100);
+        let cut = truncated(&long);
+        assert_eq!(cut.chars().count(), MAX_VALUE_CHARS_IN_ERRORS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn messages_name_the_rule_and_value() {
+        let e = Error::InvalidChannelName {
+            value: "bad channel".into(),
+            rule: NameRule::ForbiddenCharacter {
+                character: ' ',
+                offset: 3,
+                allowed: "A-Z a-z 0-9 - _ = @ , . ;",
+            },
+        };
+        let text = e.to_string();
+        assert!(text.contains("\"bad channel\""), "{text}");
+        assert!(text.contains("' ' at byte 3"), "{text}");
+        assert_eq!(e.kind(), ErrorKind::Validation);
+        assert_eq!(
+            Error::Api {
+                status: 413,
+                message: "too big".into()
+            }
+            .http_status(),
+            Some(413)
+        );
+    }
+}

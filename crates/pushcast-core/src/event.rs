@@ -1,0 +1,208 @@
+//! Events as the caller gives them, and as they go on the wire.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// An event to publish: one or more channels, a name, and a `data` string.
+///
+/// `data` is sent as a JSON *string* (the protocol's rule): pass the JSON text you want the
+/// subscriber to receive (a PHP host passes `json_encode` output unchanged), or build it from a
+/// [`serde_json::Value`] with [`Event::with_json`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Target channels.
+    pub channels: Vec<String>,
+    /// Event name.
+    pub name: String,
+    /// The `data` string, sent verbatim (before encryption on encrypted channels).
+    pub data: String,
+    /// A connection to exclude from delivery (`toOthers()`).
+    pub socket_id: Option<String>,
+    /// Attributes to return per channel (`subscription_count`, `user_count`), comma-separated.
+    pub info: Option<String>,
+}
+
+impl Event {
+    /// An event whose `data` is already-encoded text.
+    pub fn new(
+        channels: impl IntoIterator<Item = impl Into<String>>,
+        name: impl Into<String>,
+        data: impl Into<String>,
+    ) -> Self {
+        Event {
+            channels: channels.into_iter().map(Into::into).collect(),
+            name: name.into(),
+            data: data.into(),
+            socket_id: None,
+            info: None,
+        }
+    }
+
+    /// An event whose `data` is the JSON encoding of `value`.
+    pub fn with_json(
+        channels: impl IntoIterator<Item = impl Into<String>>,
+        name: impl Into<String>,
+        value: &serde_json::Value,
+    ) -> Result<Self> {
+        let data = serde_json::to_string(value).map_err(|e| Error::InvalidJson {
+            what: "event data",
+            reason: e.to_string(),
+        })?;
+        Ok(Event::new(channels, name, data))
+    }
+
+    /// Excludes the connection `socket_id` from delivery.
+    #[must_use]
+    pub fn excluding(mut self, socket_id: impl Into<String>) -> Self {
+        self.socket_id = Some(socket_id.into());
+        self
+    }
+
+    /// Asks the server for per-channel attributes in its answer.
+    #[must_use]
+    pub fn with_info(mut self, info: impl Into<String>) -> Self {
+        self.info = Some(info.into());
+        self
+    }
+}
+
+/// A validated event as it goes on the wire: `data` final (encrypted where needed).
+///
+/// An event for several encrypted channels becomes one `WireEvent` per channel, each sealed
+/// with that channel's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireEvent {
+    /// Target channels (exactly one for an encrypted event).
+    pub channels: Vec<String>,
+    /// Event name.
+    pub name: String,
+    /// The final `data` string.
+    pub data: String,
+    /// A connection to exclude.
+    pub socket_id: Option<String>,
+    /// Per-channel attributes to return.
+    pub info: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TriggerBody<'a> {
+    name: &'a str,
+    data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socket_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    batch: Vec<TriggerBody<'a>>,
+}
+
+fn to_json_bytes(value: &impl Serialize, what: &'static str) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::InvalidJson {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+impl WireEvent {
+    fn body(&self) -> TriggerBody<'_> {
+        let (channel, channels) = match self.channels.as_slice() {
+            [one] => (Some(one.as_str()), None),
+            many => (None, Some(many)),
+        };
+        TriggerBody {
+            name: &self.name,
+            data: &self.data,
+            channel,
+            channels,
+            socket_id: self.socket_id.as_deref(),
+            info: self.info.as_deref(),
+        }
+    }
+
+    /// The `POST /events` body: `channel` for one channel, `channels` for several.
+    pub fn trigger_body(&self) -> Result<Vec<u8>> {
+        to_json_bytes(&self.body(), "trigger body")
+    }
+
+    /// How many batch items this event becomes (one per channel).
+    pub fn batch_item_count(&self) -> usize {
+        self.channels.len()
+    }
+}
+
+/// The `POST /batch_events` body: one item per (event, channel) pair, in order.
+pub fn batch_body<'a>(events: impl IntoIterator<Item = &'a WireEvent>) -> Result<Vec<u8>> {
+    let mut batch = Vec::new();
+    for event in events {
+        for channel in &event.channels {
+            batch.push(TriggerBody {
+                channel: Some(channel),
+                channels: None,
+                ..event.body()
+            });
+        }
+    }
+    to_json_bytes(&BatchBody { batch }, "batch body")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(channels: &[&str]) -> WireEvent {
+        WireEvent {
+            channels: channels.iter().map(|c| c.to_string()).collect(),
+            name: "my_event".into(),
+            data: r#"{"message":"hello"}"#.into(),
+            socket_id: None,
+            info: None,
+        }
+    }
+
+    #[test]
+    fn single_channel_body_matches_the_golden_vector_bytes() {
+        assert_eq!(
+            String::from_utf8(wire(&["my-channel"]).trigger_body().unwrap()).unwrap(),
+            r#"{"name":"my_event","data":"{\"message\":\"hello\"}","channel":"my-channel"}"#
+        );
+    }
+
+    #[test]
+    fn several_channels_socket_and_info() {
+        let mut w = wire(&["a", "b"]);
+        w.socket_id = Some("1.2".into());
+        w.info = Some("subscription_count".into());
+        assert_eq!(
+            String::from_utf8(w.trigger_body().unwrap()).unwrap(),
+            r#"{"name":"my_event","data":"{\"message\":\"hello\"}","channels":["a","b"],"socket_id":"1.2","info":"subscription_count"}"#
+        );
+    }
+
+    #[test]
+    fn batch_has_one_channel_per_item_in_order() {
+        let body = batch_body(&[wire(&["a", "b"]), wire(&["c"])]).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let channels: Vec<&str> = parsed["batch"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["channel"].as_str().unwrap())
+            .collect();
+        assert_eq!(channels, ["a", "b", "c"]);
+        assert!(parsed["batch"][0].get("channels").is_none());
+    }
+
+    #[test]
+    fn json_data_is_sent_as_a_string() {
+        let e = Event::with_json(["c"], "e", &serde_json::json!({"a": [1, 2]})).unwrap();
+        assert_eq!(e.data, r#"{"a":[1,2]}"#);
+    }
+}
