@@ -6,7 +6,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use pushcast_core::{App, Credentials, Event, ServerProfile};
+use pushcast_core::{body_md5, App, Credentials, Event, ServerProfile};
 
 fn app() -> App {
     App::new(Credentials::new("12345", "app-key", "app-secret").unwrap())
@@ -60,6 +60,33 @@ fn sign_trigger(c: &mut Criterion) {
                     .unwrap(),
             )
         })
+    });
+    // Where the time goes: the body's MD5 (mandatory in the protocol) and JSON escaping.
+    let wire = app
+        .prepare(Event::new(
+            ["private-orders.1"],
+            "App\\Events\\OrderShipped",
+            data.as_str(),
+        ))
+        .unwrap()
+        .remove(0);
+    let body = wire.trigger_body().unwrap();
+    group.bench_function("part_validate", |b| {
+        b.iter(|| {
+            app.prepare(Event::new(
+                ["private-orders.1"],
+                "App\\Events\\OrderShipped",
+                data.as_str(),
+            ))
+            .unwrap()
+        })
+    });
+    group.bench_function("part_serialize_body", |b| {
+        b.iter(|| black_box(&wire).trigger_body().unwrap())
+    });
+    group.bench_function("part_body_md5", |b| b.iter(|| body_md5(black_box(&body))));
+    group.bench_function("part_sign_prepared", |b| {
+        b.iter(|| app.signed_trigger(black_box(&wire), 1_700_000_000).unwrap())
     });
     group.finish();
 }

@@ -101,11 +101,16 @@ impl Credentials {
 
     /// Raw HMAC-SHA256 of `parts` concatenated, keyed with the secret.
     pub(crate) fn sign_raw(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = self.keyed_mac.clone();
+        let mut mac = self.mac();
         for part in parts {
             mac.update(part);
         }
         mac.finalize().into_bytes().into()
+    }
+
+    /// A fresh HMAC-SHA256 state keyed with the secret, to feed piece by piece.
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        self.keyed_mac.clone()
     }
 
     /// Checks `signature` (raw bytes) against HMAC-SHA256 of `message` in constant time.

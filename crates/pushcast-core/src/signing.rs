@@ -1,8 +1,8 @@
 //! Signing HTTP API requests (auth_version 1.0), and the signed request the transport sends.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use hmac::Mac;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -108,6 +108,20 @@ impl SignedRequest {
     }
 }
 
+/// Merges two sequences sorted by key (byte order) into one sorted sequence.
+fn merge_by_key<'a>(
+    a: impl Iterator<Item = (&'a str, &'a str, bool)>,
+    b: impl Iterator<Item = (&'a str, &'a str, bool)>,
+) -> impl Iterator<Item = (&'a str, &'a str, bool)> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
 /// Lowercase hex MD5 of `body`.
 pub fn body_md5(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))
@@ -143,43 +157,46 @@ pub fn sign_request(
     let timestamp = timestamp.to_string();
     let md5 = body.as_deref().map(body_md5);
 
-    // The fixed parameters sort among the caller's by key; a BTreeMap of borrowed strings keeps
-    // byte order without copying values.
-    let mut all: BTreeMap<&str, &str> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    all.insert("auth_key", credentials.key());
-    all.insert("auth_timestamp", &timestamp);
-    all.insert("auth_version", "1.0");
-    if let Some(md5) = md5.as_deref() {
-        all.insert("body_md5", md5);
-    }
+    // The signature's own parameters, in key order. Their values need no URL encoding: the key
+    // is checked to be unreserved characters, the rest are digits, "1.0" and hex.
+    let fixed = [
+        ("auth_key", Some(credentials.key())),
+        ("auth_timestamp", Some(timestamp.as_str())),
+        ("auth_version", Some("1.0")),
+        ("body_md5", md5.as_deref()),
+    ];
+    let fixed = fixed.iter().filter_map(|(k, v)| v.map(|v| (*k, v, false)));
+    let caller = params.iter().map(|(k, v)| (k.as_str(), v.as_str(), true));
+    let mut pairs = merge_by_key(fixed, caller);
 
-    let mut unencoded = String::with_capacity(160);
-    let mut query = String::with_capacity(224);
-    for (i, (k, v)) in all.iter().enumerate() {
-        if i > 0 {
-            unencoded.push('&');
+    // The string to sign goes straight into the MAC; the query is built beside it.
+    let mut mac = credentials.mac();
+    mac.update(method.as_str().as_bytes());
+    mac.update(b"\n");
+    mac.update(path.as_bytes());
+    mac.update(b"\n");
+    let mut query = String::with_capacity(200);
+    let mut first = true;
+    for (k, v, needs_encoding) in pairs.by_ref() {
+        if !first {
+            mac.update(b"&");
             query.push('&');
         }
-        unencoded.push_str(k);
-        unencoded.push('=');
-        unencoded.push_str(v);
-        let _ = write!(
-            query,
-            "{}={}",
-            utf8_percent_encode(k, RFC3986_ESCAPED),
-            utf8_percent_encode(v, RFC3986_ESCAPED)
-        );
+        first = false;
+        mac.update(k.as_bytes());
+        mac.update(b"=");
+        mac.update(v.as_bytes());
+        if needs_encoding {
+            query.extend(utf8_percent_encode(k, RFC3986_ESCAPED));
+            query.push('=');
+            query.extend(utf8_percent_encode(v, RFC3986_ESCAPED));
+        } else {
+            query.push_str(k);
+            query.push('=');
+            query.push_str(v);
+        }
     }
-    let signature = credentials.sign_hex(&[
-        method.as_str().as_bytes(),
-        b"\n",
-        path.as_bytes(),
-        b"\n",
-        unencoded.as_bytes(),
-    ]);
+    let signature = hex::encode(mac.finalize().into_bytes());
     query.push_str("&auth_signature=");
     query.push_str(&signature);
     Ok(SignedRequest {
