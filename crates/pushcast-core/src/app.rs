@@ -227,6 +227,62 @@ impl App {
         )
     }
 
+    /// Signs `POST /batch_events` over an already built body (see
+    /// [`crate::batch_body_from_items`]), checking the profile's size limits. A publisher
+    /// signs again on every retry, so a request retried after minutes carries a fresh
+    /// timestamp (servers refuse timestamps more than 600 s away).
+    pub fn sign_batch_body(&self, body: Vec<u8>, timestamp: u64) -> Result<SignedRequest> {
+        self.sign(
+            Method::Post,
+            "batch_events",
+            &BTreeMap::new(),
+            Some(body),
+            timestamp,
+        )
+    }
+
+    /// The largest `batch_events` body the profile allows, counting, for whole-request limits,
+    /// the path, the signed query and [`crate::HEADER_ALLOWANCE_BYTES`]; `None` if unlimited.
+    pub fn max_batch_body_bytes(&self) -> Option<usize> {
+        let whole = self.profile.max_request_bytes.map(|limit| {
+            let path = self.path("batch_events").len();
+            // auth_key=K&auth_timestamp=T&auth_version=1.0&body_md5=M&auth_signature=S
+            let query = "auth_key=".len()
+                + self.credentials.key().len()
+                + "&auth_timestamp=".len()
+                + 20
+                + "&auth_version=1.0&body_md5=".len()
+                + 32
+                + "&auth_signature=".len()
+                + 64;
+            limit.saturating_sub(path + 1 + query + crate::signing::HEADER_ALLOWANCE_BYTES)
+        });
+        match (self.profile.max_body_bytes, whole) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Checks that `wire`, alone in a request, fits the profile's body and whole-request
+    /// limits; catches, before the network, an event Reverb would refuse with 413.
+    pub fn check_fits_alone(&self, wire: &WireEvent) -> Result<()> {
+        let limit = match (self.profile.max_body_bytes, self.profile.max_request_bytes) {
+            (None, None) => return Ok(()),
+            (a, b) => a.unwrap_or(usize::MAX).min(b.unwrap_or(usize::MAX)),
+        };
+        // JSON escaping grows a byte to at most six ("\u00XX"): below that bound, no need to
+        // serialize on the caller's path.
+        let worst_case =
+            wire.approximate_len() * 6 + 64 + crate::signing::HEADER_ALLOWANCE_BYTES + 256;
+        if worst_case <= limit {
+            return Ok(());
+        }
+        for item in wire.batch_items_json()? {
+            self.sign_batch_body(crate::event::batch_body_from_items([item.as_slice()]), 0)?;
+        }
+        Ok(())
+    }
+
     /// Signs `POST /events` for an already prepared event.
     pub fn signed_trigger(&self, wire: &WireEvent, timestamp: u64) -> Result<SignedRequest> {
         self.sign(

@@ -138,6 +138,31 @@ pub enum Error {
         /// Why it could not be read.
         reason: String,
     },
+    /// The publish queue is full and the backpressure policy says to fail.
+    #[error("publish queue is full ({capacity} events waiting); the event was not accepted")]
+    QueueFull {
+        /// The queue's capacity, in events (one per channel).
+        capacity: usize,
+    },
+    /// A deadline passed.
+    #[error("{what} did not finish within {after_ms} ms")]
+    Timeout {
+        /// What was waited for.
+        what: &'static str,
+        /// The deadline, in milliseconds.
+        after_ms: u64,
+    },
+    /// The server could not be reached or the connection failed (DNS, connect, TLS, I/O).
+    #[error("cannot reach {endpoint}: {reason}")]
+    Transport {
+        /// The endpoint's base URL.
+        endpoint: String,
+        /// What failed, with the underlying cause.
+        reason: String,
+    },
+    /// The client was shut down before the event was delivered.
+    #[error("the client shut down before the event was delivered")]
+    ShutDown,
 }
 
 impl Error {
@@ -162,6 +187,10 @@ impl Error {
             Error::Decryption { .. } => ErrorKind::Crypto,
             Error::Api { .. } => ErrorKind::Api,
             Error::MalformedResponse { .. } => ErrorKind::Response,
+            Error::QueueFull { .. } => ErrorKind::QueueFull,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::ShutDown => ErrorKind::ShutDown,
         }
     }
 
@@ -190,6 +219,14 @@ pub enum ErrorKind {
     Api,
     /// The server's 200 answer could not be read.
     Response,
+    /// The publish queue was full.
+    QueueFull,
+    /// A deadline passed.
+    Timeout,
+    /// The server could not be reached.
+    Transport,
+    /// The client was shut down.
+    ShutDown,
 }
 
 /// A rule a name (channel, event, user id) can break.

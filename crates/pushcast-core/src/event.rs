@@ -137,7 +137,7 @@ impl WireEvent {
     }
 
     /// Bytes of the unescaped fields, to size serialization buffers.
-    fn approximate_len(&self) -> usize {
+    pub(crate) fn approximate_len(&self) -> usize {
         self.data.len()
             + self.name.len()
             + self.channels.iter().map(|c| c.len() + 3).sum::<usize>()
@@ -149,6 +149,55 @@ impl WireEvent {
     pub fn batch_item_count(&self) -> usize {
         self.channels.len()
     }
+}
+
+impl WireEvent {
+    /// This event as `batch_events` items, one JSON object per channel, serialized.
+    ///
+    /// A batching publisher serializes each item once, then joins items with
+    /// [`batch_body_from_items`]; the exact request size is known before it is built.
+    pub fn batch_items_json(&self) -> Result<Vec<Vec<u8>>> {
+        self.channels
+            .iter()
+            .map(|channel| self.batch_item_json(channel))
+            .collect()
+    }
+
+    /// This event as the `batch_events` item for one of its channels, serialized.
+    pub fn batch_item_json(&self, channel: &str) -> Result<Vec<u8>> {
+        let item = TriggerBody {
+            channel: Some(channel),
+            channels: None,
+            ..self.body()
+        };
+        to_json_bytes(&item, self.approximate_len() + 48, "batch item")
+    }
+}
+
+/// Bytes `{"batch":[` and `]}` add around the items, plus one comma between each two.
+pub fn batch_body_len<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> usize {
+    let mut len = BATCH_PREFIX.len() + BATCH_SUFFIX.len();
+    for (i, item) in items.into_iter().enumerate() {
+        len += item.len() + usize::from(i > 0);
+    }
+    len
+}
+
+const BATCH_PREFIX: &[u8] = b"{\"batch\":[";
+const BATCH_SUFFIX: &[u8] = b"]}";
+
+/// Joins serialized items (from [`WireEvent::batch_items_json`]) into a `batch_events` body.
+pub fn batch_body_from_items<'a>(items: impl IntoIterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+    let mut body = Vec::with_capacity(batch_body_len(items.clone()));
+    body.extend_from_slice(BATCH_PREFIX);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(BATCH_SUFFIX);
+    body
 }
 
 /// The `POST /batch_events` body: one item per (event, channel) pair, in order.
@@ -220,6 +269,21 @@ mod tests {
             .collect();
         assert_eq!(channels, ["a", "b", "c"]);
         assert!(parsed["batch"][0].get("channels").is_none());
+    }
+
+    #[test]
+    fn items_joined_equal_the_batch_body() {
+        let events = [wire(&["a", "b"]), wire(&["c"])];
+        let items: Vec<Vec<u8>> = events
+            .iter()
+            .flat_map(|e| e.batch_items_json().unwrap())
+            .collect();
+        let joined = batch_body_from_items(items.iter().map(Vec::as_slice));
+        assert_eq!(joined, batch_body(&events).unwrap());
+        assert_eq!(
+            joined.len(),
+            batch_body_len(items.iter().map(Vec::as_slice))
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub use credentials::{Credentials, MasterKey, Secret};
 pub use error::{
     Error, ErrorKind, NameRule, Result, SizeScope, WebhookRejection, MAX_VALUE_CHARS_IN_ERRORS,
 };
-pub use event::{batch_body, Event, WireEvent};
+pub use event::{batch_body, batch_body_from_items, batch_body_len, Event, WireEvent};
 pub use profile::{ChannelCharset, ServerKind, ServerProfile};
 pub use signing::{body_md5, sign_request, Method, SignedRequest, HEADER_ALLOWANCE_BYTES};
 pub use webhook::{Freshness, Webhook, WebhookEvent};

@@ -1,0 +1,424 @@
+//! [`Client`]: the public face of the publisher.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use parking_lot::Mutex;
+use pushcast_core::response::{
+    parse_channel_info_response, parse_channels_response, parse_empty_response,
+    parse_users_response, ChannelInfo, ChannelsResponse,
+};
+use pushcast_core::{unix_now, App, Error, Event, Result, SignedRequest};
+
+use crate::config::{Backpressure, ClientConfig};
+use crate::engine::Engine;
+use crate::failures::Failure;
+use crate::fork;
+use crate::shared::{Ack, Item, Shared};
+use crate::stats::StatsSnapshot;
+use crate::transport::{send, Attempt};
+
+/// What happened to a published event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// In the queue; it will be delivered, or fail and be counted and logged.
+    Queued,
+    /// The queue was full and the drop-newest policy dropped it (counted and logged).
+    Dropped,
+}
+
+/// The server's acknowledgement of a confirmed publish.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confirmed {
+    /// Per-channel info, when the event asked for it with `info`.
+    pub channels: BTreeMap<String, ChannelInfo>,
+}
+
+/// What a flush or shutdown leaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// Events still pending when the deadline came (after shutdown: abandoned and logged).
+    pub pending: u64,
+    /// The statistics at that moment.
+    pub stats: StatsSnapshot,
+}
+
+/// A publisher for one app on one set of endpoints.
+///
+/// `Send + Sync`: share it between threads (`Arc<Client>`); every method takes `&self`.
+/// [`Client::publish`] never waits on the network. The background engine starts on first use,
+/// and again in a child process after `fork()` (the child never touches the parent's queue or
+/// threads; events queued in the parent stay the parent's). Dropping the client flushes for up
+/// to `shutdown_timeout` and prints what could not be delivered to standard error.
+pub struct Client {
+    config: ClientConfig,
+    app: App,
+    engine: ArcSwapOption<Engine>,
+    starting: Mutex<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoints", &self.config.endpoints)
+            .field("profile", &self.app.profile().name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Checks the configuration. Starts nothing: the engine starts on first use.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Client {
+            app: config.app.clone(),
+            config,
+            engine: ArcSwapOption::empty(),
+            starting: Mutex::new(()),
+        })
+    }
+
+    /// The app (credentials, profile) this client publishes for: channel auth, webhooks.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The running engine of this process, started if needed.
+    fn engine(&self) -> Result<Arc<Engine>> {
+        let generation = fork::generation();
+        if let Some(engine) = self.engine.load_full() {
+            if engine.generation == generation {
+                return Ok(engine);
+            }
+        }
+        let _starting = self.starting.lock();
+        if let Some(engine) = self.engine.load_full() {
+            if engine.generation == generation {
+                return Ok(engine);
+            }
+            // Started before a fork: its threads are the parent's and do not exist here, its
+            // locks may be held forever. Never touch or drop it; it is the parent's.
+            std::mem::forget(engine);
+        }
+        let engine = Arc::new(Engine::start(self.config.clone())?);
+        if let Some(stale) = self.engine.swap(Some(Arc::clone(&engine))) {
+            std::mem::forget(stale);
+        }
+        Ok(engine)
+    }
+
+    /// The engine if one runs in this process (no start).
+    fn running_engine(&self) -> Option<Arc<Engine>> {
+        self.engine
+            .load_full()
+            .filter(|e| e.generation == fork::generation())
+    }
+
+    fn items(&self, event: Event, ack: Option<&Arc<Ack>>) -> Result<Vec<Item>> {
+        let wire = self.app.prepare(event)?;
+        for w in &wire {
+            self.app.check_fits_alone(w)?;
+        }
+        let enqueued = Instant::now();
+        let deadline = enqueued + self.config.delivery_timeout;
+        let mut items = Vec::new();
+        for w in wire {
+            let w = Arc::new(w);
+            for channel_index in 0..w.channels.len() {
+                items.push(Item {
+                    event: Arc::clone(&w),
+                    channel_index,
+                    enqueued,
+                    deadline,
+                    ack: ack.cloned(),
+                });
+            }
+        }
+        Ok(items)
+    }
+
+    /// Reserves room for `n` events under the backpressure policy.
+    fn admit(&self, engine: &Engine, n: usize) -> Result<Accepted> {
+        let shared: &Shared = &engine.shared;
+        if shared.try_reserve(n) {
+            return Ok(Accepted::Queued);
+        }
+        let capacity = self.config.queue_capacity;
+        let counters = &shared.stats.counters;
+        let full = Error::QueueFull { capacity };
+        match self.config.backpressure {
+            Backpressure::Block { timeout } => {
+                if shared.reserve_until(n, Instant::now() + timeout) {
+                    return Ok(Accepted::Queued);
+                }
+            }
+            Backpressure::DropOldest => {
+                if n <= capacity
+                    && engine.drop_oldest(n)
+                    && shared.reserve_until(n, Instant::now() + Duration::from_millis(100))
+                {
+                    return Ok(Accepted::Queued);
+                }
+            }
+            Backpressure::DropNewest => {
+                counters
+                    .dropped_newest
+                    .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
+                *shared.stats.last_error.lock() = Some(full.to_string());
+                return Ok(Accepted::Dropped);
+            }
+            Backpressure::FailFast => {}
+        }
+        counters
+            .rejected_queue_full
+            .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
+        Err(full)
+    }
+
+    /// Validates `event` and queues it; never waits on the network.
+    ///
+    /// Errors: any validation error (nothing queued), [`Error::QueueFull`] under the fail-fast
+    /// policy or when a blocking wait timed out.
+    pub fn publish(&self, event: Event) -> Result<Accepted> {
+        let items = self.items(event, None)?;
+        self.enqueue(items)
+    }
+
+    fn enqueue(&self, items: Vec<Item>) -> Result<Accepted> {
+        let engine = self.engine()?;
+        match self.admit(&engine, items.len())? {
+            Accepted::Queued => {
+                engine.enqueue(items);
+                Ok(Accepted::Queued)
+            }
+            Accepted::Dropped => {
+                // Logged too, so a host draining failures sees what was dropped.
+                let capacity = self.config.queue_capacity;
+                for item in items {
+                    engine.shared.failures.push(Failure {
+                        event: item.event.name.clone(),
+                        channel: item.channel().to_owned(),
+                        error: Error::QueueFull { capacity },
+                        at: std::time::SystemTime::now(),
+                    });
+                }
+                Ok(Accepted::Dropped)
+            }
+        }
+    }
+
+    /// Validates every event first, then queues them all (none if any is invalid).
+    pub fn publish_batch(&self, events: Vec<Event>) -> Result<Accepted> {
+        let mut all = Vec::new();
+        for event in events {
+            all.extend(self.items(event, None)?);
+        }
+        if all.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        self.enqueue(all)
+    }
+
+    /// Queues `event` and waits up to `timeout` for the server's acknowledgement of every
+    /// channel: for queue jobs, which must not finish before the event is safe.
+    ///
+    /// On timeout the event stays queued and may still be delivered; the error says so.
+    pub fn publish_confirmed(&self, event: Event, timeout: Duration) -> Result<Confirmed> {
+        let deadline = Instant::now() + timeout;
+        let channels = event.channels.len().max(1);
+        let (ack, done) = Ack::new(channels);
+        let items = self.items(event, Some(&ack))?;
+        if items.len() != channels {
+            // Never the case (one item per channel), but the ack count must match exactly.
+            return Err(Error::InvalidConfig {
+                field: "channels",
+                reason: "internal: item count does not match channel count".into(),
+            });
+        }
+        let engine = self.engine()?;
+        let accepted = match self.config.backpressure {
+            // A confirmed publish reports a full queue instead of silently dropping.
+            Backpressure::DropNewest if !engine.shared.try_reserve(items.len()) => {
+                return Err(Error::QueueFull {
+                    capacity: self.config.queue_capacity,
+                })
+            }
+            Backpressure::DropNewest => Accepted::Queued,
+            _ => self.admit(&engine, items.len())?,
+        };
+        debug_assert_eq!(accepted, Accepted::Queued);
+        engine.enqueue(items);
+        match done.recv_deadline(deadline) {
+            Ok(()) => {
+                let outcome = ack.take();
+                match outcome.error {
+                    Some(e) => Err(e),
+                    None => Ok(Confirmed {
+                        channels: outcome.channels,
+                    }),
+                }
+            }
+            Err(_) => Err(Error::Timeout {
+                what: "confirmed publish (the event stays queued and may still be delivered)",
+                after_ms: Shared::millis(timeout),
+            }),
+        }
+    }
+
+    /// Queues `name` for the user's `#server-to-user-{user_id}` channel.
+    pub fn send_to_user(
+        &self,
+        user_id: &str,
+        name: &str,
+        data: impl Into<String>,
+    ) -> Result<Accepted> {
+        self.publish(self.app.send_to_user_event(user_id, name, data)?)
+    }
+
+    /// Waits up to `timeout` for every pending event to be resolved.
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        match self.running_engine() {
+            None => FlushReport::default(),
+            Some(engine) => {
+                let pending = engine.shared.wait_empty(Instant::now() + timeout) as u64;
+                FlushReport {
+                    pending,
+                    stats: engine.shared.stats.snapshot(engine.shared.pending()),
+                }
+            }
+        }
+    }
+
+    /// Flushes up to `timeout`, then stops the engine; what is still pending is abandoned,
+    /// counted (`abandoned_at_shutdown`) and logged. A later publish starts a new engine.
+    pub fn shutdown(&self, timeout: Duration) -> FlushReport {
+        let _starting = self.starting.lock();
+        let Some(engine) = self.running_engine() else {
+            return FlushReport::default();
+        };
+        self.engine.store(None);
+        let pending = engine.shutdown(timeout) as u64;
+        FlushReport {
+            pending,
+            stats: engine.shared.stats.snapshot(engine.shared.pending()),
+        }
+    }
+
+    /// Live statistics of this process's engine (zeros before the first publish).
+    pub fn stats(&self) -> StatsSnapshot {
+        self.running_engine()
+            .map(|e| e.shared.stats.snapshot(e.shared.pending()))
+            .unwrap_or_default()
+    }
+
+    /// Takes the recent failures (oldest first) out of the bounded log.
+    pub fn drain_failures(&self) -> Vec<Failure> {
+        self.running_engine()
+            .map(|e| e.shared.failures.drain())
+            .unwrap_or_default()
+    }
+
+    /// Runs one signed request on the I/O thread, trying each endpoint on connection errors,
+    /// and waits for it up to the request timeout.
+    fn call<T: Send + 'static>(
+        &self,
+        request: SignedRequest,
+        parse: fn(u16, &[u8]) -> Result<T>,
+    ) -> Result<T> {
+        let engine = self.engine()?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let http = engine.http.clone();
+        let endpoints = self.config.endpoints.clone();
+        engine.runtime.spawn(async move {
+            let mut result = Err(Error::ShutDown);
+            for endpoint in &endpoints {
+                match send(&http, endpoint, &request, None).await {
+                    Attempt::Ok(body) => {
+                        result = parse(200, &body);
+                        break;
+                    }
+                    Attempt::Fatal(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                    Attempt::Retry {
+                        error,
+                        connect_failed,
+                        ..
+                    } => {
+                        result = Err(error);
+                        if !connect_failed {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = tx.send(result);
+        });
+        let timeout = self.config.request_timeout * self.config.endpoints.len() as u32
+            + self.config.connect_timeout;
+        rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
+            what: "API call",
+            after_ms: Shared::millis(timeout),
+        }))
+    }
+
+    /// `GET /channels`, optionally filtered by prefix, with `info` attributes.
+    pub fn channels(
+        &self,
+        filter_by_prefix: Option<&str>,
+        info: Option<&str>,
+    ) -> Result<ChannelsResponse> {
+        let request = self
+            .app
+            .channels_request(filter_by_prefix, info, unix_now())?;
+        self.call(request, parse_channels_response)
+    }
+
+    /// `GET /channels/{channel}` with `info` attributes.
+    pub fn channel_info(&self, channel: &str, info: Option<&str>) -> Result<ChannelInfo> {
+        let request = self.app.channel_info_request(channel, info, unix_now())?;
+        self.call(request, parse_channel_info_response)
+    }
+
+    /// `GET /channels/{channel}/users`: the ids of a presence channel's members.
+    pub fn presence_users(&self, channel: &str) -> Result<Vec<String>> {
+        let request = self.app.presence_users_request(channel, unix_now())?;
+        self.call(request, parse_users_response)
+    }
+
+    /// `POST /users/{user_id}/terminate_connections`.
+    pub fn terminate_user_connections(&self, user_id: &str) -> Result<()> {
+        let request = self
+            .app
+            .terminate_user_connections_request(user_id, unix_now())?;
+        self.call(request, parse_empty_response)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // In a forked child the engine is the parent's: dropping it would touch channels and
+        // locks that the parent's (absent) threads may hold. Leave it alone.
+        if self
+            .engine
+            .load()
+            .as_ref()
+            .is_some_and(|e| e.generation != fork::generation())
+        {
+            std::mem::forget(self.engine.swap(None));
+            return;
+        }
+        let report = self.shutdown(self.config.shutdown_timeout);
+        if report.pending > 0 {
+            eprintln!(
+                "pushcast: {} event(s) not delivered before shutdown ({} ms); last error: {}",
+                report.pending,
+                self.config.shutdown_timeout.as_millis(),
+                report.stats.last_error.as_deref().unwrap_or("none"),
+            );
+        }
+    }
+}

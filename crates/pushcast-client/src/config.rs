@@ -1,0 +1,131 @@
+//! Client configuration, checked once when the client is built.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pushcast_core::{App, Error, Result};
+
+/// What `publish` does when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backpressure {
+    /// Wait for room up to `timeout`, then fail with [`Error::QueueFull`].
+    Block {
+        /// The longest a publisher waits.
+        timeout: Duration,
+    },
+    /// Fail at once with [`Error::QueueFull`] (the default: the caller decides).
+    FailFast,
+    /// Drop the new event, count it (`dropped_newest`) and record it in the failure log.
+    DropNewest,
+    /// Drop the oldest queued event to make room, count it (`dropped_oldest`) and record it.
+    DropOldest,
+}
+
+/// Everything the client needs. Build with [`ClientConfig::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Credentials, server profile and encryption key.
+    pub app: App,
+    /// Base URLs of the server's HTTP API (`http://127.0.0.1:6001`, `https://api-mt1.pusher.com`),
+    /// possibly with a path prefix for a proxy. Several: failover on connection errors, and
+    /// lanes spread over them.
+    pub endpoints: Vec<String>,
+    /// Most events (per channel) accepted and not yet resolved. Default 10,000.
+    pub queue_capacity: usize,
+    /// What to do when the queue is full. Default [`Backpressure::FailFast`].
+    pub backpressure: Backpressure,
+    /// Most requests in flight at once (one per lane; a channel always uses the same lane, so
+    /// its events arrive in publish order). Default 4.
+    pub max_in_flight: usize,
+    /// TCP + TLS connect timeout. Default 2 s.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout. Default 5 s.
+    pub request_timeout: Duration,
+    /// How long an event may wait for delivery, retries included, before it fails. Default 30 s.
+    pub delivery_timeout: Duration,
+    /// First retry delay (doubled each time, with full jitter). Default 50 ms.
+    pub retry_base: Duration,
+    /// Longest retry delay. Default 2 s.
+    pub retry_max: Duration,
+    /// How long dropping the client waits for pending events. Default 5 s.
+    pub shutdown_timeout: Duration,
+    /// Extra PEM root certificates (a private CA), trusted besides the system and bundled roots.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any TLS certificate. Dangerous; prints a warning when the client starts.
+    pub danger_accept_invalid_certs: bool,
+    /// Most failures kept for [`crate::Client::drain_failures`]; older ones are counted, not kept.
+    pub max_failures_kept: usize,
+}
+
+impl ClientConfig {
+    /// A configuration with one endpoint and the defaults above.
+    pub fn new(app: App, endpoint: impl Into<String>) -> Self {
+        ClientConfig {
+            app,
+            endpoints: vec![endpoint.into()],
+            queue_capacity: 10_000,
+            backpressure: Backpressure::FailFast,
+            max_in_flight: 4,
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+            delivery_timeout: Duration::from_secs(30),
+            retry_base: Duration::from_millis(50),
+            retry_max: Duration::from_secs(2),
+            shutdown_timeout: Duration::from_secs(5),
+            ca_file: None,
+            danger_accept_invalid_certs: false,
+            max_failures_kept: 1_000,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, reason: String| Err(Error::InvalidConfig { field, reason });
+        if self.endpoints.is_empty() {
+            return bad("endpoints", "at least one endpoint is needed".into());
+        }
+        for e in &self.endpoints {
+            let Ok(url) = reqwest::Url::parse(e) else {
+                return bad("endpoints", format!("{e:?} is not a URL"));
+            };
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return bad(
+                    "endpoints",
+                    format!("{e:?} must be an http:// or https:// URL with a host"),
+                );
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return bad(
+                    "endpoints",
+                    format!("{e:?} must not carry a query or fragment"),
+                );
+            }
+        }
+        if self.queue_capacity == 0 {
+            return bad("queue_capacity", "must be at least 1".into());
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > 256 {
+            return bad(
+                "max_in_flight",
+                format!("{} is outside 1..=256", self.max_in_flight),
+            );
+        }
+        for (field, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.request_timeout),
+            ("delivery_timeout", self.delivery_timeout),
+        ] {
+            if d.is_zero() {
+                return bad(field, "must be more than zero".into());
+            }
+        }
+        if let Some(ca) = &self.ca_file {
+            if !ca.is_file() {
+                return bad(
+                    "ca_file",
+                    format!("{} is not a readable file", ca.display()),
+                );
+            }
+        }
+        Ok(())
+    }
+}

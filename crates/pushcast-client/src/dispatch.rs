@@ -1,0 +1,174 @@
+//! The dispatcher thread: takes events off the queue, serializes them (off the caller's path),
+//! groups them by lane, and hands each idle lane the largest batch the server profile allows.
+//!
+//! There is no timer-based lingering: a lane that is idle gets what is there at once (lowest
+//! latency at low rates), and while lanes are busy events pile up into full batches (highest
+//! throughput under load).
+
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{select, Receiver};
+use pushcast_core::{batch_body_len, Error};
+use tokio::sync::mpsc;
+
+use crate::lane::Batch;
+use crate::shared::{Item, Shared};
+
+/// What travels through the queue.
+pub(crate) enum Command {
+    Publish(Item),
+    /// Wakes the dispatcher to look at the stop flag.
+    Wake,
+}
+
+struct Ready {
+    item: Item,
+    json: Vec<u8>,
+}
+
+pub(crate) struct Dispatcher {
+    pub shared: Arc<Shared>,
+    pub queue: Receiver<Command>,
+    pub done: Receiver<usize>,
+    pub lanes: Vec<mpsc::UnboundedSender<Batch>>,
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+fn lane_of(channel: &str, lanes: usize) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    channel.hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}
+
+impl Dispatcher {
+    pub(crate) fn run(self) {
+        let lanes = self.lanes.len();
+        let mut waiting: Vec<VecDeque<Ready>> = (0..lanes).map(|_| VecDeque::new()).collect();
+        let mut busy = vec![false; lanes];
+        let max_items = self
+            .shared
+            .app
+            .profile()
+            .max_events_per_batch
+            .unwrap_or(100)
+            .max(1);
+        let max_body = self.shared.app.max_batch_body_bytes();
+        // Events held here beyond the lanes' next batches stay in the queue instead, where the
+        // drop-oldest policy can reach them.
+        let hold_limit = lanes * max_items * 2;
+        let mut held = 0usize;
+        loop {
+            for lane in 0..lanes {
+                if busy[lane] || waiting[lane].is_empty() {
+                    continue;
+                }
+                let before = waiting[lane].len();
+                let batch = self.take_batch(&mut waiting[lane], max_items, max_body);
+                held -= before - waiting[lane].len();
+                if batch.items.is_empty() {
+                    continue;
+                }
+                busy[lane] = true;
+                if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
+                    self.shared.abandoned(batch.items);
+                    busy[lane] = false;
+                }
+            }
+            let stopping = self.stop.load(SeqCst);
+            if stopping && held == 0 && !busy.contains(&true) && self.queue.is_empty() {
+                break;
+            }
+            let accept = held < hold_limit;
+            let never = crossbeam_channel::never();
+            let queue = if accept { &self.queue } else { &never };
+            select! {
+                recv(queue) -> command => match command {
+                    Ok(command) => {
+                        self.take(command, &mut waiting, &mut held);
+                        // Take whatever else is already there, so it can batch.
+                        while held < hold_limit {
+                            match self.queue.try_recv() {
+                                Ok(command) => self.take(command, &mut waiting, &mut held),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    Err(_) => break,
+                },
+                recv(self.done) -> lane => match lane {
+                    Ok(lane) => busy[lane] = false,
+                    Err(_) => break,
+                },
+                default(Duration::from_millis(50)) => {}
+            }
+        }
+        // Stopped: whatever is still here or in the queue was not delivered.
+        let mut left: Vec<Item> = waiting.into_iter().flatten().map(|r| r.item).collect();
+        left.extend(self.queue.try_iter().filter_map(|c| match c {
+            Command::Publish(item) => Some(item),
+            Command::Wake => None,
+        }));
+        self.shared.abandoned(left);
+    }
+
+    fn take(&self, command: Command, waiting: &mut [VecDeque<Ready>], held: &mut usize) {
+        let Command::Publish(item) = command else {
+            return;
+        };
+        let channel = item.channel().to_owned();
+        match item.event.batch_item_json(&channel) {
+            Ok(json) => {
+                waiting[lane_of(&channel, waiting.len())].push_back(Ready { item, json });
+                *held += 1;
+            }
+            Err(e) => self.shared.failed(vec![item], &e),
+        }
+    }
+
+    /// The longest run from the front of `waiting` that fits one request.
+    fn take_batch(
+        &self,
+        waiting: &mut VecDeque<Ready>,
+        max_items: usize,
+        max_body: Option<usize>,
+    ) -> Batch {
+        let mut batch = Batch {
+            items: Vec::new(),
+            json: Vec::new(),
+        };
+        let mut body_len = batch_body_len([]);
+        while batch.items.len() < max_items {
+            let Some(next) = waiting.front() else { break };
+            let grown = body_len + next.json.len() + usize::from(!batch.items.is_empty());
+            if max_body.is_some_and(|max| grown > max) {
+                if batch.items.is_empty() {
+                    // Alone it does not fit: fail it rather than block the lane forever.
+                    if let Some(ready) = waiting.pop_front() {
+                        let limit = max_body.unwrap_or_default();
+                        self.shared.failed(
+                            vec![ready.item],
+                            &Error::PayloadTooLarge {
+                                scope: pushcast_core::SizeScope::RequestBody,
+                                size: grown,
+                                limit,
+                            },
+                        );
+                        continue;
+                    }
+                }
+                break;
+            }
+            let Some(ready) = waiting.pop_front() else {
+                break;
+            };
+            body_len = grown;
+            batch.items.push(ready.item);
+            batch.json.push(ready.json);
+        }
+        batch
+    }
+}

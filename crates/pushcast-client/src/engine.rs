@@ -1,0 +1,166 @@
+//! One running engine: the queue, the dispatcher thread, and the I/O thread with its lanes.
+//! Started on first use in a process (and again in a forked child); stopped by shutdown.
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+use pushcast_core::{Error, Result};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::config::ClientConfig;
+use crate::dispatch::{Command, Dispatcher};
+use crate::fork;
+use crate::lane;
+use crate::shared::{Item, Shared};
+use crate::transport::http_client;
+
+pub(crate) struct Engine {
+    /// The fork generation this engine was started in.
+    pub generation: u64,
+    pub shared: Arc<Shared>,
+    pub http: reqwest::Client,
+    pub runtime: tokio::runtime::Handle,
+    queue: Sender<Command>,
+    /// A receiving end kept for the drop-oldest policy, which takes the oldest queued event.
+    queue_head: Receiver<Command>,
+    stop: Arc<AtomicBool>,
+    abort: Arc<Notify>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    io_stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+fn spawn_thread(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(body)
+        .map_err(|e| Error::InvalidConfig {
+            field: "threads",
+            reason: format!("cannot start the {name} thread: {e}"),
+        })
+}
+
+impl Engine {
+    pub(crate) fn start(config: ClientConfig) -> Result<Engine> {
+        fork::ensure_handler();
+        let generation = fork::generation();
+        let http = http_client(&config)?;
+        let lanes = config.max_in_flight;
+        let shared = Arc::new(Shared::new(config));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::InvalidConfig {
+                field: "runtime",
+                reason: format!("cannot start the I/O runtime: {e}"),
+            })?;
+        let handle = runtime.handle().clone();
+        let (io_stop, io_stopped) = oneshot::channel::<()>();
+        let io = spawn_thread("pushcast-io", move || {
+            runtime.block_on(async {
+                let _ = io_stopped.await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+
+        let (queue, queue_rx) = crossbeam_channel::unbounded();
+        let (done_tx, done_rx) = crossbeam_channel::unbounded();
+        let abort = Arc::new(Notify::new());
+        let mut lane_senders = Vec::with_capacity(lanes);
+        for lane in 0..lanes {
+            let (tx, rx) = mpsc::unbounded_channel();
+            lane_senders.push(tx);
+            handle.spawn(lane::run(
+                lane,
+                Arc::clone(&shared),
+                http.clone(),
+                Arc::clone(&abort),
+                rx,
+                done_tx.clone(),
+            ));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let dispatcher = Dispatcher {
+            shared: Arc::clone(&shared),
+            queue: queue_rx.clone(),
+            done: done_rx,
+            lanes: lane_senders,
+            stop: Arc::clone(&stop),
+        };
+        let dispatch = spawn_thread("pushcast-dispatch", move || dispatcher.run())?;
+        Ok(Engine {
+            generation,
+            shared,
+            http,
+            runtime: handle,
+            queue,
+            queue_head: queue_rx,
+            stop,
+            abort,
+            threads: Mutex::new(vec![dispatch, io]),
+            io_stop: Mutex::new(Some(io_stop)),
+        })
+    }
+
+    /// Puts reserved items on the queue.
+    pub(crate) fn enqueue(&self, items: Vec<Item>) {
+        let n = items.len() as u64;
+        for item in items {
+            if let Err(crossbeam_channel::SendError(Command::Publish(item))) =
+                self.queue.send(Command::Publish(item))
+            {
+                // Only after shutdown: the dispatcher is gone.
+                self.shared.abandoned(vec![item]);
+            }
+        }
+        self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
+    }
+
+    /// Makes room for `n` events by dropping the oldest queued ones; false if the queue holds
+    /// too few (the rest are with the lanes, already on their way).
+    pub(crate) fn drop_oldest(&self, n: usize) -> bool {
+        let capacity = self.shared.config.queue_capacity;
+        for _ in 0..n {
+            loop {
+                match self.queue_head.try_recv() {
+                    Ok(Command::Publish(item)) => {
+                        self.shared.dropped_oldest(item, capacity);
+                        break;
+                    }
+                    Ok(Command::Wake) => continue,
+                    Err(_) => return false,
+                }
+            }
+        }
+        true
+    }
+
+    /// Flushes up to `timeout`, then stops the threads; returns what was still pending.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let pending = self.shared.wait_empty(deadline);
+        self.stop.store(true, SeqCst);
+        if pending > 0 {
+            self.shared.aborting.store(true, SeqCst);
+            self.abort.notify_waiters();
+        }
+        let _ = self.queue.send(Command::Wake);
+        let threads = std::mem::take(&mut *self.threads.lock());
+        let mut threads = threads.into_iter();
+        if let Some(dispatch) = threads.next() {
+            let _ = dispatch.join();
+        }
+        // The dispatcher is gone: lanes see their senders dropped and finish.
+        self.abort.notify_waiters();
+        if let Some(stop) = self.io_stop.lock().take() {
+            let _ = stop.send(());
+        }
+        for t in threads {
+            let _ = t.join();
+        }
+        pending
+    }
+}

@@ -1,0 +1,34 @@
+//! # pushcast-client
+//!
+//! A bounded background publisher for Pusher-protocol servers. `publish` validates an event and
+//! puts it in a bounded queue without waiting on the network; a background engine (started
+//! lazily on first use, and again after `fork()`) batches queued events into `batch_events`
+//! requests within the server profile's limits, keeps up to `max_in_flight` requests in flight
+//! while preserving per-channel order, retries with backoff and jitter, and accounts for every
+//! event: delivered, failed (and logged), dropped by policy (and counted), or abandoned at
+//! shutdown (and reported).
+//!
+//! Threads: one dispatcher thread (batching, serialization) and one I/O thread (a tokio
+//! runtime driving the HTTP client), both started on first use, never at load time.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod client;
+mod config;
+mod dispatch;
+mod engine;
+mod failures;
+mod fork;
+mod lane;
+mod shared;
+mod stats;
+mod transport;
+
+pub use client::{Accepted, Client, Confirmed, FlushReport};
+pub use config::{Backpressure, ClientConfig};
+pub use failures::Failure;
+pub use pushcast_core;
+pub use stats::StatsSnapshot;

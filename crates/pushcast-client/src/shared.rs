@@ -1,0 +1,245 @@
+//! State shared by publishers, the dispatcher thread and the lanes of one engine: admission
+//! (the bounded queue's accounting), resolution of events, and the waits built on them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::{Condvar, Mutex};
+use pushcast_core::response::ChannelInfo;
+use pushcast_core::{App, Error, WireEvent};
+
+use crate::config::ClientConfig;
+use crate::failures::{Failure, FailureLog};
+use crate::stats::Stats;
+
+/// One event on one channel, as it waits in the queue.
+pub(crate) struct Item {
+    pub event: Arc<WireEvent>,
+    pub channel_index: usize,
+    pub enqueued: Instant,
+    pub deadline: Instant,
+    pub ack: Option<Arc<Ack>>,
+}
+
+impl Item {
+    pub(crate) fn channel(&self) -> &str {
+        self.event
+            .channels
+            .get(self.channel_index)
+            .map_or("", String::as_str)
+    }
+}
+
+/// What a confirmed publish waits for: every channel of its event resolved.
+pub(crate) struct Ack {
+    remaining: AtomicUsize,
+    outcome: Mutex<AckOutcome>,
+    done: crossbeam_channel::Sender<()>,
+}
+
+#[derive(Default)]
+pub(crate) struct AckOutcome {
+    pub error: Option<Error>,
+    pub channels: BTreeMap<String, ChannelInfo>,
+}
+
+impl Ack {
+    pub(crate) fn new(items: usize) -> (Arc<Ack>, crossbeam_channel::Receiver<()>) {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        let ack = Arc::new(Ack {
+            remaining: AtomicUsize::new(items),
+            outcome: Mutex::new(AckOutcome::default()),
+            done,
+        });
+        (ack, wait)
+    }
+
+    fn resolve(&self, channel: &str, result: Result<Option<&ChannelInfo>, &Error>) {
+        {
+            let mut outcome = self.outcome.lock();
+            match result {
+                Ok(Some(info)) => {
+                    outcome.channels.insert(channel.to_owned(), info.clone());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    outcome.error.get_or_insert_with(|| e.clone());
+                }
+            }
+        }
+        if self.remaining.fetch_sub(1, SeqCst) == 1 {
+            let _ = self.done.try_send(());
+        }
+    }
+
+    pub(crate) fn take(&self) -> AckOutcome {
+        std::mem::take(&mut *self.outcome.lock())
+    }
+}
+
+/// The engine's shared state.
+pub(crate) struct Shared {
+    pub config: ClientConfig,
+    pub app: App,
+    pub stats: Stats,
+    pub failures: FailureLog,
+    /// Events accepted and not yet resolved: the queue's depth, bounded by the capacity.
+    pending: AtomicUsize,
+    waiters: AtomicUsize,
+    wait_lock: Mutex<()>,
+    wait_signal: Condvar,
+    /// Set when shutdown's deadline passed: lanes stop retrying and give up.
+    pub aborting: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(config: ClientConfig) -> Self {
+        Shared {
+            app: config.app.clone(),
+            failures: FailureLog::new(config.max_failures_kept),
+            config,
+            stats: Stats::new(),
+            pending: AtomicUsize::new(0),
+            waiters: AtomicUsize::new(0),
+            wait_lock: Mutex::new(()),
+            wait_signal: Condvar::new(),
+            aborting: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(SeqCst)
+    }
+
+    /// Reserves room for `n` events; false when the queue cannot take them.
+    pub(crate) fn try_reserve(&self, n: usize) -> bool {
+        let capacity = self.config.queue_capacity;
+        self.pending
+            .fetch_update(SeqCst, SeqCst, |p| (p + n <= capacity).then_some(p + n))
+            .is_ok()
+    }
+
+    /// Waits for room for `n` events until `deadline`.
+    pub(crate) fn reserve_until(&self, n: usize, deadline: Instant) -> bool {
+        self.waiters.fetch_add(1, SeqCst);
+        let mut guard = self.wait_lock.lock();
+        let reserved = loop {
+            if self.try_reserve(n) {
+                break true;
+            }
+            if self
+                .wait_signal
+                .wait_until(&mut guard, deadline)
+                .timed_out()
+            {
+                break self.try_reserve(n);
+            }
+        };
+        drop(guard);
+        self.waiters.fetch_sub(1, SeqCst);
+        reserved
+    }
+
+    /// Waits until nothing is pending or `deadline`; returns what is still pending.
+    pub(crate) fn wait_empty(&self, deadline: Instant) -> usize {
+        self.waiters.fetch_add(1, SeqCst);
+        let mut guard = self.wait_lock.lock();
+        while self.pending() > 0 {
+            if self
+                .wait_signal
+                .wait_until(&mut guard, deadline)
+                .timed_out()
+            {
+                break;
+            }
+        }
+        drop(guard);
+        self.waiters.fetch_sub(1, SeqCst);
+        self.pending()
+    }
+
+    /// Frees `n` reservations and wakes whoever waits for room or for an empty queue.
+    pub(crate) fn release(&self, n: usize) {
+        self.pending.fetch_sub(n, SeqCst);
+        if self.waiters.load(SeqCst) > 0 {
+            let _guard = self.wait_lock.lock();
+            self.wait_signal.notify_all();
+        }
+    }
+
+    /// The server acknowledged these items; `infos` are per-item channel info, when reported.
+    pub(crate) fn delivered(&self, items: &[Item], infos: &[ChannelInfo]) {
+        let now = Instant::now();
+        for (i, item) in items.iter().enumerate() {
+            self.stats
+                .latency
+                .record(now.saturating_duration_since(item.enqueued));
+            if let Some(ack) = &item.ack {
+                ack.resolve(item.channel(), Ok(infos.get(i)));
+            }
+        }
+        self.stats
+            .counters
+            .delivered
+            .fetch_add(items.len() as u64, SeqCst);
+        self.release(items.len());
+    }
+
+    /// These items will not be delivered: counted, logged, acknowledged with the error.
+    pub(crate) fn failed(&self, items: Vec<Item>, error: &Error) {
+        self.stats
+            .counters
+            .failed
+            .fetch_add(items.len() as u64, SeqCst);
+        self.give_up(items, error);
+    }
+
+    /// Items still undelivered when the client shut down.
+    pub(crate) fn abandoned(&self, items: Vec<Item>) {
+        self.stats
+            .counters
+            .abandoned_at_shutdown
+            .fetch_add(items.len() as u64, SeqCst);
+        self.give_up(items, &Error::ShutDown);
+    }
+
+    /// An item removed from the queue by the drop-oldest policy.
+    pub(crate) fn dropped_oldest(&self, item: Item, capacity: usize) {
+        self.stats.counters.dropped_oldest.fetch_add(1, SeqCst);
+        self.give_up(vec![item], &Error::QueueFull { capacity });
+    }
+
+    fn give_up(&self, items: Vec<Item>, error: &Error) {
+        if items.is_empty() {
+            return;
+        }
+        *self.stats.last_error.lock() = Some(error.to_string());
+        let n = items.len();
+        let at = SystemTime::now();
+        for item in items {
+            if let Some(ack) = &item.ack {
+                ack.resolve(item.channel(), Err(error));
+            }
+            self.failures.push(Failure {
+                event: item.event.name.clone(),
+                channel: item.channel().to_owned(),
+                error: error.clone(),
+                at,
+            });
+        }
+        self.release(n);
+    }
+
+    /// Records a failed request's error as the last error.
+    pub(crate) fn note_error(&self, error: &Error) {
+        self.stats.counters.requests_failed.fetch_add(1, SeqCst);
+        *self.stats.last_error.lock() = Some(error.to_string());
+    }
+
+    /// Remaining time before `deadline`, for reports.
+    pub(crate) fn millis(d: Duration) -> u64 {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    }
+}

@@ -1,0 +1,202 @@
+//! Live statistics: atomic counters and a latency histogram, readable at any time for the cost
+//! of a few relaxed loads.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+/// Sub-buckets per power of two: latencies are kept within 1/8 (12.5 %) of their value.
+const SUB_BUCKETS: u64 = 8;
+const BUCKETS: usize = 8 * 40;
+
+/// A lock-free histogram of microsecond values, log-linear (HDR-like) buckets.
+pub(crate) struct Histogram {
+    counts: Box<[AtomicU64]>,
+}
+
+fn bucket_of(micros: u64) -> usize {
+    if micros < SUB_BUCKETS {
+        return micros as usize;
+    }
+    let exponent = 63 - u64::from(micros.leading_zeros()); // ≥ 3
+    let shift = exponent - 3;
+    let mantissa = (micros >> shift) & (SUB_BUCKETS - 1);
+    let index = (shift + 1) * SUB_BUCKETS + mantissa;
+    (index as usize).min(BUCKETS - 1)
+}
+
+/// The upper bound (µs) of a bucket, what a percentile reports.
+fn bucket_upper(index: usize) -> u64 {
+    let index = index as u64;
+    if index < SUB_BUCKETS {
+        return index;
+    }
+    let shift = index / SUB_BUCKETS - 1;
+    let mantissa = index % SUB_BUCKETS;
+    ((SUB_BUCKETS + mantissa + 1) << shift) - 1
+}
+
+impl Histogram {
+    pub(crate) fn new() -> Self {
+        Histogram {
+            counts: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    pub(crate) fn record(&self, value: Duration) {
+        let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
+        self.counts[bucket_of(micros)].fetch_add(1, Relaxed);
+    }
+
+    /// The value at quantile `q` (0..=1), in microseconds; `None` when empty.
+    pub(crate) fn quantile(&self, q: f64) -> Option<u64> {
+        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                return Some(bucket_upper(i));
+            }
+        }
+        None
+    }
+}
+
+/// Counters, each in events (one event on k channels counts k) unless named otherwise.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub enqueued: AtomicU64,
+    pub delivered: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+    pub dropped_newest: AtomicU64,
+    pub dropped_oldest: AtomicU64,
+    pub rejected_queue_full: AtomicU64,
+    pub abandoned_at_shutdown: AtomicU64,
+    pub requests_sent: AtomicU64,
+    pub requests_failed: AtomicU64,
+    pub in_flight_requests: AtomicU64,
+    pub failovers: AtomicU64,
+}
+
+pub(crate) struct Stats {
+    pub counters: Counters,
+    pub latency: Histogram,
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl Stats {
+    pub(crate) fn new() -> Self {
+        Stats {
+            counters: Counters::default(),
+            latency: Histogram::new(),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn snapshot(&self, queue_depth: usize) -> StatsSnapshot {
+        let c = &self.counters;
+        StatsSnapshot {
+            enqueued: c.enqueued.load(Relaxed),
+            delivered: c.delivered.load(Relaxed),
+            failed: c.failed.load(Relaxed),
+            retried: c.retried.load(Relaxed),
+            dropped_newest: c.dropped_newest.load(Relaxed),
+            dropped_oldest: c.dropped_oldest.load(Relaxed),
+            rejected_queue_full: c.rejected_queue_full.load(Relaxed),
+            abandoned_at_shutdown: c.abandoned_at_shutdown.load(Relaxed),
+            requests_sent: c.requests_sent.load(Relaxed),
+            requests_failed: c.requests_failed.load(Relaxed),
+            in_flight_requests: c.in_flight_requests.load(Relaxed),
+            failovers: c.failovers.load(Relaxed),
+            queue_depth: queue_depth as u64,
+            latency_p50_us: self.latency.quantile(0.50),
+            latency_p99_us: self.latency.quantile(0.99),
+            last_error: self.last_error.lock().clone(),
+        }
+    }
+}
+
+/// A point-in-time copy of the client's statistics.
+///
+/// Event counts are per (event, channel): an event published to three channels counts three.
+/// Accounting identity once the queue is empty:
+/// `enqueued = delivered + failed + dropped_oldest + abandoned_at_shutdown`
+/// (`dropped_newest` and `rejected_queue_full` were never enqueued).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Accepted into the queue.
+    pub enqueued: u64,
+    /// Acknowledged by the server (status 200).
+    pub delivered: u64,
+    /// Given up on: refused by the server, or out of time/retries. Each is in the failure log.
+    pub failed: u64,
+    /// Re-sent after a retryable failure (counted per event per retry).
+    pub retried: u64,
+    /// Not accepted because the queue was full under the drop-newest policy.
+    pub dropped_newest: u64,
+    /// Removed from a full queue to make room under the drop-oldest policy.
+    pub dropped_oldest: u64,
+    /// Refused with a queue-full error (fail-fast policy, or block policy past its deadline).
+    pub rejected_queue_full: u64,
+    /// Still undelivered when the client shut down.
+    pub abandoned_at_shutdown: u64,
+    /// HTTP requests sent (each try counts).
+    pub requests_sent: u64,
+    /// HTTP requests that failed (transport error or non-200).
+    pub requests_failed: u64,
+    /// HTTP requests under way now.
+    pub in_flight_requests: u64,
+    /// Switches to another endpoint after a connection failure.
+    pub failovers: u64,
+    /// Events accepted and not yet delivered, failed or dropped.
+    pub queue_depth: u64,
+    /// Median time from publish to the server's acknowledgement, microseconds.
+    pub latency_p50_us: Option<u64>,
+    /// 99th percentile of the same, microseconds.
+    pub latency_p99_us: Option<u64>,
+    /// The most recent error, as text.
+    pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_monotonic_and_bound_their_values() {
+        let mut last = 0;
+        for v in (0..100_000u64).chain([1 << 30, u64::MAX / 2]) {
+            let b = bucket_of(v);
+            assert!(b >= last || v == 0, "bucket order broke at {v}");
+            last = b;
+            if b < BUCKETS - 1 {
+                assert!(
+                    bucket_upper(b) >= v,
+                    "{v} above its bucket's bound {}",
+                    bucket_upper(b)
+                );
+                assert!(bucket_upper(b) as f64 <= (v as f64) * 1.125 + 1.0, "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn quantiles() {
+        let h = Histogram::new();
+        assert_eq!(h.quantile(0.5), None);
+        for ms in 1..=100u64 {
+            h.record(Duration::from_millis(ms));
+        }
+        let p50 = h.quantile(0.5).unwrap();
+        let p99 = h.quantile(0.99).unwrap();
+        assert!((50_000..=56_250).contains(&p50), "{p50}");
+        assert!((99_000..=111_375).contains(&p99), "{p99}");
+    }
+}

@@ -1,0 +1,177 @@
+//! HTTP: one pooled reqwest client (rustls), and the classification of what came back.
+
+use std::time::Duration;
+
+use pushcast_core::response::api_error;
+use pushcast_core::{Error, Method, Result, SignedRequest};
+
+use crate::config::ClientConfig;
+
+/// Builds the pooled HTTP client. Connections are reused where the server keeps them (hosted
+/// Pusher, a TLS proxy); servers that close after each response (Reverb, sockudo) get a new
+/// connection per request, which the pool handles.
+pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .pool_max_idle_per_host(config.max_in_flight)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .user_agent(concat!("pushcast/", env!("CARGO_PKG_VERSION")))
+        .tls_built_in_root_certs(true);
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path).map_err(|e| Error::InvalidConfig {
+            field: "ca_file",
+            reason: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::InvalidConfig {
+                field: "ca_file",
+                reason: format!("{} holds no usable PEM certificate: {e}", path.display()),
+            })?;
+        if certs.is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "ca_file",
+                reason: format!("{} holds no PEM certificate", path.display()),
+            });
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if config.danger_accept_invalid_certs {
+        eprintln!(
+            "pushcast: WARNING: TLS certificate verification is OFF (danger_accept_invalid_certs); \
+             anyone on the network path can read and forge your events"
+        );
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| Error::InvalidConfig {
+        field: "tls",
+        reason: format!("cannot build the HTTP client: {e}"),
+    })
+}
+
+/// What one attempt produced.
+pub(crate) enum Attempt {
+    /// Status 200 and the body.
+    Ok(Vec<u8>),
+    /// Worth another try (5xx, 429, connect error, timeout); `retry_after` from the server.
+    Retry {
+        error: Error,
+        connect_failed: bool,
+        retry_after: Option<Duration>,
+    },
+    /// Another try would fail the same way (4xx, TLS verification, bad URL).
+    Fatal(Error),
+}
+
+/// The header sockudo reads a batch's idempotency key from: a replay with the same key is
+/// answered with the first answer and not broadcast again. (Per-item body keys are not used: an
+/// item whose first try failed stays claimed, and sockudo would skip it silently on retry.)
+const IDEMPOTENCY_HEADER: &str = "X-Idempotency-Key";
+
+/// Sends `request` to `endpoint` (a base URL) once.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    endpoint: &str,
+    request: &SignedRequest,
+    idempotency_key: Option<&str>,
+) -> Attempt {
+    let url = format!(
+        "{}{}",
+        endpoint.trim_end_matches('/'),
+        request.path_and_query()
+    );
+    let mut builder = match request.method {
+        Method::Get => client.get(&url),
+        Method::Post => client
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(request.body.clone().unwrap_or_default()),
+    };
+    if let Some(key) = idempotency_key {
+        builder = builder.header(IDEMPOTENCY_HEADER, key);
+    }
+    match builder.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = match response.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) => {
+                    return Attempt::Retry {
+                        error: transport_error(endpoint, &e),
+                        connect_failed: false,
+                        retry_after: None,
+                    }
+                }
+            };
+            if status == 200 {
+                Attempt::Ok(body)
+            } else if status == 429 || status >= 500 {
+                Attempt::Retry {
+                    error: api_error(status, &body),
+                    connect_failed: false,
+                    retry_after,
+                }
+            } else {
+                Attempt::Fatal(api_error(status, &body))
+            }
+        }
+        Err(e) if is_tls_failure(&e) => Attempt::Fatal(transport_error(endpoint, &e)),
+        Err(e) if e.is_builder() => Attempt::Fatal(transport_error(endpoint, &e)),
+        Err(e) => Attempt::Retry {
+            connect_failed: e.is_connect(),
+            error: transport_error(endpoint, &e),
+            retry_after: None,
+        },
+    }
+}
+
+/// The whole cause chain, so "connection refused" or "invalid peer certificate: Expired" shows.
+fn transport_error(endpoint: &str, error: &reqwest::Error) -> Error {
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason.push_str(": ");
+            reason.push_str(&text);
+        }
+        source = cause.source();
+    }
+    if error.is_timeout() {
+        reason.push_str(" (timed out)");
+    }
+    Error::Transport {
+        endpoint: endpoint.to_owned(),
+        reason,
+    }
+}
+
+/// Whether TLS verification failed: such a failure must fail closed, not be retried.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        // io::Error hides its inner error from source(); look inside.
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        source = cause.source();
+    }
+    false
+}

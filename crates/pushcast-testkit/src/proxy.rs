@@ -1,0 +1,82 @@
+//! A fault-injecting TCP proxy between a publisher and a real server.
+//!
+//! Only for faults a real server cannot produce on demand: a stalled socket that accepts and
+//! never answers, and a closed gate that refuses connections while a test re-arranges the real
+//! parts behind it (for example: a killed server is restarted and its subscribers reconnect
+//! before the publisher's retries may reach it). Everything else goes through untouched.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does with a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// Forward to the upstream port.
+    Forward,
+    /// Accept and close at once (the publisher sees a reset / closed connection).
+    Refuse,
+    /// Accept, read, never answer.
+    Stall,
+}
+
+/// A running proxy on a free loopback port.
+pub struct FaultProxy {
+    pub port: u16,
+    mode: Arc<Mutex<ProxyMode>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `127.0.0.1:{upstream}`.
+    pub fn start(upstream: u16, mode: ProxyMode) -> FaultProxy {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = Arc::new(Mutex::new(mode));
+        let current = Arc::clone(&mode);
+        runtime.spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mode = *current.lock();
+                tokio::spawn(async move {
+                    match mode {
+                        ProxyMode::Refuse => drop(client),
+                        ProxyMode::Stall => {
+                            let mut sink = tokio::io::sink();
+                            let _ = tokio::io::copy(&mut client, &mut sink).await;
+                            std::future::pending::<()>().await;
+                        }
+                        ProxyMode::Forward => {
+                            if let Ok(mut server) =
+                                TcpStream::connect(("127.0.0.1", upstream)).await
+                            {
+                                let _ =
+                                    tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        FaultProxy {
+            port,
+            mode,
+            _runtime: runtime,
+        }
+    }
+
+    /// Changes what happens to new connections.
+    pub fn set_mode(&self, mode: ProxyMode) {
+        *self.mode.lock() = mode;
+    }
+
+    /// `http://127.0.0.1:{port}`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
