@@ -155,12 +155,9 @@ impl Client {
                 }
             }
             Backpressure::DropOldest => {
-                if n <= capacity
-                    && engine.drop_oldest(n)
-                    && shared.reserve_until(n, Instant::now() + Duration::from_millis(100))
-                {
-                    return Ok(Accepted::Queued);
-                }
+                // The dispatcher drops the oldest waiting events to make room.
+                shared.force_reserve(n);
+                return Ok(Accepted::Queued);
             }
             Backpressure::DropNewest => {
                 counters

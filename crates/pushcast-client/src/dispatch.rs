@@ -96,6 +96,7 @@ impl Dispatcher {
                                 Err(_) => break,
                             }
                         }
+                        self.drop_oldest_excess(&mut waiting, &mut held);
                     }
                     Err(_) => break,
                 },
@@ -113,6 +114,34 @@ impl Dispatcher {
             Command::Wake => None,
         }));
         self.shared.abandoned(left);
+    }
+
+    /// Drop-oldest: while the queue holds more than its capacity, drops the oldest event not
+    /// yet sent (events in flight are never dropped). Without that policy there is no excess.
+    fn drop_oldest_excess(&self, waiting: &mut [VecDeque<Ready>], held: &mut usize) {
+        let capacity = self.shared.config.queue_capacity;
+        while self.shared.excess() > 0 {
+            // Held events are older than queued ones; among lanes, compare the fronts.
+            let oldest_lane = waiting
+                .iter()
+                .enumerate()
+                .filter_map(|(lane, q)| q.front().map(|r| (r.item.enqueued, lane)))
+                .min()
+                .map(|(_, lane)| lane);
+            let victim = match oldest_lane.and_then(|lane| waiting[lane].pop_front()) {
+                Some(ready) => {
+                    *held -= 1;
+                    ready.item
+                }
+                None => match self.queue.try_recv() {
+                    Ok(Command::Publish(item)) => item,
+                    Ok(Command::Wake) => continue,
+                    // Everything else is in flight; the excess resolves as it lands.
+                    Err(_) => break,
+                },
+            };
+            self.shared.dropped_oldest(victim, capacity);
+        }
     }
 
     fn take(&self, command: Command, waiting: &mut [VecDeque<Ready>], held: &mut usize) {

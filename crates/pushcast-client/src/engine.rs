@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use pushcast_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -25,8 +25,6 @@ pub(crate) struct Engine {
     pub http: reqwest::Client,
     pub runtime: tokio::runtime::Handle,
     queue: Sender<Command>,
-    /// A receiving end kept for the drop-oldest policy, which takes the oldest queued event.
-    queue_head: Receiver<Command>,
     stop: Arc<AtomicBool>,
     abort: Arc<Notify>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -85,7 +83,7 @@ impl Engine {
         let stop = Arc::new(AtomicBool::new(false));
         let dispatcher = Dispatcher {
             shared: Arc::clone(&shared),
-            queue: queue_rx.clone(),
+            queue: queue_rx,
             done: done_rx,
             lanes: lane_senders,
             stop: Arc::clone(&stop),
@@ -97,7 +95,6 @@ impl Engine {
             http,
             runtime: handle,
             queue,
-            queue_head: queue_rx,
             stop,
             abort,
             threads: Mutex::new(vec![dispatch, io]),
@@ -117,25 +114,6 @@ impl Engine {
             }
         }
         self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
-    }
-
-    /// Makes room for `n` events by dropping the oldest queued ones; false if the queue holds
-    /// too few (the rest are with the lanes, already on their way).
-    pub(crate) fn drop_oldest(&self, n: usize) -> bool {
-        let capacity = self.shared.config.queue_capacity;
-        for _ in 0..n {
-            loop {
-                match self.queue_head.try_recv() {
-                    Ok(Command::Publish(item)) => {
-                        self.shared.dropped_oldest(item, capacity);
-                        break;
-                    }
-                    Ok(Command::Wake) => continue,
-                    Err(_) => return false,
-                }
-            }
-        }
-        true
     }
 
     /// Flushes up to `timeout`, then stops the threads; returns what was still pending.

@@ -121,6 +121,17 @@ impl Shared {
             .is_ok()
     }
 
+    /// Reserves room for `n` events even past the capacity (drop-oldest: the dispatcher then
+    /// drops the oldest waiting events until the queue is back within it).
+    pub(crate) fn force_reserve(&self, n: usize) {
+        self.pending.fetch_add(n, SeqCst);
+    }
+
+    /// How many events the queue holds beyond its capacity.
+    pub(crate) fn excess(&self) -> usize {
+        self.pending().saturating_sub(self.config.queue_capacity)
+    }
+
     /// Waits for room for `n` events until `deadline`.
     pub(crate) fn reserve_until(&self, n: usize, deadline: Instant) -> bool {
         self.waiters.fetch_add(1, SeqCst);

@@ -106,7 +106,7 @@ pub(crate) async fn send(
                 Ok(b) => b.to_vec(),
                 Err(e) => {
                     return Attempt::Retry {
-                        error: transport_error(endpoint, &e),
+                        error: transport_error(endpoint, e),
                         connect_failed: false,
                         retry_after: None,
                     }
@@ -124,20 +124,23 @@ pub(crate) async fn send(
                 Attempt::Fatal(api_error(status, &body))
             }
         }
-        Err(e) if is_tls_failure(&e) => Attempt::Fatal(transport_error(endpoint, &e)),
-        Err(e) if e.is_builder() => Attempt::Fatal(transport_error(endpoint, &e)),
+        Err(e) if is_tls_failure(&e) || e.is_builder() => {
+            Attempt::Fatal(transport_error(endpoint, e))
+        }
         Err(e) => Attempt::Retry {
             connect_failed: e.is_connect(),
-            error: transport_error(endpoint, &e),
+            error: transport_error(endpoint, e),
             retry_after: None,
         },
     }
 }
 
 /// The whole cause chain, so "connection refused" or "invalid peer certificate: Expired" shows.
-fn transport_error(endpoint: &str, error: &reqwest::Error) -> Error {
+fn transport_error(endpoint: &str, error: reqwest::Error) -> Error {
+    // Without the URL: its query carries the signature and says nothing the endpoint doesn't.
+    let error = error.without_url();
     let mut reason = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         let text = cause.to_string();
         if !reason.contains(&text) {

@@ -1,7 +1,7 @@
 //! Delivery against a real sockudo, checked by a real subscriber.
 
 // Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::HashMap;
 use std::time::Duration;
