@@ -166,3 +166,32 @@ fn queries_and_send_to_user() {
     assert_eq!(client.stats().delivered, 1);
     client.terminate_user_connections("42").unwrap();
 }
+
+#[test]
+fn a_dead_endpoint_fails_over_to_a_live_one() {
+    let server = Sockudo::start();
+    let app = server.app();
+    let sub = Subscriber::connect(server.port, APP_KEY);
+    sub.subscribe(&app, "failover");
+    let dead = format!("http://127.0.0.1:{}", pushcast_testkit::free_port());
+    let mut config = ClientConfig::new(app, dead);
+    config.endpoints.push(server.url());
+    config.retry_base = Duration::from_millis(5);
+    // One lane: it starts on the first endpoint, the dead one (lanes spread over endpoints).
+    config.max_in_flight = 1;
+    let client = Client::new(config).unwrap();
+    for i in 0..200 {
+        client
+            .publish(Event::new(
+                ["failover"],
+                "Tick",
+                format!(r#"{{"seq":{i}}}"#),
+            ))
+            .unwrap();
+    }
+    assert_eq!(client.flush(Duration::from_secs(20)).pending, 0);
+    assert_eq!(sub.wait_for(200, Duration::from_secs(5)), 200);
+    let s = client.stats();
+    assert_eq!((s.delivered, s.failed), (200, 0));
+    assert!(s.failovers >= 1, "{s:?}");
+}

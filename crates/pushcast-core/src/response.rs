@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -16,16 +16,16 @@ use crate::error::{Error, Result};
 pub const MAX_SERVER_MESSAGE_CHARS: usize = 512;
 
 /// Attributes of one channel, as far as the server reported them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ChannelInfo {
     /// Whether anyone is subscribed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occupied: Option<bool>,
     /// Presence channels: distinct users.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_count: Option<u64>,
     /// Subscribed connections.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_count: Option<u64>,
 }
 

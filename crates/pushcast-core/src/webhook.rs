@@ -3,7 +3,7 @@
 //! `X-Pusher-Signature` is hex HMAC-SHA256(secret, raw body), compared in constant time
 //! (pusher-http-php used `===`). Every malformed input is an error, never a panic.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::App;
@@ -12,24 +12,24 @@ use crate::error::{Error, Result, WebhookRejection};
 use crate::validate::ChannelKind;
 
 /// One event of a webhook (`channel_occupied`, `member_added`, `client_event`, ...).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct WebhookEvent {
     /// The webhook event name (`channel_occupied`, `client_event`, ...).
     pub name: String,
     /// The channel it concerns.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Client events: the client event's name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
     /// Client events: the data, decrypted when it came from an encrypted channel.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
     /// Client events: the sender's socket id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socket_id: Option<String>,
     /// Presence events and signed-in clients: the user id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Any other field the server sent.
     #[serde(flatten)]
@@ -37,7 +37,7 @@ pub struct WebhookEvent {
 }
 
 /// A verified webhook.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Webhook {
     /// When the server sent it, unix milliseconds.
     pub time_ms: u64,

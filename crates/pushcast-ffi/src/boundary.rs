@@ -1,0 +1,379 @@
+//! The boundary: result codes, the one mapping from the core error, the per-thread error
+//! object, the panic guard every exported function runs in, and argument checks.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pushcast_core::Error;
+
+/// Result of every fallible call. Numbers are explicit, grouped by family, never reused.
+#[allow(non_camel_case_types)]
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum pushcast_result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullArgument = 1,
+    /// A string argument was not valid UTF-8.
+    InvalidUtf8 = 2,
+    /// A Rust panic was caught at the boundary (a bug; please report it).
+    Panic = 3,
+    /// An error pushcast does not know yet (a newer core than this library).
+    Unknown = 4,
+    /// Invalid channel name.
+    InvalidChannel = 1000,
+    /// Invalid event name.
+    InvalidEventName = 1001,
+    /// Invalid socket id.
+    InvalidSocketId = 1002,
+    /// Invalid user id.
+    InvalidUserId = 1003,
+    /// An event without channels.
+    NoChannels = 1004,
+    /// More channels than the server profile allows in one event.
+    TooManyChannels = 1005,
+    /// A channel twice in one event.
+    DuplicateChannel = 1006,
+    /// More events than the server profile allows in one batch.
+    TooManyEvents = 1007,
+    /// A batch without events.
+    EmptyBatch = 1008,
+    /// Data or request over the server profile's size limit.
+    PayloadTooLarge = 1009,
+    /// Encrypted and plain channels in one event.
+    MixedEncryption = 1010,
+    /// A query parameter reserved for signing.
+    ReservedParameter = 1011,
+    /// Invalid JSON in an argument.
+    InvalidJson = 1012,
+    /// Invalid configuration.
+    InvalidConfig = 2000,
+    /// An encrypted channel without a master key.
+    MissingMasterKey = 2001,
+    /// A webhook failed verification.
+    WebhookRejected = 3000,
+    /// Decryption failed.
+    DecryptionFailed = 3100,
+    /// The server refused the request (see the error object's HTTP status).
+    ApiError = 4000,
+    /// The server's answer could not be read.
+    MalformedResponse = 4001,
+    /// The publish queue is full.
+    QueueFull = 5000,
+    /// A deadline passed.
+    Timeout = 5001,
+    /// The server could not be reached.
+    Transport = 5002,
+    /// The client was shut down.
+    ShutDown = 5003,
+}
+
+/// The one mapping from the core error to result codes.
+pub(crate) fn code_of(error: &Error) -> pushcast_result {
+    use pushcast_result as R;
+    match error {
+        Error::InvalidChannelName { .. } => R::InvalidChannel,
+        Error::InvalidEventName { .. } => R::InvalidEventName,
+        Error::InvalidSocketId { .. } => R::InvalidSocketId,
+        Error::InvalidUserId { .. } => R::InvalidUserId,
+        Error::NoChannels => R::NoChannels,
+        Error::TooManyChannels { .. } => R::TooManyChannels,
+        Error::DuplicateChannel { .. } => R::DuplicateChannel,
+        Error::TooManyEvents { .. } => R::TooManyEvents,
+        Error::EmptyBatch => R::EmptyBatch,
+        Error::PayloadTooLarge { .. } => R::PayloadTooLarge,
+        Error::MixedEncryption => R::MixedEncryption,
+        Error::ReservedParameter { .. } => R::ReservedParameter,
+        Error::InvalidJson { .. } => R::InvalidJson,
+        Error::InvalidConfig { .. } => R::InvalidConfig,
+        Error::MissingMasterKey { .. } => R::MissingMasterKey,
+        Error::WebhookRejected(_) => R::WebhookRejected,
+        Error::Decryption { .. } => R::DecryptionFailed,
+        Error::Api { .. } => R::ApiError,
+        Error::MalformedResponse { .. } => R::MalformedResponse,
+        Error::QueueFull { .. } => R::QueueFull,
+        Error::Timeout { .. } => R::Timeout,
+        Error::Transport { .. } => R::Transport,
+        Error::ShutDown => R::ShutDown,
+        _ => R::Unknown,
+    }
+}
+
+/// A failure inside an exported function.
+pub(crate) struct Failure {
+    code: pushcast_result,
+    message: String,
+    http_status: u16,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            code: code_of(&error),
+            http_status: error.http_status().unwrap_or(0),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    pub(crate) fn null(argument: &str) -> Failure {
+        Failure {
+            code: pushcast_result::NullArgument,
+            message: format!("argument `{argument}` is NULL"),
+            http_status: 0,
+        }
+    }
+
+    fn utf8(argument: &str) -> Failure {
+        Failure {
+            code: pushcast_result::InvalidUtf8,
+            message: format!("argument `{argument}` is not valid UTF-8"),
+            http_status: 0,
+        }
+    }
+}
+
+/// The detailed error of the last failed call on this thread.
+///
+/// Ownership: returned by pushcast_error_last(), owned by the caller, freed with
+/// pushcast_error_free(). Immutable; may be read from any thread.
+pub struct pushcast_error {
+    code: pushcast_result,
+    message: CString,
+    http_status: u16,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<Failure>> = const { RefCell::new(None) };
+}
+
+/// Runs an exported function's body: records failures for pushcast_error_last(), and turns a
+/// panic into PUSHCAST_RESULT_PANIC instead of unwinding into C.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> pushcast_result {
+    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return pushcast_result::Ok,
+        Ok(Err(failure)) => failure,
+        Err(_) => Failure {
+            code: pushcast_result::Panic,
+            message: "a Rust panic was caught at the C boundary; this is a bug in pushcast".into(),
+            http_status: 0,
+        },
+    };
+    let code = failure.code;
+    LAST_ERROR.with(|last| *last.borrow_mut() = Some(failure));
+    code
+}
+
+/// Runs a body that returns a value, with `fallback` on panic (for non-result functions).
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// Borrows a NUL-terminated UTF-8 argument.
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string that outlives `'a`.
+pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
+    if ptr.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated per this function's contract.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|_| Failure::utf8(name))
+}
+
+/// Like [`arg_str`], with NULL meaning "absent".
+///
+/// # Safety
+/// As [`arg_str`].
+pub(crate) unsafe fn arg_opt_str<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<Option<&'a str>, Failure> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { arg_str(ptr, name) }.map(Some)
+    }
+}
+
+/// Borrows `len` bytes of UTF-8 at `ptr` (NULL allowed only when `len` is 0).
+///
+/// # Safety
+/// `ptr` must point to `len` readable bytes that outlive `'a`.
+pub(crate) unsafe fn arg_text<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a str, Failure> {
+    if len == 0 {
+        return Ok("");
+    }
+    if ptr.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: `len` readable bytes per this function's contract.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    std::str::from_utf8(bytes).map_err(|_| Failure::utf8(name))
+}
+
+/// Borrows `len` bytes at `ptr` (NULL allowed only when `len` is 0).
+///
+/// # Safety
+/// `ptr` must point to `len` readable bytes that outlive `'a`.
+pub(crate) unsafe fn arg_bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], Failure> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: `len` readable bytes per this function's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows a handle.
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle of type `T` made by this library.
+pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Failure::null(name))
+}
+
+/// Borrows a handle mutably.
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle of type `T`, not used by any other thread meanwhile.
+pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { ptr.as_mut() }.ok_or_else(|| Failure::null(name))
+}
+
+/// Checks an out-parameter before any work, so nothing is done for a result nobody can read.
+pub(crate) fn check_out<T>(ptr: *mut T, name: &str) -> Result<(), Failure> {
+    if ptr.is_null() {
+        Err(Failure::null(name))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes an out-parameter (checked non-NULL by [`check_out`]).
+///
+/// # Safety
+/// `ptr` must be a valid, writable, non-NULL pointer.
+pub(crate) unsafe fn write_out<T>(ptr: *mut T, value: T) {
+    // SAFETY: per this function's contract.
+    unsafe { ptr.write(value) }
+}
+
+/// A caller-owned copy of `text` (free with pushcast_string_free()).
+pub(crate) fn owned_string(text: String) -> Result<*mut c_char, Failure> {
+    CString::new(text)
+        .map(CString::into_raw)
+        .map_err(|_| Failure {
+            code: pushcast_result::InvalidUtf8,
+            message: "result holds a NUL byte".into(),
+            http_status: 0,
+        })
+}
+
+/// Takes the detailed error of the last failed call on this thread (NULL if none).
+///
+/// Ownership: the caller owns the result; free it with pushcast_error_free(). Taking it clears
+/// it. Thread-safety: per thread; may be called from any thread.
+#[no_mangle]
+pub extern "C" fn pushcast_error_last() -> *mut pushcast_error {
+    guard_value(std::ptr::null_mut(), || {
+        LAST_ERROR.with(|last| match last.borrow_mut().take() {
+            None => std::ptr::null_mut(),
+            Some(f) => Box::into_raw(Box::new(pushcast_error {
+                code: f.code,
+                message: CString::new(f.message.replace('\0', "?")).unwrap_or_default(),
+                http_status: f.http_status,
+            })),
+        })
+    })
+}
+
+/// The result code of an error object (PUSHCAST_RESULT_NULL_ARGUMENT for NULL).
+///
+/// # Safety
+/// `error` must be NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_error_code(error: *const pushcast_error) -> pushcast_result {
+    guard_value(pushcast_result::Panic, || {
+        // SAFETY: NULL or a live error object, per the API contract.
+        unsafe { error.as_ref() }.map_or(pushcast_result::NullArgument, |e| e.code)
+    })
+}
+
+/// The HTTP status the server answered with, or 0 when the failure did not come from a server
+/// answer (or for NULL).
+///
+/// # Safety
+/// `error` must be NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_error_http_status(error: *const pushcast_error) -> u16 {
+    guard_value(0, || {
+        // SAFETY: NULL or a live error object, per the API contract.
+        unsafe { error.as_ref() }.map_or(0, |e| e.http_status)
+    })
+}
+
+/// The error's message, NUL-terminated UTF-8, borrowed from the error object: valid until
+/// pushcast_error_free(). "" for NULL.
+///
+/// # Safety
+/// `error` must be NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_error_message(error: *const pushcast_error) -> *const c_char {
+    guard_value(c"".as_ptr(), || {
+        // SAFETY: NULL or a live error object, per the API contract.
+        unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    })
+}
+
+/// Frees an error object. NULL is allowed.
+///
+/// # Safety
+/// `error` must be NULL or a live error object, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_error_free(error: *mut pushcast_error) {
+    guard_value((), || {
+        if !error.is_null() {
+            // SAFETY: made by Box::into_raw in pushcast_error_last, freed once by contract.
+            drop(unsafe { Box::from_raw(error) });
+        }
+    })
+}
+
+/// Frees a string returned by this library. NULL is allowed.
+///
+/// # Safety
+/// `s` must be NULL or a string this library returned, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            // SAFETY: made by CString::into_raw in this library, freed once by contract.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}
+
+/// The library version, a static NUL-terminated string (never freed).
+#[no_mangle]
+pub extern "C" fn pushcast_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

@@ -1,0 +1,646 @@
+//! `pushcast_config` and `pushcast_client`: the background publisher.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use ::pushcast_client::{Accepted, Backpressure, Client, ClientConfig};
+use pushcast_core::Event;
+use serde_json::json;
+
+use crate::app::pushcast_app;
+use crate::boundary::{
+    arg_mut, arg_opt_str, arg_ref, arg_str, arg_text, check_out, code_of, guard, guard_value,
+    owned_string, pushcast_result, write_out, Failure,
+};
+
+/// Publisher settings. Underneath: `pushcast_client::ClientConfig`.
+///
+/// Ownership: pushcast_config_new() / pushcast_config_free(). Thread-safety: not shared; use
+/// from one thread at a time. pushcast_client_new() copies it: free it right after if you like.
+pub struct pushcast_config {
+    config: ClientConfig,
+}
+
+/// What to do when the queue is full.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum pushcast_backpressure {
+    /// Fail with PUSHCAST_RESULT_QUEUE_FULL (the default).
+    FailFast = 0,
+    /// Wait for room up to the given timeout, then fail with PUSHCAST_RESULT_QUEUE_FULL.
+    Block = 1,
+    /// Drop the new event (counted, logged); publish reports PUSHCAST_ACCEPTED_DROPPED.
+    DropNewest = 2,
+    /// Drop the oldest event not yet sent (counted, logged).
+    DropOldest = 3,
+}
+
+/// What happened to a published event.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum pushcast_accepted {
+    /// In the queue.
+    Queued = 0,
+    /// Dropped by the drop-newest policy (counted, logged).
+    Dropped = 1,
+}
+
+/// One event to publish. All strings NUL-terminated UTF-8 except `data` (pointer + length).
+#[repr(C)]
+pub struct pushcast_event {
+    /// Array of `channels_len` channel names.
+    pub channels: *const *const c_char,
+    /// Number of channels (at least 1).
+    pub channels_len: usize,
+    /// Event name.
+    pub name: *const c_char,
+    /// The `data` string (JSON text), `data_len` bytes of UTF-8; NULL allowed when 0.
+    pub data: *const u8,
+    /// Length of `data` in bytes.
+    pub data_len: usize,
+    /// A socket id to exclude from delivery, or NULL.
+    pub socket_id: *const c_char,
+}
+
+/// Live statistics (see the README's "Reading the stats"). Event counts are per channel.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct pushcast_stats {
+    /// Accepted into the queue.
+    pub enqueued: u64,
+    /// Acknowledged by the server.
+    pub delivered: u64,
+    /// Given up on (in the failure log).
+    pub failed: u64,
+    /// Re-sent after retryable failures.
+    pub retried: u64,
+    /// Dropped by drop-newest.
+    pub dropped_newest: u64,
+    /// Dropped by drop-oldest.
+    pub dropped_oldest: u64,
+    /// Refused with PUSHCAST_RESULT_QUEUE_FULL.
+    pub rejected_queue_full: u64,
+    /// Undelivered at shutdown.
+    pub abandoned_at_shutdown: u64,
+    /// HTTP requests sent.
+    pub requests_sent: u64,
+    /// HTTP requests failed.
+    pub requests_failed: u64,
+    /// HTTP requests in flight now.
+    pub in_flight_requests: u64,
+    /// Endpoint switches after connection failures.
+    pub failovers: u64,
+    /// Events pending now.
+    pub queue_depth: u64,
+    /// Median publish-to-acknowledgement latency, µs (0 before any delivery).
+    pub latency_p50_us: u64,
+    /// 99th percentile of the same, µs.
+    pub latency_p99_us: u64,
+}
+
+/// Creates settings for `app` (copied) and one endpoint base URL (`http://127.0.0.1:6001`).
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_new(
+    app: *const pushcast_app,
+    endpoint: *const c_char,
+    config_out: *mut *mut pushcast_config,
+) -> pushcast_result {
+    guard(|| {
+        check_out(config_out, "config_out")?;
+        // SAFETY: caller's contract.
+        let (app, endpoint) = unsafe { (arg_ref(app, "app")?, arg_str(endpoint, "endpoint")?) };
+        let config = ClientConfig::new(app.app.clone(), endpoint);
+        // SAFETY: checked non-NULL above.
+        unsafe {
+            write_out(
+                config_out,
+                Box::into_raw(Box::new(pushcast_config { config })),
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Adds another endpoint (failover and load spreading).
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_add_endpoint(
+    config: *mut pushcast_config,
+    endpoint: *const c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (c, endpoint) = unsafe { (arg_mut(config, "config")?, arg_str(endpoint, "endpoint")?) };
+        c.config.endpoints.push(endpoint.to_owned());
+        Ok(())
+    })
+}
+
+/// Sets the queue capacity (events), the backpressure policy (with its timeout for Block) and
+/// the most requests in flight.
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_set_queue(
+    config: *mut pushcast_config,
+    capacity: usize,
+    policy: pushcast_backpressure,
+    block_timeout_ms: u64,
+    max_in_flight: usize,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let c = unsafe { arg_mut(config, "config")? };
+        c.config.queue_capacity = capacity;
+        c.config.max_in_flight = max_in_flight;
+        c.config.backpressure = match policy {
+            pushcast_backpressure::FailFast => Backpressure::FailFast,
+            pushcast_backpressure::Block => Backpressure::Block {
+                timeout: Duration::from_millis(block_timeout_ms),
+            },
+            pushcast_backpressure::DropNewest => Backpressure::DropNewest,
+            pushcast_backpressure::DropOldest => Backpressure::DropOldest,
+        };
+        Ok(())
+    })
+}
+
+/// Sets the timeouts, in milliseconds: connect, whole request, delivery (per event, retries
+/// included) and shutdown (how long pushcast_client_free() waits for pending events).
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_set_timeouts(
+    config: *mut pushcast_config,
+    connect_ms: u64,
+    request_ms: u64,
+    delivery_ms: u64,
+    shutdown_ms: u64,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let c = unsafe { arg_mut(config, "config")? };
+        c.config.connect_timeout = Duration::from_millis(connect_ms);
+        c.config.request_timeout = Duration::from_millis(request_ms);
+        c.config.delivery_timeout = Duration::from_millis(delivery_ms);
+        c.config.shutdown_timeout = Duration::from_millis(shutdown_ms);
+        Ok(())
+    })
+}
+
+/// TLS: an extra PEM CA file to trust (NULL: none), and whether to skip certificate checks
+/// entirely (dangerous; prints a warning when the client starts).
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_set_tls(
+    config: *mut pushcast_config,
+    ca_file: *const c_char,
+    danger_accept_invalid_certs: bool,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (c, ca) = unsafe { (arg_mut(config, "config")?, arg_opt_str(ca_file, "ca_file")?) };
+        c.config.ca_file = ca.map(Into::into);
+        c.config.danger_accept_invalid_certs = danger_accept_invalid_certs;
+        Ok(())
+    })
+}
+
+/// Frees a config. NULL is allowed.
+///
+/// # Safety
+/// `config` must be NULL or a live config, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_free(config: *mut pushcast_config) {
+    guard_value((), || {
+        if !config.is_null() {
+            // SAFETY: made by Box::into_raw in pushcast_config_new, freed once by contract.
+            drop(unsafe { Box::from_raw(config) });
+        }
+    })
+}
+
+/// The background publisher. Underneath: `pushcast_client::Client`.
+///
+/// Ownership: pushcast_client_new() / pushcast_client_free(). Thread-safety: every function
+/// may be called from several threads at once. Threads: none until the first publish or
+/// query; then one dispatcher and one I/O thread. After fork(): the child's first call starts
+/// its own engine; the parent's queued events stay the parent's.
+///
+/// Lifecycle: 1. pushcast_client_new  2. publish / confirmed / batch / queries, from any
+/// thread  3. optional pushcast_client_flush or _shutdown  4. pushcast_client_free (flushes
+/// for the configured shutdown timeout, then abandons and reports the rest).
+pub struct pushcast_client {
+    client: Client,
+}
+
+/// Checks the settings and creates a client. Starts no thread.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_new(
+    config: *const pushcast_config,
+    client_out: *mut *mut pushcast_client,
+) -> pushcast_result {
+    guard(|| {
+        check_out(client_out, "client_out")?;
+        // SAFETY: caller's contract.
+        let config = unsafe { arg_ref(config, "config")? };
+        let client = Client::new(config.config.clone())?;
+        // SAFETY: checked non-NULL above.
+        unsafe {
+            write_out(
+                client_out,
+                Box::into_raw(Box::new(pushcast_client { client })),
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Frees a client after flushing for its shutdown timeout. NULL is allowed. Blocks up to that
+/// timeout.
+///
+/// # Safety
+/// `client` must be NULL or a live client no other thread uses any more.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_free(client: *mut pushcast_client) {
+    guard_value((), || {
+        if !client.is_null() {
+            // SAFETY: made by Box::into_raw in pushcast_client_new, freed once by contract.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// Reads a C event description into a core event.
+///
+/// # Safety
+/// `event` must be NULL or valid as documented on pushcast_event.
+unsafe fn read_event(event: *const pushcast_event) -> Result<Event, Failure> {
+    // SAFETY: caller's contract.
+    let e = unsafe { arg_ref(event, "event")? };
+    let channels = if e.channels_len == 0 {
+        Vec::new()
+    } else if e.channels.is_null() {
+        return Err(Failure::null("event.channels"));
+    } else {
+        // SAFETY: `channels_len` pointers per the contract.
+        let raw = unsafe { std::slice::from_raw_parts(e.channels, e.channels_len) };
+        raw.iter()
+            // SAFETY: each channel name per the contract.
+            .map(|c| unsafe { arg_str(*c, "event.channels[i]") }.map(str::to_owned))
+            .collect::<Result<_, _>>()?
+    };
+    // SAFETY: per the contract.
+    let (name, data, socket) = unsafe {
+        (
+            arg_str(e.name, "event.name")?,
+            arg_text(e.data, e.data_len, "event.data")?,
+            arg_opt_str(e.socket_id, "event.socket_id")?,
+        )
+    };
+    let mut event = Event::new(channels, name, data);
+    event.socket_id = socket.map(str::to_owned);
+    Ok(event)
+}
+
+/// Validates and queues an event; never waits on the network (except under the Block policy,
+/// up to its timeout). `accepted_out` may be NULL.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_publish(
+    client: *const pushcast_client,
+    event: *const pushcast_event,
+    accepted_out: *mut pushcast_accepted,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, event) = unsafe { (arg_ref(client, "client")?, read_event(event)?) };
+        let accepted = client.client.publish(event)?;
+        if !accepted_out.is_null() {
+            // SAFETY: non-NULL, writable per contract.
+            unsafe { write_out(accepted_out, accepted_code(accepted)) };
+        }
+        Ok(())
+    })
+}
+
+fn accepted_code(a: Accepted) -> pushcast_accepted {
+    match a {
+        Accepted::Queued => pushcast_accepted::Queued,
+        Accepted::Dropped => pushcast_accepted::Dropped,
+    }
+}
+
+/// Validates all `events_len` events first, then queues them all (none if any is invalid).
+///
+/// # Safety
+/// `events` must point to `events_len` valid event descriptions.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_publish_batch(
+    client: *const pushcast_client,
+    events: *const pushcast_event,
+    events_len: usize,
+    accepted_out: *mut pushcast_accepted,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        if events_len > 0 && events.is_null() {
+            return Err(Failure::null("events"));
+        }
+        let mut all = Vec::with_capacity(events_len);
+        for i in 0..events_len {
+            // SAFETY: `events_len` descriptions per the contract.
+            all.push(unsafe { read_event(events.add(i))? });
+        }
+        let accepted = client.client.publish_batch(all)?;
+        if !accepted_out.is_null() {
+            // SAFETY: non-NULL, writable per contract.
+            unsafe { write_out(accepted_out, accepted_code(accepted)) };
+        }
+        Ok(())
+    })
+}
+
+/// Queues an event and blocks up to `timeout_ms` for the server's acknowledgement of every
+/// channel. On PUSHCAST_RESULT_TIMEOUT the event stays queued and may still be delivered.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_publish_confirmed(
+    client: *const pushcast_client,
+    event: *const pushcast_event,
+    timeout_ms: u64,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, event) = unsafe { (arg_ref(client, "client")?, read_event(event)?) };
+        client
+            .client
+            .publish_confirmed(event, Duration::from_millis(timeout_ms))?;
+        Ok(())
+    })
+}
+
+/// Queues `name` with `data_json` for the user's `#server-to-user-{user_id}` channel.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_send_to_user(
+    client: *const pushcast_client,
+    user_id: *const c_char,
+    name: *const c_char,
+    data_json: *const c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, user, name, data) = unsafe {
+            (
+                arg_ref(client, "client")?,
+                arg_str(user_id, "user_id")?,
+                arg_str(name, "name")?,
+                arg_str(data_json, "data_json")?,
+            )
+        };
+        client.client.send_to_user(user, name, data)?;
+        Ok(())
+    })
+}
+
+/// Blocks up to `timeout_ms` for every pending event to be resolved; writes what is still
+/// pending to `*pending_out` (may be NULL).
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_flush(
+    client: *const pushcast_client,
+    timeout_ms: u64,
+    pending_out: *mut u64,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        let report = client.client.flush(Duration::from_millis(timeout_ms));
+        if !pending_out.is_null() {
+            // SAFETY: non-NULL, writable per contract.
+            unsafe { write_out(pending_out, report.pending) };
+        }
+        Ok(())
+    })
+}
+
+/// Flushes up to `timeout_ms`, then stops the engine; what is still pending is abandoned,
+/// counted and logged, and its number written to `*abandoned_out` (may be NULL). A later
+/// publish starts a new engine.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_shutdown(
+    client: *const pushcast_client,
+    timeout_ms: u64,
+    abandoned_out: *mut u64,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        let report = client.client.shutdown(Duration::from_millis(timeout_ms));
+        if !abandoned_out.is_null() {
+            // SAFETY: non-NULL, writable per contract.
+            unsafe { write_out(abandoned_out, report.pending) };
+        }
+        Ok(())
+    })
+}
+
+/// Writes the live statistics to `*stats_out`. Never blocks.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_stats(
+    client: *const pushcast_client,
+    stats_out: *mut pushcast_stats,
+) -> pushcast_result {
+    guard(|| {
+        check_out(stats_out, "stats_out")?;
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        let s = client.client.stats();
+        let stats = pushcast_stats {
+            enqueued: s.enqueued,
+            delivered: s.delivered,
+            failed: s.failed,
+            retried: s.retried,
+            dropped_newest: s.dropped_newest,
+            dropped_oldest: s.dropped_oldest,
+            rejected_queue_full: s.rejected_queue_full,
+            abandoned_at_shutdown: s.abandoned_at_shutdown,
+            requests_sent: s.requests_sent,
+            requests_failed: s.requests_failed,
+            in_flight_requests: s.in_flight_requests,
+            failovers: s.failovers,
+            queue_depth: s.queue_depth,
+            latency_p50_us: s.latency_p50_us.unwrap_or(0),
+            latency_p99_us: s.latency_p99_us.unwrap_or(0),
+        };
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(stats_out, stats) };
+        Ok(())
+    })
+}
+
+/// Takes the recent failures as a JSON array `[{"event", "channel", "error", "code"}]` (code:
+/// a pushcast_result number). The caller frees `*json_out` with pushcast_string_free().
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_drain_failures(
+    client: *const pushcast_client,
+    json_out: *mut *mut c_char,
+) -> pushcast_result {
+    guard(|| {
+        check_out(json_out, "json_out")?;
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        let list: Vec<serde_json::Value> = client
+            .client
+            .drain_failures()
+            .into_iter()
+            .map(|f| {
+                json!({"event": f.event, "channel": f.channel, "error": f.error.to_string(), "code": code_of(&f.error) as u32})
+            })
+            .collect();
+        // SAFETY: checked non-NULL above.
+        unsafe {
+            write_out(
+                json_out,
+                owned_string(serde_json::Value::Array(list).to_string())?,
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Runs a query and writes its JSON answer.
+fn query_json(
+    json_out: *mut *mut c_char,
+    run: impl FnOnce() -> Result<serde_json::Value, pushcast_core::Error>,
+) -> Result<(), Failure> {
+    check_out(json_out, "json_out")?;
+    let value = run()?;
+    // SAFETY: checked non-NULL above.
+    unsafe { write_out(json_out, owned_string(value.to_string())?) };
+    Ok(())
+}
+
+/// `GET /channels` (prefix and info may be NULL); blocks up to the request timeout. Writes
+/// `{"channels": {name: {..}}}`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_channels(
+    client: *const pushcast_client,
+    filter_by_prefix: *const c_char,
+    info: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, prefix, info) = unsafe {
+            (
+                arg_ref(client, "client")?,
+                arg_opt_str(filter_by_prefix, "filter_by_prefix")?,
+                arg_opt_str(info, "info")?,
+            )
+        };
+        query_json(json_out, || {
+            let r = client.client.channels(prefix, info)?;
+            Ok(json!({ "channels": r.channels }))
+        })
+    })
+}
+
+/// `GET /channels/{channel}` (info may be NULL); blocks up to the request timeout.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_channel_info(
+    client: *const pushcast_client,
+    channel: *const c_char,
+    info: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, channel, info) = unsafe {
+            (
+                arg_ref(client, "client")?,
+                arg_str(channel, "channel")?,
+                arg_opt_str(info, "info")?,
+            )
+        };
+        query_json(json_out, || {
+            Ok(json!(client.client.channel_info(channel, info)?))
+        })
+    })
+}
+
+/// `GET /channels/{channel}/users` (presence channels); writes a JSON array of user ids.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_presence_users(
+    client: *const pushcast_client,
+    channel: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, channel) =
+            unsafe { (arg_ref(client, "client")?, arg_str(channel, "channel")?) };
+        query_json(json_out, || {
+            Ok(json!(client.client.presence_users(channel)?))
+        })
+    })
+}
+
+/// `POST /users/{user_id}/terminate_connections`; blocks up to the request timeout.
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_terminate_user_connections(
+    client: *const pushcast_client,
+    user_id: *const c_char,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (client, user) = unsafe { (arg_ref(client, "client")?, arg_str(user_id, "user_id")?) };
+        client.client.terminate_user_connections(user)?;
+        Ok(())
+    })
+}
