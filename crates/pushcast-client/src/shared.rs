@@ -182,19 +182,23 @@ impl Shared {
 
     /// The server acknowledged these items; `infos` are per-item channel info, when reported.
     pub(crate) fn delivered(&self, items: &[Item], infos: &[ChannelInfo]) {
+        // Stats first, acknowledgements after: a confirmed publisher woken by its ack must see
+        // its own delivery counted.
         let now = Instant::now();
-        for (i, item) in items.iter().enumerate() {
+        for item in items {
             self.stats
                 .latency
                 .record(now.saturating_duration_since(item.enqueued));
-            if let Some(ack) = &item.ack {
-                ack.resolve(item.channel(), Ok(infos.get(i)));
-            }
         }
         self.stats
             .counters
             .delivered
             .fetch_add(items.len() as u64, SeqCst);
+        for (i, item) in items.iter().enumerate() {
+            if let Some(ack) = &item.ack {
+                ack.resolve(item.channel(), Ok(infos.get(i)));
+            }
+        }
         self.release(items.len());
     }
 
@@ -229,16 +233,20 @@ impl Shared {
         *self.stats.last_error.lock() = Some(error.to_string());
         let n = items.len();
         let at = SystemTime::now();
-        for item in items {
-            if let Some(ack) = &item.ack {
-                ack.resolve(item.channel(), Err(error));
-            }
+        // The log first, acknowledgements after: a confirmed publisher woken by its ack must
+        // find its failure in the log.
+        for item in &items {
             self.failures.push(Failure {
                 event: item.event.name.clone(),
                 channel: item.channel().to_owned(),
                 error: error.clone(),
                 at,
             });
+        }
+        for item in &items {
+            if let Some(ack) = &item.ack {
+                ack.resolve(item.channel(), Err(error));
+            }
         }
         self.release(n);
     }
