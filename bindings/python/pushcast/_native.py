@@ -1,0 +1,127 @@
+"""ctypes declarations of include/pushcast.h, and where libpushcast is found.
+
+The library is looked up, in order: $PUSHCAST_LIB (a path), the repository's target/release and
+target/debug (for a checkout), then the system's library path (an installed libpushcast).
+"""
+
+import ctypes
+import ctypes.util
+import os
+from pathlib import Path
+
+c_char_p = ctypes.c_char_p
+c_size_t = ctypes.c_size_t
+c_uint64 = ctypes.c_uint64
+c_uint32 = ctypes.c_uint32
+
+
+def _find_library():
+    explicit = os.environ.get("PUSHCAST_LIB")
+    if explicit:
+        return explicit
+    repo = Path(__file__).resolve().parents[3]
+    for profile in ("release", "debug"):
+        candidate = repo / "target" / profile / "libpushcast.so"
+        if candidate.exists():
+            return str(candidate)
+    found = ctypes.util.find_library("pushcast")
+    if found:
+        return found
+    raise OSError(
+        "libpushcast not found: set PUSHCAST_LIB, build it (cargo build -p pushcast), "
+        "or install it (scripts/install-c)"
+    )
+
+
+lib = ctypes.CDLL(_find_library())
+
+
+class Event(ctypes.Structure):
+    """pushcast_event."""
+
+    _fields_ = [
+        ("channels", ctypes.POINTER(c_char_p)),
+        ("channels_len", c_size_t),
+        ("name", c_char_p),
+        ("data", ctypes.c_void_p),
+        ("data_len", c_size_t),
+        ("socket_id", c_char_p),
+    ]
+
+
+class Header(ctypes.Structure):
+    """pushcast_header."""
+
+    _fields_ = [("name", c_char_p), ("value", c_char_p)]
+
+
+STATS_FIELDS = [
+    "enqueued", "delivered", "failed", "retried", "dropped_newest", "dropped_oldest",
+    "rejected_queue_full", "abandoned_at_shutdown", "requests_sent", "requests_failed",
+    "in_flight_requests", "failovers", "queue_depth", "latency_p50_us", "latency_p99_us",
+]
+
+
+class Stats(ctypes.Structure):
+    """pushcast_stats."""
+
+    _fields_ = [(name, c_uint64) for name in STATS_FIELDS]
+
+
+def _declare(name, argtypes, restype=c_uint32):
+    fn = getattr(lib, name)
+    fn.argtypes = argtypes
+    fn.restype = restype
+    return fn
+
+
+P = ctypes.c_void_p
+OUT_P = ctypes.POINTER(ctypes.c_void_p)
+OUT_STR = ctypes.POINTER(ctypes.c_void_p)  # char **, read as an address to free later
+
+version = _declare("pushcast_version", [], c_char_p)
+error_last = _declare("pushcast_error_last", [], P)
+error_code = _declare("pushcast_error_code", [P], c_uint32)
+error_http_status = _declare("pushcast_error_http_status", [P], ctypes.c_uint16)
+error_message = _declare("pushcast_error_message", [P], c_char_p)
+error_free = _declare("pushcast_error_free", [P], None)
+string_free = _declare("pushcast_string_free", [P], None)
+
+app_new = _declare("pushcast_app_new", [c_char_p, c_char_p, c_char_p, OUT_P])
+app_set_profile = _declare("pushcast_app_set_profile", [P, c_char_p])
+app_set_limit = _declare("pushcast_app_set_limit", [P, c_char_p, c_size_t])
+app_set_master_key = _declare("pushcast_app_set_master_key_base64", [P, c_char_p])
+app_free = _declare("pushcast_app_free", [P], None)
+app_authorize_channel = _declare("pushcast_app_authorize_channel", [P, c_char_p, c_char_p, c_char_p, OUT_STR])
+app_authorize_presence = _declare(
+    "pushcast_app_authorize_presence_channel", [P, c_char_p, c_char_p, c_char_p, c_char_p, OUT_STR]
+)
+app_authenticate_user = _declare("pushcast_app_authenticate_user", [P, c_char_p, c_char_p, OUT_STR])
+app_verify_webhook = _declare(
+    "pushcast_app_verify_webhook",
+    [P, ctypes.POINTER(Header), c_size_t, ctypes.c_char_p, c_size_t, c_uint64, OUT_STR],
+)
+
+config_new = _declare("pushcast_config_new", [P, c_char_p, OUT_P])
+config_add_endpoint = _declare("pushcast_config_add_endpoint", [P, c_char_p])
+config_set_queue = _declare("pushcast_config_set_queue", [P, c_size_t, c_uint32, c_uint64, c_size_t])
+config_set_timeouts = _declare("pushcast_config_set_timeouts", [P, c_uint64, c_uint64, c_uint64, c_uint64])
+config_set_tls = _declare("pushcast_config_set_tls", [P, c_char_p, ctypes.c_bool])
+config_free = _declare("pushcast_config_free", [P], None)
+
+client_new = _declare("pushcast_client_new", [P, OUT_P])
+client_free = _declare("pushcast_client_free", [P], None)
+client_publish = _declare("pushcast_client_publish", [P, ctypes.POINTER(Event), ctypes.POINTER(c_uint32)])
+client_publish_batch = _declare(
+    "pushcast_client_publish_batch", [P, ctypes.POINTER(Event), c_size_t, ctypes.POINTER(c_uint32)]
+)
+client_publish_confirmed = _declare("pushcast_client_publish_confirmed", [P, ctypes.POINTER(Event), c_uint64])
+client_send_to_user = _declare("pushcast_client_send_to_user", [P, c_char_p, c_char_p, c_char_p])
+client_flush = _declare("pushcast_client_flush", [P, c_uint64, ctypes.POINTER(c_uint64)])
+client_shutdown = _declare("pushcast_client_shutdown", [P, c_uint64, ctypes.POINTER(c_uint64)])
+client_stats = _declare("pushcast_client_stats", [P, ctypes.POINTER(Stats)])
+client_drain_failures = _declare("pushcast_client_drain_failures", [P, OUT_STR])
+client_channels = _declare("pushcast_client_channels", [P, c_char_p, c_char_p, OUT_STR])
+client_channel_info = _declare("pushcast_client_channel_info", [P, c_char_p, c_char_p, OUT_STR])
+client_presence_users = _declare("pushcast_client_presence_users", [P, c_char_p, OUT_STR])
+client_terminate = _declare("pushcast_client_terminate_user_connections", [P, c_char_p])
