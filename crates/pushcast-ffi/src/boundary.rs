@@ -277,6 +277,17 @@ pub(crate) unsafe fn write_out<T>(ptr: *mut T, value: T) {
     unsafe { ptr.write(value) }
 }
 
+/// Writes an optional out-parameter: nothing when the caller passed NULL.
+///
+/// # Safety
+/// `ptr` must be NULL or a valid, writable pointer.
+pub(crate) unsafe fn write_optional<T>(ptr: *mut T, value: T) {
+    if !ptr.is_null() {
+        // SAFETY: non-NULL and writable per this function's contract.
+        unsafe { ptr.write(value) }
+    }
+}
+
 /// A caller-owned copy of `text` (free with pushcast_string_free()).
 pub(crate) fn owned_string(text: String) -> Result<*mut c_char, Failure> {
     CString::new(text)

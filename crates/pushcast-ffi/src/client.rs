@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::app::pushcast_app;
 use crate::boundary::{
     arg_mut, arg_opt_str, arg_ref, arg_str, arg_text, check_out, code_of, guard, guard_value,
-    owned_string, pushcast_result, write_out, Failure,
+    owned_string, pushcast_result, write_optional, write_out, Failure,
 };
 
 /// Publisher settings. Underneath: `pushcast_client::ClientConfig`.
@@ -332,10 +332,8 @@ pub unsafe extern "C" fn pushcast_client_publish(
         // SAFETY: caller's contract.
         let (client, event) = unsafe { (arg_ref(client, "client")?, read_event(event)?) };
         let accepted = client.client.publish(event)?;
-        if !accepted_out.is_null() {
-            // SAFETY: non-NULL, writable per contract.
-            unsafe { write_out(accepted_out, accepted_code(accepted)) };
-        }
+        // SAFETY: NULL or writable, per the contract.
+        unsafe { write_optional(accepted_out, accepted_code(accepted)) };
         Ok(())
     })
 }
@@ -370,10 +368,8 @@ pub unsafe extern "C" fn pushcast_client_publish_batch(
             all.push(unsafe { read_event(events.add(i))? });
         }
         let accepted = client.client.publish_batch(all)?;
-        if !accepted_out.is_null() {
-            // SAFETY: non-NULL, writable per contract.
-            unsafe { write_out(accepted_out, accepted_code(accepted)) };
-        }
+        // SAFETY: NULL or writable, per the contract.
+        unsafe { write_optional(accepted_out, accepted_code(accepted)) };
         Ok(())
     })
 }
@@ -440,10 +436,8 @@ pub unsafe extern "C" fn pushcast_client_flush(
         // SAFETY: caller's contract.
         let client = unsafe { arg_ref(client, "client")? };
         let report = client.client.flush(Duration::from_millis(timeout_ms));
-        if !pending_out.is_null() {
-            // SAFETY: non-NULL, writable per contract.
-            unsafe { write_out(pending_out, report.pending) };
-        }
+        // SAFETY: NULL or writable, per the contract.
+        unsafe { write_optional(pending_out, report.pending) };
         Ok(())
     })
 }
@@ -464,10 +458,8 @@ pub unsafe extern "C" fn pushcast_client_shutdown(
         // SAFETY: caller's contract.
         let client = unsafe { arg_ref(client, "client")? };
         let report = client.client.shutdown(Duration::from_millis(timeout_ms));
-        if !abandoned_out.is_null() {
-            // SAFETY: non-NULL, writable per contract.
-            unsafe { write_out(abandoned_out, report.pending) };
-        }
+        // SAFETY: NULL or writable, per the contract.
+        unsafe { write_optional(abandoned_out, report.pending) };
         Ok(())
     })
 }
