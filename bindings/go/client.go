@@ -1,0 +1,499 @@
+package pushcast
+
+/*
+#include <stdlib.h>
+#include "pushcast.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Backpressure is what a publish does when the queue is full.
+type Backpressure uint32
+
+// Backpressure policies, mirroring enum pushcast_backpressure.
+const (
+	// FailFast fails with ResultQueueFull (the default).
+	FailFast Backpressure = C.PUSHCAST_BACKPRESSURE_FAIL_FAST
+	// Block waits for room up to Config.BlockTimeout, then fails with ResultQueueFull.
+	Block Backpressure = C.PUSHCAST_BACKPRESSURE_BLOCK
+	// DropNewest drops the new event (counted, logged); Publish reports Dropped.
+	DropNewest Backpressure = C.PUSHCAST_BACKPRESSURE_DROP_NEWEST
+	// DropOldest drops the oldest event not yet sent (counted, logged).
+	DropOldest Backpressure = C.PUSHCAST_BACKPRESSURE_DROP_OLDEST
+)
+
+func (b Backpressure) String() string {
+	switch b {
+	case FailFast:
+		return "fail-fast"
+	case Block:
+		return "block"
+	case DropNewest:
+		return "drop-newest"
+	case DropOldest:
+		return "drop-oldest"
+	}
+	return fmt.Sprintf("backpressure %d", uint32(b))
+}
+
+// Accepted is what happened to a published event.
+type Accepted uint32
+
+// Outcomes of a publish, mirroring enum pushcast_accepted.
+const (
+	// Queued: the event is in the queue.
+	Queued Accepted = C.PUSHCAST_ACCEPTED_QUEUED
+	// Dropped: the DropNewest policy dropped it (counted, logged).
+	Dropped Accepted = C.PUSHCAST_ACCEPTED_DROPPED
+)
+
+func (a Accepted) String() string {
+	switch a {
+	case Queued:
+		return "queued"
+	case Dropped:
+		return "dropped"
+	}
+	return fmt.Sprintf("accepted %d", uint32(a))
+}
+
+// Defaults applied by NewClient to zero Config fields. All but DefaultBlockTimeout are the
+// library's own defaults; the C API has no default block timeout, so the binding picks one.
+const (
+	DefaultQueueCapacity   = 10000
+	DefaultMaxInFlight     = 4
+	DefaultBlockTimeout    = time.Second
+	DefaultConnectTimeout  = 2 * time.Second
+	DefaultRequestTimeout  = 5 * time.Second
+	DefaultDeliveryTimeout = 30 * time.Second
+	DefaultShutdownTimeout = 5 * time.Second
+)
+
+// Config holds the publisher settings. Zero fields mean "use the default" (the Default*
+// constants); Endpoints needs at least one base URL of the server's HTTP API
+// (http://127.0.0.1:6001, https://api-mt1.pusher.com). Durations are passed to the library
+// in whole milliseconds (rounded up).
+type Config struct {
+	// Endpoints are base URLs; several give failover and load spreading.
+	Endpoints []string
+	// QueueCapacity is the most events (per channel) accepted and not yet resolved.
+	QueueCapacity int
+	// Backpressure is the policy when the queue is full (FailFast by default).
+	Backpressure Backpressure
+	// BlockTimeout is how long a publish waits for room under the Block policy.
+	BlockTimeout time.Duration
+	// MaxInFlight is the most requests in flight at once (1..256).
+	MaxInFlight int
+	// ConnectTimeout bounds TCP + TLS connection set-up.
+	ConnectTimeout time.Duration
+	// RequestTimeout bounds a whole request (and each query, per endpoint tried).
+	RequestTimeout time.Duration
+	// DeliveryTimeout is how long an event may wait for delivery, retries included.
+	DeliveryTimeout time.Duration
+	// ShutdownTimeout is how long Close waits for pending events.
+	ShutdownTimeout time.Duration
+	// CAFile is an extra PEM CA file to trust ("" for none).
+	CAFile string
+	// DangerAcceptInvalidCerts skips TLS certificate checks entirely (prints a warning).
+	DangerAcceptInvalidCerts bool
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Event is one event of a batch. Data is the event's data string (usually JSON text);
+// SocketID, when not empty, excludes that connection from delivery.
+type Event struct {
+	Channels []string
+	Name     string
+	Data     []byte
+	SocketID string
+}
+
+// Stats are the client's live statistics (pushcast_stats). Event counts are per channel.
+type Stats struct {
+	Enqueued            uint64        // accepted into the queue
+	Delivered           uint64        // acknowledged by the server
+	Failed              uint64        // given up on (in the failure log)
+	Retried             uint64        // re-sent after retryable failures
+	DroppedNewest       uint64        // dropped by DropNewest
+	DroppedOldest       uint64        // dropped by DropOldest
+	RejectedQueueFull   uint64        // refused with ResultQueueFull
+	AbandonedAtShutdown uint64        // undelivered at shutdown
+	RequestsSent        uint64        // HTTP requests sent
+	RequestsFailed      uint64        // HTTP requests failed
+	InFlightRequests    uint64        // HTTP requests in flight now
+	Failovers           uint64        // endpoint switches after connection failures
+	QueueDepth          uint64        // events pending now
+	LatencyP50          time.Duration // median publish-to-acknowledgement latency (0 before any delivery)
+	LatencyP99          time.Duration // 99th percentile of the same
+}
+
+// Failure is one event the client gave up on, from DrainFailures.
+type Failure struct {
+	Event   string `json:"event"`
+	Channel string `json:"channel"`
+	Error   string `json:"error"`
+	Code    Result `json:"code"`
+}
+
+// Client is the background publisher (a pushcast_client). All its methods may be called
+// from any number of goroutines at once. Close must be called when done: it flushes pending
+// events (up to Config.ShutdownTimeout) and frees the client. A finalizer closes a
+// garbage-collected Client that was not closed, but only as a safety net.
+type Client struct {
+	mu  sync.RWMutex
+	ptr *C.pushcast_client
+}
+
+func closedClient() error {
+	return &Error{Code: ResultShutDown, Message: "the Client is closed"}
+}
+
+// NewClient checks cfg and creates a client for a copy of app (app may be closed right
+// after). It starts no thread until the first publish or query.
+func NewClient(app *App, cfg Config) (*Client, error) {
+	if app == nil {
+		return nil, &Error{Code: ResultNullArgument, Message: "app is nil"}
+	}
+	if len(cfg.Endpoints) == 0 {
+		return nil, &Error{Code: ResultInvalidConfig, Message: "at least one endpoint is needed"}
+	}
+	if cfg.QueueCapacity < 0 || cfg.MaxInFlight < 0 {
+		return nil, &Error{Code: ResultInvalidConfig, Message: "QueueCapacity and MaxInFlight cannot be negative"}
+	}
+	var m cMemory
+	defer m.free()
+	endpoints := make([]*C.char, len(cfg.Endpoints))
+	for i, e := range cfg.Endpoints {
+		ce, err := m.str("endpoint", e)
+		if err != nil {
+			return nil, err
+		}
+		endpoints[i] = ce
+	}
+	caFile, err := m.optStr("CA file", cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+
+	app.mu.RLock()
+	defer app.mu.RUnlock()
+	if app.ptr == nil {
+		return nil, closedApp()
+	}
+	var config *C.pushcast_config
+	if err := call(func() C.pushcast_result { return C.pushcast_config_new(app.ptr, endpoints[0], &config) }); err != nil {
+		return nil, err
+	}
+	defer C.pushcast_config_free(config)
+	steps := []func() C.pushcast_result{
+		func() C.pushcast_result {
+			return C.pushcast_config_set_queue(config,
+				C.size_t(orInt(cfg.QueueCapacity, DefaultQueueCapacity)),
+				C.pushcast_backpressure(cfg.Backpressure),
+				millis(orDuration(cfg.BlockTimeout, DefaultBlockTimeout)),
+				C.size_t(orInt(cfg.MaxInFlight, DefaultMaxInFlight)))
+		},
+		func() C.pushcast_result {
+			return C.pushcast_config_set_timeouts(config,
+				millis(orDuration(cfg.ConnectTimeout, DefaultConnectTimeout)),
+				millis(orDuration(cfg.RequestTimeout, DefaultRequestTimeout)),
+				millis(orDuration(cfg.DeliveryTimeout, DefaultDeliveryTimeout)),
+				millis(orDuration(cfg.ShutdownTimeout, DefaultShutdownTimeout)))
+		},
+		func() C.pushcast_result {
+			return C.pushcast_config_set_tls(config, caFile, C.bool(cfg.DangerAcceptInvalidCerts))
+		},
+	}
+	for _, e := range endpoints[1:] {
+		e := e
+		steps = append(steps, func() C.pushcast_result { return C.pushcast_config_add_endpoint(config, e) })
+	}
+	for _, step := range steps {
+		if err := call(step); err != nil {
+			return nil, err
+		}
+	}
+	var ptr *C.pushcast_client
+	if err := call(func() C.pushcast_result { return C.pushcast_client_new(config, &ptr) }); err != nil {
+		return nil, err
+	}
+	c := &Client{ptr: ptr}
+	runtime.SetFinalizer(c, func(c *Client) {
+		// Freeing flushes for up to the shutdown timeout: keep that off the finalizer goroutine.
+		go c.Close()
+	})
+	return c, nil
+}
+
+// Close flushes pending events for up to Config.ShutdownTimeout, abandons (counts, logs) the
+// rest and frees the client. It waits for calls in progress on other goroutines. Idempotent;
+// always returns nil (it has the error result so that it fits io.Closer).
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ptr != nil {
+		C.pushcast_client_free(c.ptr)
+		c.ptr = nil
+	}
+	runtime.SetFinalizer(c, nil)
+	return nil
+}
+
+// with runs f with the live handle under the shared lock.
+func (c *Client) with(f func(*C.pushcast_client) C.pushcast_result) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ptr == nil {
+		return closedClient()
+	}
+	return call(func() C.pushcast_result { return f(c.ptr) })
+}
+
+// query runs a function writing a JSON string and returns that string.
+func (c *Client) query(f func(*C.pushcast_client, **C.char) C.pushcast_result) (string, error) {
+	var out *C.char
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result { return f(p, &out) }); err != nil {
+		return "", err
+	}
+	return takeString(out), nil
+}
+
+// Publish validates and queues an event on channels; it never waits on the network (except
+// under the Block policy, up to Config.BlockTimeout). data is the event's data string
+// (usually JSON text, UTF-8). socketID, when not empty, excludes that connection.
+func (c *Client) Publish(channels []string, event string, data []byte, socketID string) (Accepted, error) {
+	var m cMemory
+	defer m.free()
+	var ev C.pushcast_event // Go memory holding only C pointers: allowed by the cgo rules
+	if err := m.fillEvent(&ev, channels, event, data, socketID); err != nil {
+		return Queued, err
+	}
+	var accepted C.pushcast_accepted
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_publish(p, &ev, &accepted)
+	}); err != nil {
+		return Queued, err
+	}
+	return Accepted(accepted), nil
+}
+
+// PublishConfirmed queues an event and waits up to timeout for the server's acknowledgement
+// of every channel. On a timeout (IsTimeout) the event stays queued and may still be
+// delivered.
+func (c *Client) PublishConfirmed(channels []string, event string, data []byte, timeout time.Duration) error {
+	var m cMemory
+	defer m.free()
+	var ev C.pushcast_event
+	if err := m.fillEvent(&ev, channels, event, data, ""); err != nil {
+		return err
+	}
+	return c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_publish_confirmed(p, &ev, millis(timeout))
+	})
+}
+
+// PublishBatch validates every event first, then queues them all (none if any is invalid).
+func (c *Client) PublishBatch(events []Event) (Accepted, error) {
+	var m cMemory
+	defer m.free()
+	var arr *C.pushcast_event
+	if n := len(events); n > 0 {
+		p := m.alloc(uintptr(n) * unsafe.Sizeof(C.pushcast_event{}))
+		slots := unsafe.Slice((*C.pushcast_event)(p), n)
+		for i, e := range events {
+			if err := m.fillEvent(&slots[i], e.Channels, e.Name, e.Data, e.SocketID); err != nil {
+				return Queued, err
+			}
+		}
+		arr = (*C.pushcast_event)(p)
+	}
+	var accepted C.pushcast_accepted
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_publish_batch(p, arr, C.size_t(len(events)), &accepted)
+	}); err != nil {
+		return Queued, err
+	}
+	return Accepted(accepted), nil
+}
+
+// SendToUser queues event with data (JSON text) for the user's #server-to-user-{userID}
+// channel.
+func (c *Client) SendToUser(userID, event string, data []byte) error {
+	var m cMemory
+	defer m.free()
+	cuser, err := m.str("user id", userID)
+	if err != nil {
+		return err
+	}
+	cname, err := m.str("event name", event)
+	if err != nil {
+		return err
+	}
+	cdata, err := m.str("data", string(data))
+	if err != nil {
+		return err
+	}
+	return c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_send_to_user(p, cuser, cname, cdata)
+	})
+}
+
+// Flush waits up to timeout for every pending event to be resolved and returns how many are
+// still pending.
+func (c *Client) Flush(timeout time.Duration) (pending uint64, err error) {
+	var out C.uint64_t
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_flush(p, millis(timeout), &out)
+	}); err != nil {
+		return 0, err
+	}
+	return uint64(out), nil
+}
+
+// Shutdown flushes up to timeout, then stops the engine: what is still pending is abandoned
+// (counted, logged) and its number returned. A later publish starts a new engine; the
+// client must still be closed.
+func (c *Client) Shutdown(timeout time.Duration) (abandoned uint64, err error) {
+	var out C.uint64_t
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_shutdown(p, millis(timeout), &out)
+	}); err != nil {
+		return 0, err
+	}
+	return uint64(out), nil
+}
+
+// Stats returns the live statistics. Never blocks.
+func (c *Client) Stats() (Stats, error) {
+	var s C.pushcast_stats
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_stats(p, &s)
+	}); err != nil {
+		return Stats{}, err
+	}
+	return Stats{
+		Enqueued:            uint64(s.enqueued),
+		Delivered:           uint64(s.delivered),
+		Failed:              uint64(s.failed),
+		Retried:             uint64(s.retried),
+		DroppedNewest:       uint64(s.dropped_newest),
+		DroppedOldest:       uint64(s.dropped_oldest),
+		RejectedQueueFull:   uint64(s.rejected_queue_full),
+		AbandonedAtShutdown: uint64(s.abandoned_at_shutdown),
+		RequestsSent:        uint64(s.requests_sent),
+		RequestsFailed:      uint64(s.requests_failed),
+		InFlightRequests:    uint64(s.in_flight_requests),
+		Failovers:           uint64(s.failovers),
+		QueueDepth:          uint64(s.queue_depth),
+		LatencyP50:          time.Duration(s.latency_p50_us) * time.Microsecond,
+		LatencyP99:          time.Duration(s.latency_p99_us) * time.Microsecond,
+	}, nil
+}
+
+// DrainFailures takes the recent failures (events the client gave up on).
+func (c *Client) DrainFailures() ([]Failure, error) {
+	text, err := c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_drain_failures(p, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	failures := []Failure{}
+	if err := json.Unmarshal([]byte(text), &failures); err != nil {
+		return nil, &Error{Code: ResultMalformedResponse, Message: "unreadable failure list: " + err.Error()}
+	}
+	return failures, nil
+}
+
+// Channels queries GET /channels (prefix and info may be empty) and returns its JSON,
+// {"channels": {name: {..}}}. Blocks up to the request timeout.
+func (c *Client) Channels(prefix, info string) (string, error) {
+	var m cMemory
+	defer m.free()
+	cprefix, err := m.optStr("prefix", prefix)
+	if err != nil {
+		return "", err
+	}
+	cinfo, err := m.optStr("info", info)
+	if err != nil {
+		return "", err
+	}
+	return c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_channels(p, cprefix, cinfo, out)
+	})
+}
+
+// ChannelInfo queries GET /channels/{channel} (info may be empty) and returns its JSON.
+// Blocks up to the request timeout.
+func (c *Client) ChannelInfo(channel, info string) (string, error) {
+	var m cMemory
+	defer m.free()
+	cchannel, err := m.str("channel", channel)
+	if err != nil {
+		return "", err
+	}
+	cinfo, err := m.optStr("info", info)
+	if err != nil {
+		return "", err
+	}
+	return c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_channel_info(p, cchannel, cinfo, out)
+	})
+}
+
+// PresenceUsers queries GET /channels/{channel}/users for a presence channel and returns the
+// user ids. Blocks up to the request timeout.
+func (c *Client) PresenceUsers(channel string) ([]string, error) {
+	var m cMemory
+	defer m.free()
+	cchannel, err := m.str("channel", channel)
+	if err != nil {
+		return nil, err
+	}
+	text, err := c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_presence_users(p, cchannel, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	users := []string{}
+	if err := json.Unmarshal([]byte(text), &users); err != nil {
+		return nil, &Error{Code: ResultMalformedResponse, Message: "unreadable user list: " + err.Error()}
+	}
+	return users, nil
+}
+
+// TerminateUserConnections asks the server to close every connection of userID
+// (POST /users/{user_id}/terminate_connections). Blocks up to the request timeout.
+func (c *Client) TerminateUserConnections(userID string) error {
+	var m cMemory
+	defer m.free()
+	cuser, err := m.str("user id", userID)
+	if err != nil {
+		return err
+	}
+	return c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_terminate_user_connections(p, cuser)
+	})
+}

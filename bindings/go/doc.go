@@ -1,0 +1,45 @@
+// Package pushcast publishes events to Pusher-protocol servers (Pusher Channels, Sockudo,
+// Soketi, Laravel Reverb) through libpushcast, the C API of the pushcast Rust library
+// (include/pushcast.h). Everything (signing, validation, batching, retries, backpressure)
+// happens in the library; this package is a thin, memory-safe cgo layer over it.
+//
+// # Usage
+//
+//	app, err := pushcast.NewApp("12345", "app-key", "app-secret")
+//	if err != nil { ... }
+//	defer app.Close()
+//	_ = app.SetProfile("sockudo")
+//	client, err := pushcast.NewClient(app, pushcast.Config{Endpoints: []string{"http://127.0.0.1:6001"}})
+//	if err != nil { ... }
+//	defer client.Close() // flushes pending events for Config.ShutdownTimeout
+//	_, err = client.Publish([]string{"orders.1"}, "OrderShipped", []byte(`{"status":"shipped"}`), "")
+//
+// # Resources
+//
+// An App and a Client own C resources: call Close when done. A finalizer frees them if they
+// are garbage-collected unclosed, but only as a safety net: its timing is unpredictable, and
+// an unclosed Client may keep undelivered events (and two threads) alive until then.
+// A Client keeps its own copy of the App, so the App may be closed right after NewClient.
+//
+// # Errors
+//
+// Failing calls return a *Error carrying the library's Result code, the HTTP status of a
+// server refusal (0 otherwise) and the library's message. IsQueueFull, IsValidation and
+// IsTimeout classify them; errors.As gives the *Error itself.
+//
+// # Concurrency
+//
+// Every Client method may be called from any number of goroutines. App's auth and webhook
+// methods may too; its setters are serialized by the App itself.
+//
+// # Building and linking
+//
+// By default the package compiles against ../../include/pushcast.h and links
+// ../../target/debug/libpushcast.so of this repository (build it with
+// `cargo build -p pushcast`), with an rpath so tests and programs run without
+// LD_LIBRARY_PATH. For an installed library (scripts/install-c PREFIX), either build with
+// `-tags pushcast_pkgconfig` (flags from pkg-config's pushcast.pc; set PKG_CONFIG_PATH to
+// PREFIX/lib/pkgconfig if needed) or add flags through the environment:
+//
+//	CGO_CFLAGS="-IPREFIX/include" CGO_LDFLAGS="-LPREFIX/lib -Wl,-rpath,PREFIX/lib" go build
+package pushcast

@@ -1,0 +1,146 @@
+package pushcast
+
+/*
+#include "pushcast.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Result is a libpushcast result code (pushcast_result). The numbers are the header's:
+// grouped by family, never reused.
+type Result uint32
+
+// Result codes, mirroring enum pushcast_result in pushcast.h.
+const (
+	ResultOK           Result = C.PUSHCAST_RESULT_OK            // success
+	ResultNullArgument Result = C.PUSHCAST_RESULT_NULL_ARGUMENT // a required argument was absent (or a handle closed)
+	ResultInvalidUTF8  Result = C.PUSHCAST_RESULT_INVALID_UTF8  // a string was not valid UTF-8 (or held a NUL byte)
+	ResultPanic        Result = C.PUSHCAST_RESULT_PANIC         // a Rust panic was caught at the boundary (a bug)
+	ResultUnknown      Result = C.PUSHCAST_RESULT_UNKNOWN       // an error this library version does not know
+
+	ResultInvalidChannel    Result = C.PUSHCAST_RESULT_INVALID_CHANNEL    // invalid channel name
+	ResultInvalidEventName  Result = C.PUSHCAST_RESULT_INVALID_EVENT_NAME // invalid event name
+	ResultInvalidSocketID   Result = C.PUSHCAST_RESULT_INVALID_SOCKET_ID  // invalid socket id
+	ResultInvalidUserID     Result = C.PUSHCAST_RESULT_INVALID_USER_ID    // invalid user id
+	ResultNoChannels        Result = C.PUSHCAST_RESULT_NO_CHANNELS        // an event without channels
+	ResultTooManyChannels   Result = C.PUSHCAST_RESULT_TOO_MANY_CHANNELS  // more channels than the profile allows
+	ResultDuplicateChannel  Result = C.PUSHCAST_RESULT_DUPLICATE_CHANNEL  // a channel twice in one event
+	ResultTooManyEvents     Result = C.PUSHCAST_RESULT_TOO_MANY_EVENTS    // more events than the profile allows in a batch
+	ResultEmptyBatch        Result = C.PUSHCAST_RESULT_EMPTY_BATCH        // a batch without events
+	ResultPayloadTooLarge   Result = C.PUSHCAST_RESULT_PAYLOAD_TOO_LARGE  // data or request over the profile's limit
+	ResultMixedEncryption   Result = C.PUSHCAST_RESULT_MIXED_ENCRYPTION   // encrypted and plain channels in one event
+	ResultReservedParameter Result = C.PUSHCAST_RESULT_RESERVED_PARAMETER // a query parameter reserved for signing
+	ResultInvalidJSON       Result = C.PUSHCAST_RESULT_INVALID_JSON       // invalid JSON in an argument
+
+	ResultInvalidConfig    Result = C.PUSHCAST_RESULT_INVALID_CONFIG     // invalid configuration
+	ResultMissingMasterKey Result = C.PUSHCAST_RESULT_MISSING_MASTER_KEY // an encrypted channel without a master key
+
+	ResultWebhookRejected  Result = C.PUSHCAST_RESULT_WEBHOOK_REJECTED  // a webhook failed verification
+	ResultDecryptionFailed Result = C.PUSHCAST_RESULT_DECRYPTION_FAILED // decryption failed
+
+	ResultAPIError          Result = C.PUSHCAST_RESULT_API_ERROR          // the server refused (see Error.HTTPStatus)
+	ResultMalformedResponse Result = C.PUSHCAST_RESULT_MALFORMED_RESPONSE // the server's answer could not be read
+
+	ResultQueueFull Result = C.PUSHCAST_RESULT_QUEUE_FULL // the publish queue is full
+	ResultTimeout   Result = C.PUSHCAST_RESULT_TIMEOUT    // a deadline passed
+	ResultTransport Result = C.PUSHCAST_RESULT_TRANSPORT  // the server could not be reached
+	ResultShutDown  Result = C.PUSHCAST_RESULT_SHUT_DOWN  // the client was shut down (or closed)
+)
+
+var resultNames = map[Result]string{
+	ResultOK:                "ok",
+	ResultNullArgument:      "null argument",
+	ResultInvalidUTF8:       "invalid UTF-8",
+	ResultPanic:             "panic",
+	ResultUnknown:           "unknown error",
+	ResultInvalidChannel:    "invalid channel",
+	ResultInvalidEventName:  "invalid event name",
+	ResultInvalidSocketID:   "invalid socket id",
+	ResultInvalidUserID:     "invalid user id",
+	ResultNoChannels:        "no channels",
+	ResultTooManyChannels:   "too many channels",
+	ResultDuplicateChannel:  "duplicate channel",
+	ResultTooManyEvents:     "too many events",
+	ResultEmptyBatch:        "empty batch",
+	ResultPayloadTooLarge:   "payload too large",
+	ResultMixedEncryption:   "mixed encryption",
+	ResultReservedParameter: "reserved parameter",
+	ResultInvalidJSON:       "invalid JSON",
+	ResultInvalidConfig:     "invalid config",
+	ResultMissingMasterKey:  "missing master key",
+	ResultWebhookRejected:   "webhook rejected",
+	ResultDecryptionFailed:  "decryption failed",
+	ResultAPIError:          "API error",
+	ResultMalformedResponse: "malformed response",
+	ResultQueueFull:         "queue full",
+	ResultTimeout:           "timeout",
+	ResultTransport:         "transport error",
+	ResultShutDown:          "shut down",
+}
+
+// String names the code ("queue full", ...), or gives its number when unknown.
+func (r Result) String() string {
+	if s, ok := resultNames[r]; ok {
+		return s
+	}
+	return fmt.Sprintf("result %d", uint32(r))
+}
+
+// IsValidation reports whether r is in the validation family (1000-1999): input refused
+// before anything touched the network.
+func (r Result) IsValidation() bool { return r >= 1000 && r <= 1999 }
+
+// Error is a failed libpushcast call: its result code, the HTTP status of a server refusal
+// (0 when the failure did not come from a server answer) and the library's message.
+type Error struct {
+	Code       Result
+	HTTPStatus int
+	Message    string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.HTTPStatus != 0 {
+		return fmt.Sprintf("pushcast: %s (%s, code %d, HTTP %d)", e.Message, e.Code, uint32(e.Code), e.HTTPStatus)
+	}
+	return fmt.Sprintf("pushcast: %s (%s, code %d)", e.Message, e.Code, uint32(e.Code))
+}
+
+// Is makes errors.Is(err, &Error{Code: c}) match any *Error with code c (HTTPStatus and
+// Message are compared only when set in the target).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Code == e.Code &&
+		(t.HTTPStatus == 0 || t.HTTPStatus == e.HTTPStatus) &&
+		(t.Message == "" || t.Message == e.Message)
+}
+
+// Code returns the Result of err when it is (or wraps) an *Error, ResultOK for nil, and
+// ResultUnknown for any other error.
+func Code(err error) Result {
+	if err == nil {
+		return ResultOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ResultUnknown
+}
+
+// IsQueueFull reports whether err is a full publish queue (ResultQueueFull).
+func IsQueueFull(err error) bool { return err != nil && Code(err) == ResultQueueFull }
+
+// IsValidation reports whether err is a validation error (codes 1000-1999): the input was
+// refused before anything touched the network.
+func IsValidation(err error) bool { return err != nil && Code(err).IsValidation() }
+
+// IsTimeout reports whether err is a passed deadline (ResultTimeout).
+func IsTimeout(err error) bool { return err != nil && Code(err) == ResultTimeout }

@@ -1,0 +1,3 @@
+module pushcast
+
+go 1.19
