@@ -388,3 +388,60 @@ pub unsafe extern "C" fn pushcast_string_free(s: *mut c_char) {
 pub extern "C" fn pushcast_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_result_code_and_an_error_object() {
+        let rc = guard(|| panic!("boom"));
+        assert_eq!(rc, pushcast_result::Panic);
+        let error = pushcast_error_last();
+        assert!(!error.is_null());
+        // SAFETY: a live error object just returned, freed once below.
+        unsafe {
+            assert_eq!(pushcast_error_code(error), pushcast_result::Panic);
+            let message = CStr::from_ptr(pushcast_error_message(error))
+                .to_str()
+                .unwrap();
+            assert!(message.contains("panic"), "{message}");
+            pushcast_error_free(error);
+        }
+        assert_eq!(guard_value(7, || panic!("boom")), 7);
+    }
+
+    #[test]
+    fn every_core_error_maps_to_its_family() {
+        use pushcast_core::Error as E;
+        let cases = [
+            (E::NoChannels, 1000..2000),
+            (
+                E::MissingMasterKey {
+                    channel: "c".into(),
+                },
+                2000..3000,
+            ),
+            (
+                E::Api {
+                    status: 401,
+                    message: "no".into(),
+                },
+                4000..5000,
+            ),
+            (E::QueueFull { capacity: 1 }, 5000..6000),
+            (E::ShutDown, 5000..6000),
+        ];
+        for (error, family) in cases {
+            assert!(family.contains(&(code_of(&error) as u32)), "{error:?}");
+        }
+        let failure = Failure::from(E::Api {
+            status: 401,
+            message: "no".into(),
+        });
+        assert_eq!(
+            (failure.code, failure.http_status),
+            (pushcast_result::ApiError, 401)
+        );
+    }
+}
