@@ -245,3 +245,57 @@ fn server_killed_and_restarted_mid_stream_loses_nothing() {
         "the outage was not seen: {s:?}"
     );
 }
+
+#[test]
+fn a_503_and_429_storm_is_retried_after_retry_after_and_nothing_is_lost() {
+    let server = Sockudo::start();
+    let app = server.app();
+    let sub = Subscriber::connect(server.port, APP_KEY);
+    sub.subscribe(&app, "storm");
+    let proxy = FaultProxy::start(server.port, ProxyMode::Status(503));
+    let mut config = ClientConfig::new(app, proxy.url());
+    config.retry_base = Duration::from_millis(10);
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    for i in 0..100 {
+        client
+            .publish(Event::new(["storm"], "Tick", format!(r#"{{"seq":{i}}}"#)))
+            .unwrap();
+    }
+    wait_until("503s", || client.stats().requests_failed >= 1);
+    proxy.set_mode(ProxyMode::Status(429));
+    let before = client.stats().requests_failed;
+    wait_until("429s", || client.stats().requests_failed > before);
+    proxy.set_mode(ProxyMode::Forward);
+    assert_eq!(client.flush(Duration::from_secs(20)).pending, 0);
+    assert_eq!(sub.wait_for(100, Duration::from_secs(5)), 100);
+    let s = client.stats();
+    assert_eq!((s.delivered, s.failed), (100, 0), "{s:?}");
+    assert!(s.retried > 0);
+    // Retry-After: 1 was honoured at least twice (a 10 ms backoff alone would be far quicker).
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        s.last_error.unwrap().contains("429"),
+        "the storm's last answer is reported"
+    );
+}
+
+#[test]
+fn other_4xx_answers_fail_at_once_without_retry() {
+    let server = Sockudo::start();
+    let proxy = FaultProxy::start(server.port, ProxyMode::Status(413));
+    let client = Client::new(ClientConfig::new(server.app(), proxy.url())).unwrap();
+    let err = client
+        .publish_confirmed(event(0), Duration::from_secs(10))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api { status: 413, ref message } if message == "storm"),
+        "{err:?}"
+    );
+    let s = client.stats();
+    assert_eq!((s.failed, s.retried, s.requests_sent), (1, 0, 1));
+}

@@ -19,6 +19,8 @@ pub enum ProxyMode {
     Refuse,
     /// Accept, read, never answer.
     Stall,
+    /// Answer every request with this HTTP status and `Retry-After: 1` (a 503 or 429 storm).
+    Status(u16),
 }
 
 /// A running proxy on a free loopback port.
@@ -50,6 +52,25 @@ impl FaultProxy {
                             let mut sink = tokio::io::sink();
                             let _ = tokio::io::copy(&mut client, &mut sink).await;
                             std::future::pending::<()>().await;
+                        }
+                        ProxyMode::Status(code) => {
+                            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                            // Read the request head (the body, if any, is left unread: the
+                            // answer comes first and the connection closes).
+                            let mut head = Vec::new();
+                            let mut byte = [0u8; 1024];
+                            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                                match client.read(&mut byte).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => head.extend_from_slice(&byte[..n]),
+                                }
+                            }
+                            let answer = format!(
+                                "HTTP/1.1 {code} Storm\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n\
+                                 Content-Length: 5\r\nConnection: close\r\n\r\nstorm"
+                            );
+                            let _ = client.write_all(answer.as_bytes()).await;
+                            let _ = client.shutdown().await;
                         }
                         ProxyMode::Forward => {
                             if let Ok(mut server) =
