@@ -1,0 +1,219 @@
+//! The constructor's options array → a client configuration. Unknown keys are errors
+//! (pusher-http-php silently ignores them, which hides typos such as `usetls`).
+
+use std::time::Duration;
+
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+use pushcast_client::{Backpressure, ClientConfig};
+use pushcast_core::{App, Credentials, MasterKey, ServerProfile};
+
+use crate::errors::{invalid, to_php};
+use crate::settings::Defaults;
+
+/// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own.
+const KNOWN: &[&str] = &[
+    // pusher-http-php / Laravel
+    "host",
+    "port",
+    "scheme",
+    "useTLS",
+    "encrypted",
+    "cluster",
+    "timeout",
+    "encryption_master_key_base64",
+    // pushcast
+    "endpoints",
+    "server_profile",
+    "queue_capacity",
+    "backpressure",
+    "block_timeout_ms",
+    "max_in_flight",
+    "connect_timeout_ms",
+    "request_timeout_ms",
+    "delivery_timeout_ms",
+    "shutdown_timeout_ms",
+    "ca_file",
+    "verify",
+];
+
+/// A parsed configuration and the key identifying it (one engine per process and config).
+pub(crate) struct Parsed {
+    pub config: ClientConfig,
+    pub fingerprint: String,
+}
+
+fn text(value: &Zval, key: &str) -> PhpResult<String> {
+    if let Some(s) = value.str() {
+        return Ok(s.to_owned());
+    }
+    if let Some(n) = value.long() {
+        return Ok(n.to_string());
+    }
+    Err(invalid(format!("option `{key}` must be a string")))
+}
+
+fn number(value: &Zval, key: &str) -> PhpResult<u64> {
+    let n = match (value.long(), value.str()) {
+        (Some(n), _) => n,
+        (None, Some(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| invalid(format!("option `{key}` must be an integer, got {s:?}")))?,
+        _ => return Err(invalid(format!("option `{key}` must be an integer"))),
+    };
+    u64::try_from(n).map_err(|_| invalid(format!("option `{key}` must not be negative")))
+}
+
+fn flag(value: &Zval) -> bool {
+    value
+        .bool()
+        .unwrap_or_else(|| value.long().is_some_and(|n| n != 0))
+}
+
+/// Reads the options. `defaults` are the ini settings (process-wide defaults).
+pub(crate) fn parse(
+    key: &str,
+    secret: &str,
+    app_id: &str,
+    options: Option<&ZendHashTable>,
+    defaults: &Defaults,
+) -> PhpResult<Parsed> {
+    let mut get = std::collections::BTreeMap::new();
+    for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
+        let name = match k {
+            ArrayKey::Long(i) => i.to_string(),
+            other => other.to_string(),
+        };
+        if !KNOWN.contains(&name.as_str()) {
+            return Err(invalid(format!(
+                "unknown option `{name}`; accepted options: {}",
+                KNOWN.join(", ")
+            )));
+        }
+        get.insert(name, v);
+    }
+    let credentials = Credentials::new(app_id, key, secret).map_err(to_php)?;
+
+    let tls = get
+        .get("useTLS")
+        .or_else(|| get.get("encrypted"))
+        .map(|v| flag(v));
+    let cluster = get.get("cluster").map(|v| text(v, "cluster")).transpose()?;
+    let endpoints: Vec<String> = if let Some(list) = get.get("endpoints") {
+        let array = list
+            .array()
+            .ok_or_else(|| invalid("option `endpoints` must be a list of base URLs"))?;
+        array
+            .iter()
+            .map(|(_, v)| text(v, "endpoints"))
+            .collect::<PhpResult<_>>()?
+    } else if let Some(host) = get.get("host") {
+        let host = text(host, "host")?;
+        let scheme = match get.get("scheme") {
+            Some(s) => text(s, "scheme")?,
+            None if tls.unwrap_or(false) => "https".into(),
+            None => "http".into(),
+        };
+        let port = match get.get("port") {
+            Some(p) => number(p, "port")?,
+            None if scheme == "https" => 443,
+            None => 80,
+        };
+        vec![format!("{scheme}://{host}:{port}")]
+    } else {
+        let cluster = cluster.clone().unwrap_or_else(|| "mt1".into());
+        vec![format!("https://api-{cluster}.pusher.com")]
+    };
+    if endpoints.is_empty() {
+        return Err(invalid("option `endpoints` must not be empty"));
+    }
+
+    let hosted_pusher = endpoints.iter().all(|e| e.contains(".pusher.com"));
+    let profile_name = match get.get("server_profile") {
+        Some(p) => text(p, "server_profile")?,
+        None if hosted_pusher => "pusher".into(),
+        None => defaults.server_profile.clone(),
+    };
+    let profile: ServerProfile = profile_name.parse().map_err(to_php)?;
+    let mut app = App::new(credentials).with_profile(profile);
+    if let Some(master) = get.get("encryption_master_key_base64") {
+        let master = text(master, "encryption_master_key_base64")?;
+        app = app.with_master_key(MasterKey::from_base64(&master).map_err(to_php)?);
+    }
+
+    let mut config = ClientConfig::new(app, endpoints[0].clone());
+    config.endpoints = endpoints;
+    config.queue_capacity = defaults.queue_capacity;
+    config.shutdown_timeout = Duration::from_millis(defaults.shutdown_timeout_ms);
+    config.delivery_timeout = Duration::from_millis(defaults.delivery_timeout_ms);
+    let ms = |key: &str| -> PhpResult<Option<Duration>> {
+        get.get(key)
+            .map(|v| number(v, key).map(Duration::from_millis))
+            .transpose()
+    };
+    if let Some(v) = get.get("queue_capacity") {
+        config.queue_capacity = usize::try_from(number(v, "queue_capacity")?).unwrap_or(usize::MAX);
+    }
+    if let Some(v) = get.get("max_in_flight") {
+        config.max_in_flight = usize::try_from(number(v, "max_in_flight")?).unwrap_or(usize::MAX);
+    }
+    if let Some(t) = get.get("timeout") {
+        // pusher-http-php's `timeout` is in seconds and bounds the whole request.
+        config.request_timeout = Duration::from_secs(number(t, "timeout")?.max(1));
+    }
+    if let Some(d) = ms("connect_timeout_ms")? {
+        config.connect_timeout = d;
+    }
+    if let Some(d) = ms("request_timeout_ms")? {
+        config.request_timeout = d;
+    }
+    if let Some(d) = ms("delivery_timeout_ms")? {
+        config.delivery_timeout = d;
+    }
+    if let Some(d) = ms("shutdown_timeout_ms")? {
+        config.shutdown_timeout = d;
+    }
+    let block = ms("block_timeout_ms")?.unwrap_or(Duration::from_millis(100));
+    let policy = match get.get("backpressure") {
+        Some(p) => text(p, "backpressure")?,
+        None => defaults.backpressure.clone(),
+    };
+    config.backpressure = match policy.as_str() {
+        "fail_fast" => Backpressure::FailFast,
+        "block" => Backpressure::Block { timeout: block },
+        "drop_newest" => Backpressure::DropNewest,
+        "drop_oldest" => Backpressure::DropOldest,
+        other => {
+            return Err(invalid(format!(
+                "option `backpressure` must be fail_fast, block, drop_newest or drop_oldest, got {other:?}"
+            )))
+        }
+    };
+    if let Some(ca) = get.get("ca_file") {
+        config.ca_file = Some(text(ca, "ca_file")?.into());
+    }
+    if let Some(v) = get.get("verify") {
+        config.danger_accept_invalid_certs = !flag(v);
+    }
+
+    // Everything that shapes the engine, secret included (two apps must not share one).
+    let fingerprint = format!(
+        "{app_id}\u{0}{key}\u{0}{secret}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+        config.endpoints,
+        config.app.profile(),
+        get.get("encryption_master_key_base64").and_then(|v| v.str()),
+        config.queue_capacity,
+        config.backpressure,
+        config.max_in_flight,
+        (config.connect_timeout, config.request_timeout),
+        config.delivery_timeout,
+        config.shutdown_timeout,
+        config.ca_file,
+        config.danger_accept_invalid_certs,
+    );
+    Ok(Parsed {
+        config,
+        fingerprint,
+    })
+}
