@@ -140,7 +140,9 @@ final class ClientTest extends TestCase
         $info = self::live()->triggerConfirmed('php-confirmed', 'Paid', ['id' => 1], ['info' => 'subscription_count'], 10000);
         self::assertSame(['php-confirmed' => ['subscription_count' => 0]], $info);
 
-        $bad = new Client('app-key', 'wrong-secret', '12345', ['endpoints' => [self::server()], 'server_profile' => 'sockudo']);
+        // Its own configuration (max_in_flight 9): one engine per process and config, so a
+        // client configured like another test's would share that one's failure log.
+        $bad = new Client('app-key', 'wrong-secret', '12345', ['endpoints' => [self::server()], 'server_profile' => 'sockudo', 'max_in_flight' => 9]);
         try {
             $bad->triggerConfirmed('php-confirmed', 'Paid', [], [], 10000);
             self::fail('no exception');
