@@ -27,19 +27,32 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::zend::{IniEntryDef, ModuleEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
-unsafe extern "C" {
-    /// PHP's error log (php.ini `error_log`, or the SAPI's log).
-    fn php_log_err_with_severity(message: *const c_char, syslog_type: c_int);
-    /// Prints this module's ini entries in `php --ri`.
-    fn display_ini_entries(module: *mut ModuleEntry);
+type LogErr = unsafe extern "C" fn(message: *const c_char, syslog_type: c_int);
+type DisplayIniEntries = unsafe extern "C" fn(module: *mut ModuleEntry);
+
+/// Looks up a function the PHP binary exports, at call time: linking to it directly would
+/// make the extension unloadable by anything but PHP (cargo-php loads it to write the stubs).
+fn php_function(name: &std::ffi::CStr) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the symbol tables.
+    let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    (!symbol.is_null()).then_some(symbol)
 }
 
 const LOG_WARNING: c_int = 4;
 
+/// Writes to PHP's error log (php.ini `error_log`, or the SAPI's log), else standard error.
 fn log_error(message: &str) {
-    if let Ok(text) = CString::new(message.replace('\0', " ")) {
-        // SAFETY: a valid NUL-terminated string; PHP copies it.
-        unsafe { php_log_err_with_severity(text.as_ptr(), LOG_WARNING) };
+    let Ok(text) = CString::new(message.replace('\0', " ")) else {
+        return;
+    };
+    match php_function(c"php_log_err_with_severity") {
+        Some(symbol) => {
+            // SAFETY: PHP's `void php_log_err_with_severity(const char *, int)`; the string is
+            // valid and NUL-terminated, and PHP copies it.
+            let log: LogErr = unsafe { std::mem::transmute(symbol) };
+            unsafe { log(text.as_ptr(), LOG_WARNING) };
+        }
+        None => eprintln!("{message}"),
     }
 }
 
@@ -94,8 +107,12 @@ extern "C" fn info(module: *mut ModuleEntry) {
             );
         }
         info_table_end!();
-        // SAFETY: PHP passes this module's entry; the function only reads it.
-        unsafe { display_ini_entries(module) };
+        if let Some(symbol) = php_function(c"display_ini_entries") {
+            // SAFETY: PHP's `void display_ini_entries(zend_module_entry *)`, given the entry PHP
+            // passed to this info function; it only reads it.
+            let display: DisplayIniEntries = unsafe { std::mem::transmute(symbol) };
+            unsafe { display(module) };
+        }
     }));
 }
 

@@ -189,6 +189,17 @@ final class ClientTest extends TestCase
         self::assertStringContainsString('waited 200 ms', $stderr);
     }
 
+    public function testPhpRiShowsTheVersionAndSettings(): void
+    {
+        $process = proc_open([PHP_BINARY, '-d', 'extension=' . getenv('PUSHCAST_EXTENSION'), '--ri', 'pushcast'], [1 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        proc_close($process);
+        self::assertStringContainsString('pushcast support => enabled', $out);
+        self::assertMatchesRegularExpression('/version => \d+\.\d+\.\d+/', $out);
+        self::assertStringContainsString('pushcast.shutdown_timeout_ms => 5000 => 5000', $out);
+        self::assertStringContainsString('pushcast.backpressure => fail_fast => fail_fast', $out);
+    }
+
     public function testOneEnginePerProcessAndConfig(): void
     {
         $a = self::live(['max_in_flight' => 3]);

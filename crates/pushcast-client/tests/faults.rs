@@ -207,7 +207,10 @@ fn server_killed_and_restarted_mid_stream_loses_nothing() {
             // (through the outage, retried) must arrive.
             assert_eq!(client.flush(Duration::from_secs(10)).pending, 0);
             let acknowledged = client.stats().delivered as usize;
-            assert_eq!(first.wait_for(acknowledged, Duration::from_secs(10)), acknowledged);
+            assert_eq!(
+                first.wait_for(acknowledged, Duration::from_secs(10)),
+                acknowledged
+            );
             server.kill();
             gate.set_mode(ProxyMode::Refuse);
         }
