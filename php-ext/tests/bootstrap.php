@@ -19,6 +19,7 @@ spl_autoload_register(static function (string $class): void {
 
 // Laravel's components from Debian's php-illuminate-* packages (their own autoloaders).
 foreach (['Illuminate/Broadcasting/autoload.php', 'Illuminate/Container/autoload.php', 'Illuminate/Config/autoload.php',
-          'Illuminate/Http/autoload.php', 'Illuminate/Support/autoload.php'] as $autoload) {
+          'Illuminate/Http/autoload.php', 'Illuminate/Support/autoload.php', 'Illuminate/Console/autoload.php',
+          'Symfony/Component/Console/autoload.php'] as $autoload) {
     require_once $autoload;
 }

@@ -24,6 +24,9 @@ class PushcastServiceProvider extends ServiceProvider
         $this->app->make(BroadcastManager::class)->extend('pushcast', function ($app, array $config) {
             return self::broadcaster($config);
         });
+        if (method_exists($this->app, 'runningInConsole') && $this->app->runningInConsole()) {
+            $this->commands([StatusCommand::class]);
+        }
     }
 
     /** Builds the broadcaster from a connection's config. */
