@@ -7,8 +7,6 @@ namespace Pushcast\Laravel;
 use Illuminate\Broadcasting\Broadcasters\Broadcaster;
 use Illuminate\Broadcasting\Broadcasters\UsePusherChannelConventions;
 use Illuminate\Broadcasting\BroadcastException;
-use Illuminate\Support\Arr;
-use Illuminate\Support\Collection;
 use Illuminate\Support\Str;
 use Pushcast\Client;
 use Pushcast\PushcastException;
@@ -101,7 +99,9 @@ class PushcastBroadcaster extends Broadcaster
      */
     public function broadcast(array $channels, $event, array $payload = [])
     {
-        $socket = Arr::pull($payload, 'socket');
+        // What Arr::pull does, without its cost on every broadcast.
+        $socket = $payload['socket'] ?? null;
+        unset($payload['socket']);
         $parameters = $socket !== null ? ['socket_id' => $socket] : [];
         // Laravel's bytes: the payload's json_encode, sent as the data string.
         $data = json_encode($payload);
@@ -110,15 +110,15 @@ class PushcastBroadcaster extends Broadcaster
         }
 
         try {
-            Collection::make($this->formatChannels($channels))->chunk(100)->each(
-                function (Collection $chunk) use ($event, $data, $parameters) {
-                    if ($this->mode === 'confirmed') {
-                        $this->pushcast->triggerConfirmed($chunk->values()->all(), $event, $data, $parameters, $this->confirmTimeoutMs, true);
-                    } else {
-                        $this->pushcast->trigger($chunk->values()->all(), $event, $data, $parameters, true);
-                    }
+            // Chunks of 100 channels, as Laravel's Pusher broadcaster sends them; array_chunk
+            // instead of a Collection: the same chunks at a fraction of the per-call cost.
+            foreach (array_chunk($this->formatChannels($channels), 100) as $chunk) {
+                if ($this->mode === 'confirmed') {
+                    $this->pushcast->triggerConfirmed($chunk, $event, $data, $parameters, $this->confirmTimeoutMs, true);
+                } else {
+                    $this->pushcast->trigger($chunk, $event, $data, $parameters, true);
                 }
-            );
+            }
         } catch (PushcastException $e) {
             throw new BroadcastException(sprintf('Pushcast error: %s.', $e->getMessage()), (int) $e->getCode(), $e);
         }
