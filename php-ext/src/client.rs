@@ -112,21 +112,7 @@ fn channel_info_table(info: &ChannelInfo) -> PhpResult<ZBox<ZendHashTable>> {
 fn stats_table(s: &StatsSnapshot) -> PhpResult<ZBox<ZendHashTable>> {
     let mut t = ZendHashTable::new();
     let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    for (name, value) in [
-        ("enqueued", s.enqueued),
-        ("delivered", s.delivered),
-        ("failed", s.failed),
-        ("retried", s.retried),
-        ("dropped_newest", s.dropped_newest),
-        ("dropped_oldest", s.dropped_oldest),
-        ("rejected_queue_full", s.rejected_queue_full),
-        ("abandoned_at_shutdown", s.abandoned_at_shutdown),
-        ("requests_sent", s.requests_sent),
-        ("requests_failed", s.requests_failed),
-        ("in_flight_requests", s.in_flight_requests),
-        ("failovers", s.failovers),
-        ("queue_depth", s.queue_depth),
-    ] {
+    for (name, value) in s.counters() {
         t.insert(name, int(value))?;
     }
     match s.latency_p50_us {

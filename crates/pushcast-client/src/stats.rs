@@ -165,6 +165,28 @@ pub struct StatsSnapshot {
     pub last_error: Option<String>,
 }
 
+impl StatsSnapshot {
+    /// The counters as (name, value) pairs in a stable order, for hosts that render them
+    /// (PHP arrays, `php --ri`, metrics), so each needs no list of its own.
+    pub fn counters(&self) -> [(&'static str, u64); 13] {
+        [
+            ("enqueued", self.enqueued),
+            ("delivered", self.delivered),
+            ("failed", self.failed),
+            ("retried", self.retried),
+            ("dropped_newest", self.dropped_newest),
+            ("dropped_oldest", self.dropped_oldest),
+            ("rejected_queue_full", self.rejected_queue_full),
+            ("abandoned_at_shutdown", self.abandoned_at_shutdown),
+            ("requests_sent", self.requests_sent),
+            ("requests_failed", self.requests_failed),
+            ("in_flight_requests", self.in_flight_requests),
+            ("failovers", self.failovers),
+            ("queue_depth", self.queue_depth),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
