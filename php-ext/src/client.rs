@@ -383,17 +383,13 @@ impl PhpClient {
     ) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
             let pairs = header_pairs(headers)?;
-            let borrowed: Vec<(&str, &str)> = pairs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
             let freshness = max_age_ms.filter(|m| *m > 0).map(|m| Freshness {
                 now_ms: pushcast_core::unix_now() * 1000,
                 max_age_ms: u64::try_from(m).unwrap_or(0),
             });
             let hook = self
                 .app
-                .verify_webhook(&borrowed, body.as_bytes(), freshness)
+                .verify_webhook(&pairs, body.as_bytes(), freshness)
                 .map_err(to_php)?;
             let mut events = ZendHashTable::new();
             for e in hook.events {
@@ -423,12 +419,8 @@ impl PhpClient {
     pub fn verify_signature(&self, headers: &ZendHashTable, body: String) -> PhpResult<()> {
         guard(|| {
             let pairs = header_pairs(headers)?;
-            let borrowed: Vec<(&str, &str)> = pairs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
             self.app
-                .verify_webhook_signature(&borrowed, body.as_bytes())
+                .verify_webhook_signature(&pairs, body.as_bytes())
                 .map_err(to_php)
         })
     }

@@ -58,18 +58,26 @@ fn rejected(why: WebhookRejection) -> Error {
     Error::WebhookRejected(why)
 }
 
-fn header<'a>(headers: &[(&str, &'a str)], name: &'static str) -> Result<&'a str> {
+fn header<'a, K: AsRef<str>, V: AsRef<str>>(
+    headers: &'a [(K, V)],
+    name: &'static str,
+) -> Result<&'a str> {
     headers
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref().trim())
         .ok_or(rejected(WebhookRejection::MissingHeader(name)))
 }
 
 impl App {
     /// Checks only the signature of a webhook: `X-Pusher-Key` names this app and
-    /// `X-Pusher-Signature` is the body's HMAC. Header names are case-insensitive.
-    pub fn verify_webhook_signature(&self, headers: &[(&str, &str)], body: &[u8]) -> Result<()> {
+    /// `X-Pusher-Signature` is the body's HMAC. Header names are case-insensitive; headers
+    /// come as (name, value) pairs of any string type, borrowed or owned.
+    pub fn verify_webhook_signature<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        headers: &[(K, V)],
+        body: &[u8],
+    ) -> Result<()> {
         let key = header(headers, "X-Pusher-Key")?;
         let signature = header(headers, "X-Pusher-Signature")?;
         if key != self.credentials().key() {
@@ -89,9 +97,9 @@ impl App {
     /// Verifies a webhook and reads it: signature first, then the body, then (when asked)
     /// `time_ms` freshness. Client events on encrypted channels are decrypted (needs the
     /// master key).
-    pub fn verify_webhook(
+    pub fn verify_webhook<K: AsRef<str>, V: AsRef<str>>(
         &self,
-        headers: &[(&str, &str)],
+        headers: &[(K, V)],
         body: &[u8],
         freshness: Option<Freshness>,
     ) -> Result<Webhook> {
