@@ -72,9 +72,6 @@ namespace App\Events {
 namespace {
 
     use Illuminate\Broadcasting\BroadcastManager;
-    use Illuminate\Config\Repository;
-    use Illuminate\Container\Container;
-    use Pushcast\Laravel\PushcastServiceProvider;
 
     final class DemoUser
     {
@@ -95,21 +92,16 @@ namespace {
 
     function demo_broadcasting(): BroadcastManager
     {
-        $app = new Container();
-        Container::setInstance($app);
         // config/broadcasting.php: only the driver differs from a Reverb/Pusher connection.
-        $app->instance('config', new Repository(['broadcasting' => [
-            'default' => 'pushcast',
-            'connections' => ['pushcast' => [
+        $app = boot_laravel_broadcasting([
+            'pushcast' => [
                 'driver' => 'pushcast',
                 'key' => 'app-key',
                 'secret' => 'app-secret',
                 'app_id' => '12345',
                 'options' => ['endpoints' => [getenv('SOCKUDO_URL')], 'server_profile' => 'sockudo'],
-            ]],
-        ]]));
-        $app->singleton(BroadcastManager::class, static fn ($app) => new BroadcastManager($app));
-        (new PushcastServiceProvider($app))->boot();
+            ],
+        ]);
         $manager = $app->make(BroadcastManager::class);
         // routes/channels.php
         $broadcaster = $manager->connection();

@@ -8,12 +8,9 @@ use Illuminate\Broadcasting\Channel;
 use Illuminate\Broadcasting\EncryptedPrivateChannel;
 use Illuminate\Broadcasting\PresenceChannel;
 use Illuminate\Broadcasting\PrivateChannel;
-use Illuminate\Config\Repository;
-use Illuminate\Container\Container;
 use Illuminate\Http\Request;
 use PHPUnit\Framework\TestCase;
 use Pushcast\Laravel\PushcastBroadcaster;
-use Pushcast\Laravel\PushcastServiceProvider;
 use Symfony\Component\HttpKernel\Exception\AccessDeniedHttpException;
 
 /**
@@ -24,14 +21,7 @@ final class BroadcasterTest extends TestCase
 {
     private static function broadcaster(array $connection): PushcastBroadcaster
     {
-        $app = new Container();
-        Container::setInstance($app);
-        $app->instance('config', new Repository(['broadcasting' => [
-            'default' => 'pushcast',
-            'connections' => ['pushcast' => $connection + ['driver' => 'pushcast']],
-        ]]));
-        $app->singleton(BroadcastManager::class, static fn ($app) => new BroadcastManager($app));
-        (new PushcastServiceProvider($app))->boot();
+        $app = boot_laravel_broadcasting(['pushcast' => $connection + ['driver' => 'pushcast']]);
         $broadcaster = $app->make(BroadcastManager::class)->connection('pushcast');
         self::assertInstanceOf(PushcastBroadcaster::class, $broadcaster);
         return $broadcaster;

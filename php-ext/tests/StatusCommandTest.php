@@ -3,10 +3,7 @@
 declare(strict_types=1);
 
 use Illuminate\Broadcasting\BroadcastManager;
-use Illuminate\Config\Repository;
-use Illuminate\Container\Container;
 use PHPUnit\Framework\TestCase;
-use Pushcast\Laravel\PushcastServiceProvider;
 use Pushcast\Laravel\StatusCommand;
 use Symfony\Component\Console\Tester\CommandTester;
 
@@ -15,14 +12,7 @@ final class StatusCommandTest extends TestCase
 {
     private static function status(array $connection): CommandTester
     {
-        $app = new Container();
-        Container::setInstance($app);
-        $app->instance('config', new Repository(['broadcasting' => [
-            'default' => 'pushcast',
-            'connections' => ['pushcast' => $connection + ['driver' => 'pushcast'], 'log' => ['driver' => 'log']],
-        ]]));
-        $app->singleton(BroadcastManager::class, static fn ($app) => new BroadcastManager($app));
-        (new PushcastServiceProvider($app))->boot();
+        $app = boot_laravel_broadcasting(['pushcast' => $connection + ['driver' => 'pushcast'], 'log' => ['driver' => 'log']]);
         $command = new StatusCommand();
         $command->setLaravel($app);
         $tester = new CommandTester($command);

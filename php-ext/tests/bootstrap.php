@@ -23,3 +23,23 @@ foreach (['Illuminate/Broadcasting/autoload.php', 'Illuminate/Container/autoload
           'Symfony/Component/Console/autoload.php'] as $autoload) {
     require_once $autoload;
 }
+
+/**
+ * Boots the part of a Laravel app that broadcasting needs: a container with the
+ * `broadcasting` config (default connection `pushcast`), the BroadcastManager, and pushcast's
+ * service provider, as the framework would. Returns the container.
+ *
+ * @param array<string, array> $connections config/broadcasting.php's `connections`
+ */
+function boot_laravel_broadcasting(array $connections): Illuminate\Container\Container
+{
+    $app = new Illuminate\Container\Container();
+    Illuminate\Container\Container::setInstance($app);
+    $app->instance('config', new Illuminate\Config\Repository(['broadcasting' => [
+        'default' => 'pushcast',
+        'connections' => $connections,
+    ]]));
+    $app->singleton(Illuminate\Broadcasting\BroadcastManager::class, static fn ($app) => new Illuminate\Broadcasting\BroadcastManager($app));
+    (new Pushcast\Laravel\PushcastServiceProvider($app))->boot();
+    return $app;
+}

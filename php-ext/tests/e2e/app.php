@@ -87,10 +87,7 @@ namespace {
     use App\Events\VaultOpened;
     use Illuminate\Broadcasting\BroadcastEvent;
     use Illuminate\Broadcasting\BroadcastManager;
-    use Illuminate\Config\Repository;
-    use Illuminate\Container\Container;
     use Illuminate\Http\Request;
-    use Pushcast\Laravel\PushcastServiceProvider;
     use Symfony\Component\HttpKernel\Exception\HttpExceptionInterface;
 
     final class DemoUser
@@ -111,11 +108,8 @@ namespace {
         if ($manager !== null) {
             return $manager;
         }
-        $app = new Container();
-        Container::setInstance($app);
-        $app->instance('config', new Repository(['broadcasting' => [
-            'default' => 'pushcast',
-            'connections' => ['pushcast' => [
+        $app = boot_laravel_broadcasting([
+            'pushcast' => [
                 'driver' => 'pushcast',
                 'key' => 'app-key',
                 'secret' => 'app-secret',
@@ -125,10 +119,8 @@ namespace {
                     'server_profile' => 'sockudo',
                     'encryption_master_key_base64' => getenv('PUSHCAST_MASTER_KEY'),
                 ],
-            ]],
-        ]]));
-        $app->singleton(BroadcastManager::class, static fn ($app) => new BroadcastManager($app));
-        (new PushcastServiceProvider($app))->boot();
+            ],
+        ]);
         $manager = $app->make(BroadcastManager::class);
         // routes/channels.php
         $broadcaster = $manager->connection();
