@@ -10,16 +10,13 @@ declare(strict_types=1);
 // Each variant publishes to its own channel: bench-baseline-SIZE, bench-pushcast-SIZE.
 
 require __DIR__ . '/../tests/bootstrap.php';
-require_once 'GuzzleHttp/autoload.php';
+require __DIR__ . '/baseline.php';
 
 use Illuminate\Broadcasting\Channel;
 use Pushcast\Laravel\PushcastServiceProvider;
 
 [$script, $url, $n] = $argv;
 $n = (int) $n;
-const KEY = 'app-key';
-const SECRET = 'app-secret';
-const APP_ID = '12345';
 
 /** A Laravel-style payload of about $size bytes once json_encoded, with a sequence number. */
 function payload(int $seq, int $size): array
@@ -27,35 +24,6 @@ function payload(int $seq, int $size): array
     $base = ['seq' => $seq, 'order' => ['id' => $seq, 'status' => 'shipped'], 'pad' => ''];
     $base['pad'] = str_repeat('x', max(0, $size - strlen(json_encode($base))));
     return $base;
-}
-
-/** pusher-http-php 7's trigger, step for step: body, body_md5, sorted params, HMAC, POST. */
-function baseline_trigger(GuzzleHttp\Client $http, string $url, string $channel, string $event, array $payload): void
-{
-    $body = json_encode(['name' => $event, 'data' => json_encode($payload), 'channel' => $channel]);
-    $path = '/apps/' . APP_ID . '/events';
-    $params = [
-        'auth_key' => KEY,
-        'auth_timestamp' => time(),
-        'auth_version' => '1.0',
-        'body_md5' => md5($body),
-    ];
-    ksort($params);
-    $query = [];
-    foreach ($params as $k => $v) {
-        $query[] = "$k=$v";
-    }
-    $query = implode('&', $query);
-    $params['auth_signature'] = hash_hmac('sha256', "POST\n$path\n$query", SECRET);
-    $response = $http->request('POST', $url . $path, [
-        'query' => $params,
-        'body' => $body,
-        'headers' => ['Content-Type' => 'application/json'],
-        'http_errors' => false,
-    ]);
-    if ($response->getStatusCode() !== 200) {
-        throw new RuntimeException('baseline: HTTP ' . $response->getStatusCode() . ' ' . $response->getBody());
-    }
 }
 
 function median(array $values): float

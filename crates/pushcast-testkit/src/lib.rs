@@ -9,6 +9,7 @@
 // Test support: a failed expectation is a failed test, reported where it happened.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+pub mod bench;
 pub mod proxy;
 pub mod sockudo;
 pub mod subscriber;

@@ -1,0 +1,93 @@
+<?php
+
+declare(strict_types=1);
+
+// The PHP publishers of scripts/bench-all, in one long-lived process (a queue worker's shape):
+//   baseline  what pusher-http-php does (php-ext/bench/baseline.php: Guzzle, one signed POST
+//             per broadcast, waiting for the answer, one pooled Guzzle client)
+//   pushcast  Laravel's broadcaster over the pushcast extension (queued, batched)
+// Usage: php -d extension=... php-publish.php VARIANT --url U --channel C --events N
+//        --payload BYTES --rate R [--ca-file F]
+// Same payload, pacing and JSON report as tests/bench/common.py.
+
+require __DIR__ . '/../../php-ext/tests/bootstrap.php';
+require __DIR__ . '/../../php-ext/bench/baseline.php';
+
+use Illuminate\Broadcasting\Channel;
+use Pushcast\Laravel\PushcastServiceProvider;
+
+$variant = $argv[1];
+$a = ['events' => 10000, 'payload' => 100, 'rate' => 0.0, 'ca-file' => null];
+for ($i = 2; $i + 1 < count($argv); $i += 2) {
+    $a[substr($argv[$i], 2)] = $argv[$i + 1];
+}
+[$events, $size, $rate] = [(int) $a['events'], (int) $a['payload'], (float) $a['rate']];
+
+function unix_micros(): int
+{
+    return intdiv(hrtime(true) - HR_BASE, 1000) + WALL_BASE;
+}
+define('HR_BASE', hrtime(true));
+define('WALL_BASE', (int) (microtime(true) * 1e6));
+
+function bench_payload(int $seq, int $tUs, int $size): array
+{
+    $head = '{"seq":' . $seq . ',"t_us":' . $tUs . ',"pad":"';
+    return ['seq' => $seq, 't_us' => $tUs, 'pad' => str_repeat('x', max(0, $size - strlen($head) - 2))];
+}
+
+function percentile(array $sorted, float $q): float
+{
+    if ($sorted === []) {
+        return NAN;
+    }
+    $rank = min(max((int) ceil($q * count($sorted)), 1), count($sorted));
+    return $sorted[$rank - 1];
+}
+
+$extra = [];
+if ($variant === 'baseline') {
+    $http = new GuzzleHttp\Client(['timeout' => 5, 'verify' => $a['ca-file'] ?? true]);
+    $publish = static fn (array $data) => baseline_trigger($http, $a['url'], $a['channel'], 'Tick', $data);
+    $finish = static fn () => ['acknowledged' => $events];
+} else {
+    $options = ['endpoints' => [$a['url']], 'server_profile' => 'sockudo', 'queue_capacity' => 100000,
+        'backpressure' => 'block', 'block_timeout_ms' => 60000];
+    if ($a['ca-file'] !== null) {
+        $options['ca_file'] = $a['ca-file'];
+    }
+    $broadcaster = PushcastServiceProvider::broadcaster(
+        ['key' => KEY, 'secret' => SECRET, 'app_id' => APP_ID, 'options' => $options]
+    );
+    $channels = [new Channel($a['channel'])];
+    $broadcaster->broadcast([new Channel('bench-warmup')], 'Warm', []); // engine start: not a broadcast cost
+    $broadcaster->getPushcast()->flush(10000);
+    $warm = $broadcaster->getPushcast()->stats();
+    $publish = static fn (array $data) => $broadcaster->broadcast($channels, 'Tick', $data);
+    $finish = static function () use ($broadcaster, $warm): array {
+        $flush = $broadcaster->getPushcast()->flush(300000);
+        return ['acknowledged' => $flush['stats']['delivered'] - $warm['delivered'],
+            'failed' => $flush['stats']['failed'] - $warm['failed'], 'pending' => $flush['pending']];
+    };
+}
+
+$calls = [];
+$start = hrtime(true);
+for ($seq = 0; $seq < $events; $seq++) {
+    if ($rate > 0) {
+        $delay = $start + (int) ($seq * 1e9 / $rate) - hrtime(true);
+        if ($delay > 0) {
+            usleep(intdiv($delay, 1000));
+        }
+    }
+    $data = bench_payload($seq, unix_micros(), $size);
+    $t = hrtime(true);
+    $publish($data);
+    $calls[] = (hrtime(true) - $t) / 1000;
+}
+$publishedS = (hrtime(true) - $start) / 1e9;
+$extra = $finish();
+sort($calls);
+echo json_encode(['impl' => $variant === 'baseline' ? 'php-guzzle-baseline' : 'pushcast-php-laravel', 'n' => $events,
+    'call_us_p50' => percentile($calls, 0.5), 'call_us_p99' => percentile($calls, 0.99),
+    'published_s' => $publishedS, 'elapsed_s' => (hrtime(true) - $start) / 1e9] + $extra), "\n";

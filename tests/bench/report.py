@@ -1,0 +1,160 @@
+"""Writes BENCHMARKS.md and its plots from one scripts/bench-all run's results."""
+
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ORDER = ["pushcast-rust", "pushcast-python-c-abi", "pushcast-php-laravel",
+         "php-guzzle-baseline", "pusher-http-node", "pusher-http-python"]
+
+
+def _cpu():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _fmt(x, digits=1):
+    return "n/a" if x != x else f"{x:,.{digits}f}"
+
+
+def _plot_latency(results, plots):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, rate in zip(axes, sorted({r["rate"] for r in results["latency"]})):
+        for r in sorted((r for r in results["latency"] if r["rate"] == rate), key=lambda r: ORDER.index(r["impl"])):
+            values = sorted(float(v) for v in Path(r["latencies_file"]).read_text().split())
+            if not values:
+                continue
+            ys = [(i + 1) / len(values) for i in range(len(values))]
+            ax.plot(values, ys, label=r["impl"])
+        ax.set_xscale("log")
+        ax.set_xlabel("publish → subscriber latency (ms, log)")
+        ax.set_title(f"{rate} events/s, 100 B")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("fraction of events")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plots / "latency-cdf.png", dpi=110)
+    plt.close(fig)
+
+
+def _plot_throughput(results, plots):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    rows = results["throughput"]
+    sizes = sorted({r["size"] for r in rows})
+    width = 0.8 / len(sizes)
+    for ax, key, label in [(axes[0], "delivered_per_s", "delivered events/s (log)"),
+                           (axes[1], "call_us_p50", "caller cost per publish, p50 (µs, log)")]:
+        for i, size in enumerate(sizes):
+            values = [next((r[key] for r in rows if r["impl"] == name and r["size"] == size), 0) for name in ORDER]
+            ax.bar([x + i * width for x in range(len(ORDER))], values, width, label=f"{size} B")
+        ax.set_xticks([x + width / 2 for x in range(len(ORDER))])
+        ax.set_xticklabels(ORDER, rotation=25, ha="right", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel(label)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.legend()
+    axes[0].axhline(results["ceiling_per_s"], color="black", linestyle="--", linewidth=1)
+    axes[0].text(0, results["ceiling_per_s"] * 1.1, "server ceiling", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plots / "throughput-by-payload.png", dpi=110)
+    plt.close(fig)
+
+
+def _plot_rss(results, plots):
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for r in results["throughput"]:
+        if r["size"] == 100 and r["rss"]:
+            xs, ys = zip(*r["rss"])
+            ax.plot(xs, ys, label=f"{r['impl']} ({r['n']:,} events)")
+    ax.set_xlabel("seconds since the publisher started")
+    ax.set_ylabel("RSS (MB)")
+    ax.set_title("publisher RSS over a run (100 B events, as fast as the caller goes)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plots / "rss-over-time.png", dpi=110)
+    plt.close(fig)
+
+
+def write(results, out, plots, quick):
+    _plot_latency(results, plots)
+    _plot_throughput(results, plots)
+    _plot_rss(results, plots)
+    rel = os.path.relpath(plots, out)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `scripts/bench-all` from one run on one machine; every figure below is what that run"
+        " measured. Re-run it to reproduce (about 10 minutes; `BENCH_QUICK=1 scripts/bench-all` is the"
+        " short version CI runs, writing to target/bench-quick).",
+        "",
+        f"- Run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}{' (quick mode)' if quick else ''}",
+        f"- Machine: {os.cpu_count()} cores, {_cpu()}, {platform.system()} {platform.release()}",
+        f"- Server: {_version([os.environ.get('SOCKUDO_BIN', 'sockudo'), '--version'])} on loopback, one node,"
+        " the test kit's settings (rate limits off, batches of 100)",
+        f"- Peers: pusher-http-node 5.3.4 (`{_version(['node', '--version'])}`), pusher-http-python 3.3.4,"
+        f" and a pure-PHP Guzzle baseline doing what pusher-http-php does (`{_version(['php', '--version'])}`)",
+        "- Subscriber: one WebSocket client per run (crates/pushcast-testkit/src/bin/bench-subscriber.rs),"
+        " counting distinct sequence numbers; latency = arrival − the publish instant carried in the payload.",
+        "",
+        "How each publisher is called: pushcast's `publish` queues and returns (batched and sent in the"
+        " background; the queue blocks when full, so nothing is dropped); each run ends with a flush. The"
+        " peers are called as their users call them: one HTTP request per event, the caller waiting for the"
+        " answer (`await pusher.trigger`, `pusher.trigger`, Guzzle's `request`).",
+        "",
+        "## Throughput and caller cost",
+        "",
+        f"The server's own ceiling (a raw load generator replaying one pre-signed batch request, 16 in flight):"
+        f" **{_fmt(results['ceiling_per_s'], 0)} events/s**.",
+        "",
+        "| publisher | payload | events | caller p50 (µs) | caller p99 (µs) | delivered/s | delivered | lost | max RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(results["throughput"], key=lambda r: (r["size"], ORDER.index(r["impl"]))):
+        lines.append(f"| {r['impl']} | {r['size']} B | {r['n']:,} | {_fmt(r['call_us_p50'], 2)} | "
+                     f"{_fmt(r['call_us_p99'], 2)} | {_fmt(r['delivered_per_s'], 0)} | {r['delivered']:,} | "
+                     f"{r['lost']} | {_fmt(r['rss_mb_max'])} |")
+    lines += ["", f"![throughput and caller cost]({rel}/throughput-by-payload.png)", "",
+              f"![RSS over time]({rel}/rss-over-time.png)", "",
+              "## End-to-end latency at fixed rates (100 B)", "",
+              "| publisher | rate (events/s) | events | latency p50 (ms) | latency p99 (ms) | caller p50 (µs) | delivered | lost |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(results["latency"], key=lambda r: (r["rate"], ORDER.index(r["impl"]))):
+        lines.append(f"| {r['impl']} | {r['rate']:,} | {r['n']:,} | {_fmt(r['latency_ms_p50'], 2)} | "
+                     f"{_fmt(r['latency_ms_p99'], 2)} | {_fmt(r['call_us_p50'], 2)} | {r['delivered']:,} | {r['lost']} |")
+    lines += ["", "A publisher that cannot keep the rate (each call waiting for the server) falls behind, and"
+              " its events wait in the caller: that shows as latency here.", "",
+              f"![latency distribution]({rel}/latency-cdf.png)", "",
+              "## The PHP-FPM shape: one broadcast per web request, over HTTP and TLS", "",
+              "php-fpm (4 static workers) behind nginx, `ab -c 4`, each request broadcasting one event. The"
+              " baseline makes its Guzzle client in the request, as pusher-http-php does in FPM: a new TCP"
+              " (and TLS) connection per request. pushcast's engine lives in the worker across requests."
+              " TLS: a local nginx TLS proxy in front of sockudo, its CA given to both.", "",
+              "| variant | transport | payload | requests | request p50 (ms) | request p99 (ms) | requests/s | latency p50 (ms) | latency p99 (ms) | delivered | lost |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results["fpm"]:
+        lines.append(f"| {r['variant']} | {r['transport']} | {r['size']} B | {r['requests']:,} | "
+                     f"{_fmt(r['request_ms_p50'], 0)} | {_fmt(r['request_ms_p99'], 0)} | {_fmt(r['requests_per_s'], 0)} | "
+                     f"{_fmt(r['latency_ms_p50'], 2)} | {_fmt(r['latency_ms_p99'], 2)} | {r['delivered']:,} | {r['lost']} |")
+    lines += ["", "`ab` reports whole milliseconds.", "",
+              "## Reproduce", "", "```sh", "scripts/bench-all            # this report (BENCHMARKS.md, benchmarks/*.png)",
+              "BENCH_QUICK=1 scripts/bench-all   # the short version, into target/bench-quick", "```", "",
+              "Raw results of this run: `benchmarks/results.json`. Other benchmarks: `cargo bench -p pushcast-core`"
+              " (signing and auth), `scripts/bench-e2e`, `scripts/bench-php`.", ""]
+    (out / "BENCHMARKS.md").write_text("\n".join(lines))
