@@ -5,6 +5,18 @@
 //! Every event carries its sequence number in its name (`seq-N`, so a failure the client reports
 //! names the event) and in its data (so the subscriber can count it), which gives exact
 //! accounting: published = seen at the subscriber + reported as failed + lost without a report.
+//!
+//! What the runs show (sockudo 5.2.0, `--features local,redis`):
+//! - An acknowledged event is never lost when A dies: sockudo answers 200 only after its Redis
+//!   `PUBLISH` returned, so B already has the event.
+//! - SIGKILL in the middle of a request leaves that batch's idempotency key claimed "in
+//!   progress" in the Redis-shared cache for its TTL (120 s); B then answers 503 to every retry
+//!   with the key. The client takes a fresh key once the node that had the unanswered request
+//!   refuses connections (see the client's `lane.rs`), so nothing is lost; events A broadcast
+//!   before dying arrive twice (counted as duplicates). SIGTERM drains: no such claim.
+//! - Events relayed through Redis may arrive out of order on B (its Redis reader spawns a task
+//!   per message); events published to B itself arrive in order. Counted, not asserted.
+//! - A lane that failed over stays on B after A restarts (counted from A's request log).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
