@@ -56,6 +56,43 @@ fn new_idempotency_key() -> String {
     format!("{:032x}", rand::thread_rng().gen::<u128>())
 }
 
+/// Whether the server may hold an orphaned claim on a batch's idempotency key.
+///
+/// sockudo claims a batch's key (in its cache, which Redis shares between the nodes of a
+/// cluster) before it broadcasts, and stores the answer after. A node killed in between leaves
+/// the claim "in progress" for the key's whole TTL (120 s by default): every retry with that
+/// key, on any node, is answered 503 until then, past the delivery deadline, and the batch
+/// would fail although a live node could deliver it. So: once a try went unanswered on an
+/// endpoint that then refuses connections (its process, and the claim's owner, is gone), a 503
+/// means the claim is orphaned and the next try takes a fresh key. The first try after the
+/// failure keeps the old key, so a batch the dead node finished is answered from the cache and
+/// not broadcast twice; one it broadcast only in part is sent again whole (at least once).
+#[derive(Default)]
+struct Claim {
+    /// The endpoint of the last try that was sent and got no answer.
+    unanswered_on: Option<usize>,
+    /// That endpoint refused a connection since: the claim it may hold will not be resolved.
+    orphaned: bool,
+}
+
+impl Claim {
+    /// Notes a retryable outcome of a try on `endpoint`; true when the next try needs a new key.
+    fn after_retry(&mut self, endpoint: usize, error: &Error, connect_failed: bool) -> bool {
+        match error {
+            Error::Transport { .. } if connect_failed => {
+                self.orphaned |= self.unanswered_on == Some(endpoint);
+            }
+            Error::Transport { .. } => self.unanswered_on = Some(endpoint),
+            Error::Api { status: 503, .. } if self.orphaned => {
+                *self = Claim::default();
+                return true;
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
 /// Fails, with a timeout that names the last error, every item whose deadline has passed.
 /// Returns whether the batch changed.
 fn expire(shared: &Shared, batch: &mut Batch, last_error: &Option<Error>) -> bool {
@@ -97,6 +134,7 @@ async fn deliver(
     // One key for every try of the same batch, so the server drops the duplicates a retry
     // after a lost answer would make; a new key when the batch's content changes.
     let mut key = idempotent.then(new_idempotency_key);
+    let mut claim = Claim::default();
     loop {
         if expire(shared, &mut batch, &last_error) && idempotent {
             key = Some(new_idempotency_key());
@@ -145,6 +183,9 @@ async fn deliver(
                 retry_after,
             } => {
                 shared.note_error(&error);
+                if claim.after_retry(*endpoint, &error, connect_failed) && idempotent {
+                    key = Some(new_idempotency_key());
+                }
                 if connect_failed && endpoints.len() > 1 {
                     *endpoint = (*endpoint + 1) % endpoints.len();
                     counters.failovers.fetch_add(1, Relaxed);
@@ -162,5 +203,48 @@ async fn deliver(
             () = tokio::time::sleep(pause) => {}
             () = abort.notified() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport() -> Error {
+        Error::Transport {
+            endpoint: "http://a".into(),
+            reason: "connection closed before message completed".into(),
+        }
+    }
+
+    fn in_progress() -> Error {
+        Error::Api {
+            status: 503,
+            message: "Idempotent batch publish is still in progress".into(),
+        }
+    }
+
+    #[test]
+    fn a_claim_is_orphaned_only_when_the_unanswered_endpoint_then_refuses() {
+        let mut claim = Claim::default();
+        // Unanswered on A, A refuses (its process is gone), B answers 503: new key.
+        assert!(!claim.after_retry(0, &transport(), false));
+        assert!(!claim.after_retry(0, &transport(), true));
+        assert!(claim.after_retry(1, &in_progress(), false));
+        // Reset: a later 503 alone keeps the key.
+        assert!(!claim.after_retry(1, &in_progress(), false));
+    }
+
+    #[test]
+    fn a_503_without_a_dead_owner_keeps_the_key() {
+        let mut claim = Claim::default();
+        // A refused before any request reached it: nothing of ours can be claimed there.
+        assert!(!claim.after_retry(0, &transport(), true));
+        assert!(!claim.after_retry(1, &in_progress(), false));
+        // Unanswered on A, but B is the one refusing: A may still finish and store the answer.
+        let mut claim = Claim::default();
+        assert!(!claim.after_retry(0, &transport(), false));
+        assert!(!claim.after_retry(1, &transport(), true));
+        assert!(!claim.after_retry(0, &in_progress(), false));
     }
 }

@@ -3,6 +3,7 @@
 //! - [`Sockudo`]: a real sockudo on a free loopback port (the binary from `SOCKUDO_BIN`, or
 //!   built once by `scripts/lib/ensure-sockudo` into a version-keyed cache).
 //! - [`Subscriber`]: our tokio-tungstenite Pusher client, signing private/presence auth locally.
+//! - [`Redis`]: a real `redis-server` on a free loopback port, no persistence (scale-out).
 //! - [`FaultProxy`]: a TCP proxy that can refuse or stall connections, for faults a real server
 //!   cannot produce on demand.
 
@@ -11,10 +12,13 @@
 
 pub mod bench;
 pub mod proxy;
+pub mod redis;
+pub mod scale_out;
 pub mod sockudo;
 pub mod subscriber;
 
 pub use proxy::{FaultProxy, ProxyMode};
+pub use redis::Redis;
 pub use sockudo::{Sockudo, SockudoOptions, APP_ID, APP_KEY, APP_SECRET};
 pub use subscriber::{Received, Subscriber};
 

@@ -29,6 +29,8 @@ pub struct SockudoOptions {
     pub max_payload_kb: usize,
     /// Redis URL for the scale-out adapter; `None` runs the local adapter.
     pub redis_url: Option<String>,
+    /// `RUST_LOG` for the server (for example to log each API request); `None` keeps its own.
+    pub log_filter: Option<String>,
 }
 
 impl Default for SockudoOptions {
@@ -38,6 +40,7 @@ impl Default for SockudoOptions {
             max_name: 200,
             max_payload_kb: 100,
             redis_url: None,
+            log_filter: None,
         }
     }
 }
@@ -123,9 +126,15 @@ impl Sockudo {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if let Some(filter) = &o.log_filter {
+            cmd.env("RUST_LOG", filter);
+        }
         match &o.redis_url {
             Some(url) => {
+                // No fallback to the local adapter: a node that cannot reach Redis must fail to
+                // start, not run alone and deliver other nodes' events to nobody.
                 cmd.env("ADAPTER_DRIVER", "redis")
+                    .env("ADAPTER_FALLBACK_TO_LOCAL", "false")
                     .env("CACHE_DRIVER", "redis")
                     .env("QUEUE_DRIVER", "memory")
                     .env("REDIS_URL", url);
@@ -181,7 +190,19 @@ impl Sockudo {
         }
     }
 
-    /// Starts the server again on the same port.
+    /// Stops the server gracefully (SIGTERM: sockudo drains for `SHUTDOWN_GRACE_PERIOD`, then
+    /// exits) and waits for it to exit, so the port is free again.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: kill(2) on our own child's pid with a valid signal number.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (killing it first if it still runs).
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
@@ -195,6 +216,11 @@ impl Sockudo {
                 libc::kill(child.id() as i32, signal);
             }
         }
+    }
+
+    /// The server's log (standard output and error), rewritten at each (re)start.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log
     }
 
     /// `http://127.0.0.1:{port}`.
