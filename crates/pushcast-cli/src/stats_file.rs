@@ -188,13 +188,20 @@ pub fn show(args: &StatsArgs) -> CliResult {
         }
     };
     let interval = seconds(args.interval, "--interval")?;
-    loop {
-        let (text, snapshot) = read(&path)?;
+    let print = |text: &str, snapshot: &BenchSnapshot| {
         if args.json {
             println!("{}", text.trim());
         } else {
             println!("{}", snapshot.line());
         }
+    };
+    loop {
+        let (mut text, mut snapshot) = read(&path)?;
+        if !snapshot.finished && !process_alive(snapshot.pid) {
+            // The bench may have written its final snapshot between the read and the check.
+            (text, snapshot) = read(&path)?;
+        }
+        print(&text, &snapshot);
         if !args.watch || snapshot.finished || !process_alive(snapshot.pid) {
             return Ok(());
         }

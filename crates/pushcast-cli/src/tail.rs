@@ -147,6 +147,21 @@ fn event_line(plan: &Plan, channel: &str, event: &str, frame: &Value) -> CliResu
     Ok(line.to_string())
 }
 
+/// A server error frame's message and code, from `data` as an object or a JSON string.
+fn server_message(frame: &Value) -> String {
+    let text = data_text(frame);
+    let data: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let message = ["message", "error"]
+        .iter()
+        .find_map(|k| data[*k].as_str())
+        .map(str::to_owned);
+    match (message, data.get("code").or_else(|| data.get("status"))) {
+        (Some(m), Some(code)) => format!("{m} (code {code})"),
+        (Some(m), None) => m,
+        (None, _) => text,
+    }
+}
+
 fn refused(message: String) -> CliError {
     CliError::new(Exit::Refused, message)
 }
@@ -261,14 +276,29 @@ async fn tail(plan: &Plan) -> CliResult {
             }
             "pusher:subscription_error" => {
                 return Err(refused(format!(
-                    "the server refused the subscription to {channel:?}: {} (check the app secret, the user id and the channel name)",
-                    data_text(&frame)
+                    "the server refused the subscription to {channel:?}: {}; check the app secret, the user id and the channel name",
+                    server_message(&frame)
+                )));
+            }
+            "pusher:error" if socket_id.is_empty() => {
+                return Err(refused(format!(
+                    "the server refused the connection: {}; check the app key",
+                    server_message(&frame)
+                )));
+            }
+            "pusher:error" if !subscribed => {
+                // sockudo answers a bad subscription with pusher:error (code 4009), no channel.
+                let names: Vec<String> = pending.iter().map(|c| format!("{c:?}")).collect();
+                return Err(refused(format!(
+                    "the server refused the subscription to {}: {}; check the app secret, the user id and the channel name",
+                    names.join(", "),
+                    server_message(&frame)
                 )));
             }
             "pusher:error" => {
                 return Err(refused(format!(
-                    "the server refused: {} (check the app key and the channel names)",
-                    data_text(&frame)
+                    "the server reported an error: {}",
+                    server_message(&frame)
                 )));
             }
             e if e.starts_with("pusher:") || e.is_empty() => {}
