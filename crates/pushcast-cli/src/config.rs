@@ -18,6 +18,7 @@ use crate::error::{CliError, CliResult};
 
 /// Connection and credential flags, accepted by every command.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection and credentials (every command)")]
 pub struct ConfigFlags {
     /// App id [env: PUSHCAST_APP_ID, REVERB_APP_ID, PUSHER_APP_ID].
     #[arg(long, global = true)]
@@ -44,7 +45,7 @@ pub struct ConfigFlags {
     #[arg(long, global = true)]
     pub cluster: Option<String>,
     /// Encryption master key, base64 of 32 bytes [env: PUSHCAST_ENCRYPTION_MASTER_KEY,
-    /// PUSHER_ENCRYPTION_MASTER_KEY_BASE64].
+    /// PUSHER_ENCRYPTION_MASTER_KEY].
     #[arg(long, global = true)]
     pub encryption_master_key: Option<String>,
     /// Server profile: strict, pusher, reverb, sockudo, soketi, custom [env: PUSHCAST_PROFILE].
@@ -162,7 +163,11 @@ const CLUSTER: Names = Names {
 const MASTER_KEY: Names = Names {
     pushcast: &["PUSHCAST_ENCRYPTION_MASTER_KEY"],
     reverb: &[],
-    pusher: &["PUSHER_ENCRYPTION_MASTER_KEY_BASE64"],
+    // Laravel's broadcasting docs use PUSHER_ENCRYPTION_MASTER_KEY; some apps add _BASE64.
+    pusher: &[
+        "PUSHER_ENCRYPTION_MASTER_KEY",
+        "PUSHER_ENCRYPTION_MASTER_KEY_BASE64",
+    ],
 };
 const PROFILE: Names = Names {
     pushcast: &["PUSHCAST_PROFILE"],
@@ -548,13 +553,16 @@ mod tests {
 
     #[test]
     fn dotenv_is_read_without_touching_the_process_environment() {
-        let file = dotenv("PUSHCAST_TEST_ONLY_IN_DOTENV=1\nPUSHER_APP_KEY=k\n");
+        let file = dotenv(
+            "PUSHCAST_TEST_ONLY_IN_DOTENV=1\nPUSHER_APP_KEY=k\nPUSHER_ENCRYPTION_MASTER_KEY=bWFzdGVy\n",
+        );
         let flags = ConfigFlags {
             env_file: Some(file.path().to_path_buf()),
             ..ConfigFlags::default()
         };
         let r = resolve(&flags, &|_| None, Path::new("/nonexistent")).unwrap();
         assert_eq!(r.key.unwrap().value, "k");
+        assert_eq!(r.master_key.unwrap().value, "bWFzdGVy");
         assert!(std::env::var("PUSHCAST_TEST_ONLY_IN_DOTENV").is_err());
     }
 

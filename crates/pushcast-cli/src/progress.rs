@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use pushcast_client::StatsSnapshot;
 
 /// A bar counting resolved (delivered or failed) events out of `total`.
@@ -21,9 +21,14 @@ impl Progress {
         }
         // A template error would be a bug in the literal below; fall back to the default style.
         if let Ok(style) = ProgressStyle::with_template(
-            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} {msg}",
+            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate} {msg}",
         ) {
-            bar.set_style(style);
+            bar.set_style(style.with_key(
+                "rate",
+                |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0} delivered/s", state.per_sec());
+                },
+            ));
         }
         bar.set_prefix(label.to_owned());
         bar.enable_steady_tick(Duration::from_millis(200));
