@@ -594,3 +594,32 @@ fn bench_writes_live_stats_that_stats_reads() {
     assert_eq!(json["counters"]["delivered"], 3000);
     assert_eq!(json["counters"]["failed"], 0);
 }
+
+#[test]
+fn tail_exits_7_when_nothing_arrives_within_its_timeout() {
+    let server = Sockudo::start();
+    pushcast(&server)
+        .args(["tail", "quiet", "--timeout", "0.5"])
+        .assert()
+        .code(7)
+        .stderr(
+            predicate::str::contains("subscribed to quiet")
+                .and(predicate::str::contains("no event within")),
+        );
+}
+
+#[test]
+fn undelivered_async_events_are_reported_with_exit_4() {
+    let port = pushcast_testkit::free_port(); // nothing listens there
+    bare()
+        .args(["--app-id", "1", "--app-key", "k", "--app-secret", "s"])
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["trigger", "-c", "orders", "E", "{}", "--timeout", "1"])
+        .assert()
+        .code(4)
+        .stdout(
+            predicate::str::contains(r#""delivered":0"#)
+                .and(predicate::str::contains(r#""pending":1"#)),
+        )
+        .stderr(predicate::str::contains("still pending"));
+}
