@@ -73,8 +73,8 @@ pub struct TriggerArgs {
     pub event: Option<String>,
     /// Event data (JSON text, sent as given); `-` or absent with a piped stdin: read stdin.
     pub data: Option<String>,
-    /// Exclude this connection (socket id) from delivery.
-    #[arg(long)]
+    /// Exclude this connection (socket id) from delivery (per line in --from-file).
+    #[arg(long, conflicts_with = "from_file")]
     pub socket_id: Option<String>,
     /// Wait for the server's acknowledgement and print its answer.
     #[arg(long, conflicts_with = "from_file")]

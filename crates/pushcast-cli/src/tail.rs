@@ -162,6 +162,13 @@ fn server_message(frame: &Value) -> String {
     }
 }
 
+/// Prints one line; false when stdout is gone (`pushcast tail x | head -1`): time to stop.
+fn emit(line: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+}
+
 fn refused(message: String) -> CliError {
     CliError::new(Exit::Refused, message)
 }
@@ -243,8 +250,8 @@ async fn tail(plan: &Plan) -> CliResult {
         let frame: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let event = frame["event"].as_str().unwrap_or_default();
         let channel = frame["channel"].as_str().unwrap_or_default().to_owned();
-        if plan.raw {
-            println!("{text}");
+        if plan.raw && !emit(&text) {
+            return Ok(());
         }
         match event {
             "pusher:connection_established" => {
@@ -303,8 +310,8 @@ async fn tail(plan: &Plan) -> CliResult {
             }
             e if e.starts_with("pusher:") || e.is_empty() => {}
             _ => {
-                if !plan.raw {
-                    println!("{}", event_line(plan, &channel, event, &frame)?);
+                if !plan.raw && !emit(&event_line(plan, &channel, event, &frame)?) {
+                    return Ok(());
                 }
                 received += 1;
                 if plan.count.is_some_and(|n| received >= n) {
