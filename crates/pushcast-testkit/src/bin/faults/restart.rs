@@ -53,6 +53,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
     let published = AtomicUsize::new(0);
     let kill_at = events / 5;
     let started = Instant::now();
+    let mut slowest = Duration::ZERO;
     let outage_report = std::thread::scope(|s| {
         let (client, first, gate, published, app) = (&client, &first, &gate, &published, &app);
         let server = &mut server;
@@ -83,7 +84,9 @@ pub fn run(mode: Mode) -> (bool, u64) {
             }
         });
         for i in 0..events {
+            let call = Instant::now();
             ledger.publish(client, CHANNEL, format!("e{i}"));
+            slowest = slowest.max(call.elapsed());
             published.store(i + 1, SeqCst);
             pace(started, period, i);
         }
@@ -117,6 +120,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
     ledger.figure("gate_closed_ms", ms(outage_report.gate_closed));
     ledger.figure("stream_ms", ms(stream));
     ledger.figure("delivered_after_restart", after);
+    ledger.figure("publish_us_max", slowest.as_micros());
     ledger.figure("requests_failed", stats.requests_failed);
     ledger.finish()
 }
