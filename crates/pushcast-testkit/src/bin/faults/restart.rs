@@ -25,6 +25,8 @@ const CHANNEL: &str = "restart";
 /// What happened during the outage, for the line.
 struct Outage {
     subscriber: Subscriber,
+    /// Events published while the gate was closed.
+    published_meanwhile: usize,
     dead: Duration,
     gate_closed: Duration,
     caught_up: bool,
@@ -54,7 +56,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
     let kill_at = events / 5;
     let started = Instant::now();
     let mut slowest = Duration::ZERO;
-    let outage_report = std::thread::scope(|s| {
+    let (outage_report, stream) = std::thread::scope(|s| {
         let (client, first, gate, published, app) = (&client, &first, &gate, &published, &app);
         let server = &mut server;
         let controller = s.spawn(move || {
@@ -63,6 +65,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
             });
             let closed = Instant::now();
             gate.set_mode(ProxyMode::Refuse);
+            let published_at_close = published.load(SeqCst);
             wait_until(Duration::from_secs(10), || {
                 client.stats().in_flight_requests == 0
             });
@@ -78,6 +81,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
             gate.set_mode(ProxyMode::Forward);
             Outage {
                 subscriber,
+                published_meanwhile: published.load(SeqCst) - published_at_close,
                 dead,
                 gate_closed: closed.elapsed(),
                 caught_up,
@@ -90,9 +94,9 @@ pub fn run(mode: Mode) -> (bool, u64) {
             published.store(i + 1, SeqCst);
             pace(started, period, i);
         }
-        controller.join().unwrap()
+        let stream = started.elapsed();
+        (controller.join().unwrap(), stream)
     });
-    let stream = started.elapsed();
     let report = client.flush(Duration::from_secs(120));
     let stats = client.stats();
     collect(
@@ -119,6 +123,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
     ledger.figure("killed_ms", ms(outage_report.dead));
     ledger.figure("gate_closed_ms", ms(outage_report.gate_closed));
     ledger.figure("stream_ms", ms(stream));
+    ledger.figure("published_during_outage", outage_report.published_meanwhile);
     ledger.figure("delivered_after_restart", after);
     ledger.figure("publish_us_max", slowest.as_micros());
     ledger.figure("requests_failed", stats.requests_failed);

@@ -1,5 +1,5 @@
 //! Server stalled: a real sockudo frozen with SIGSTOP for longer than the request timeout
-//! during a paced stream, then thawed with SIGCONT. Requests sent meanwhile sit in its listen
+//! during a paced stream on four channels (four lanes), then thawed with SIGCONT. Requests sent meanwhile sit in its listen
 //! backlog and time out; the publisher retries them (same idempotency key, so the copies the
 //! thawed server reads late are not broadcast twice) and everything arrives once.
 
@@ -12,7 +12,8 @@ use pushcast_testkit::{Sockudo, Subscriber, APP_KEY};
 use crate::ledger::Ledger;
 use crate::setup::{collect, config, ms, pace, wait_until, Mode};
 
-const CHANNEL: &str = "stall";
+/// Several channels, so several lanes have a request in flight when the server freezes.
+const CHANNELS: [&str; 4] = ["stall-0", "stall-1", "stall-2", "stall-3"];
 
 pub fn run(mode: Mode) -> (bool, u64) {
     let request_timeout = Duration::from_secs(1);
@@ -26,7 +27,9 @@ pub fn run(mode: Mode) -> (bool, u64) {
     let server = Sockudo::start();
     let app = server.app();
     let sub = Subscriber::connect(server.port, APP_KEY);
-    sub.subscribe(&app, CHANNEL);
+    for channel in CHANNELS {
+        sub.subscribe(&app, channel);
+    }
     let mut cfg = config(app, server.url());
     cfg.queue_capacity = events + 1_000;
     cfg.request_timeout = request_timeout;
@@ -49,7 +52,7 @@ pub fn run(mode: Mode) -> (bool, u64) {
             server.signal(libc::SIGCONT);
         });
         for i in 0..events {
-            ledger.publish(&client, CHANNEL, format!("e{i}"));
+            ledger.publish(&client, CHANNELS[i % CHANNELS.len()], format!("e{i}"));
             published.store(i + 1, SeqCst);
             pace(started, period, i);
         }
