@@ -162,19 +162,42 @@ fn transport_error(endpoint: &str, error: reqwest::Error) -> Error {
 fn is_tls_failure(error: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(cause) = source {
-        if cause.downcast_ref::<rustls::Error>().is_some() {
+        if is_rustls_error(cause) {
             return true;
-        }
-        // io::Error hides its inner error from source(); look inside.
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
         }
         source = cause.source();
     }
     false
+}
+
+/// Whether `error` is a rustls error, possibly inside nested `io::Error`s: hyper-util wraps
+/// tokio-rustls's `io::Error(InvalidData, rustls::Error)` in another `io::Error`, and
+/// `io::Error::source()` skips the wrapped error itself, so the chain alone never shows it.
+fn is_rustls_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        Some(inner) => is_rustls_error(inner),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_rustls_error;
+
+    #[test]
+    fn a_rustls_error_is_found_inside_nested_io_errors() {
+        let certificate = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, certificate);
+        let outer = std::io::Error::other(inner);
+        assert!(is_rustls_error(&outer));
+        let plain =
+            std::io::Error::other(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!is_rustls_error(&plain));
+    }
 }

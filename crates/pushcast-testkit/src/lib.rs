@@ -6,21 +6,27 @@
 //! - [`Redis`]: a real `redis-server` on a free loopback port, no persistence (scale-out).
 //! - [`FaultProxy`]: a TCP proxy that can refuse or stall connections, for faults a real server
 //!   cannot produce on demand.
+//! - [`TlsProxy`]: Debian's nginx terminating TLS in front of a server, with certificates made
+//!   per run ([`CertKind`]: valid or expired, from the proxy's own private CA).
 
 // Test support: a failed expectation is a failed test, reported where it happened.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 pub mod bench;
+pub mod certs;
 pub mod proxy;
 pub mod redis;
 pub mod scale_out;
 pub mod sockudo;
 pub mod subscriber;
+pub mod tls;
 
-pub use proxy::{FaultProxy, ProxyMode};
+pub use certs::CertKind;
+pub use proxy::{FaultProxy, ProxyConnection, ProxyMode};
 pub use redis::Redis;
 pub use sockudo::{Sockudo, SockudoOptions, APP_ID, APP_KEY, APP_SECRET};
 pub use subscriber::{Received, Subscriber};
+pub use tls::TlsProxy;
 
 /// A free TCP port on 127.0.0.1 (bound and released; the caller binds it next).
 pub fn free_port() -> u16 {

@@ -6,6 +6,7 @@
 //! before the publisher's retries may reach it). Everything else goes through untouched.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
@@ -21,12 +22,49 @@ pub enum ProxyMode {
     Stall,
     /// Answer every request with this HTTP status and `Retry-After: 1` (a 503 or 429 storm).
     Status(u16),
+    /// Forward the next `n` connections (counted from when this mode is set), then stall every
+    /// later one: a server that answers a few requests and then hangs, so what was sent before
+    /// the hang is delivered and nothing after it can reach the server.
+    ForwardThenStall(usize),
+}
+
+/// One connection the proxy accepted: when, and what it did with it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProxyConnection {
+    /// When it was accepted.
+    pub at: Instant,
+    /// What the proxy did (`ForwardThenStall` resolved to `Forward` or `Stall`).
+    pub mode: ProxyMode,
+}
+
+/// The mode and the connections accepted under it.
+struct Control {
+    mode: ProxyMode,
+    since_mode_set: usize,
+    log: Vec<ProxyConnection>,
+}
+
+impl Control {
+    /// What to do with a connection accepted now; records it.
+    fn admit(&mut self) -> ProxyMode {
+        let mode = match self.mode {
+            ProxyMode::ForwardThenStall(n) if self.since_mode_set < n => ProxyMode::Forward,
+            ProxyMode::ForwardThenStall(_) => ProxyMode::Stall,
+            other => other,
+        };
+        self.since_mode_set += 1;
+        self.log.push(ProxyConnection {
+            at: Instant::now(),
+            mode,
+        });
+        mode
+    }
 }
 
 /// A running proxy on a free loopback port.
 pub struct FaultProxy {
     pub port: u16,
-    mode: Arc<Mutex<ProxyMode>>,
+    control: Arc<Mutex<Control>>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -40,15 +78,19 @@ impl FaultProxy {
             .unwrap();
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mode = Arc::new(Mutex::new(mode));
-        let current = Arc::clone(&mode);
+        let control = Arc::new(Mutex::new(Control {
+            mode,
+            since_mode_set: 0,
+            log: Vec::new(),
+        }));
+        let current = Arc::clone(&control);
         runtime.spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let mode = *current.lock();
+                let mode = current.lock().admit();
                 tokio::spawn(async move {
                     match mode {
                         ProxyMode::Refuse => drop(client),
-                        ProxyMode::Stall => {
+                        ProxyMode::Stall | ProxyMode::ForwardThenStall(_) => {
                             let mut sink = tokio::io::sink();
                             let _ = tokio::io::copy(&mut client, &mut sink).await;
                             std::future::pending::<()>().await;
@@ -86,14 +128,21 @@ impl FaultProxy {
         });
         FaultProxy {
             port,
-            mode,
+            control,
             _runtime: runtime,
         }
     }
 
     /// Changes what happens to new connections.
     pub fn set_mode(&self, mode: ProxyMode) {
-        *self.mode.lock() = mode;
+        let mut control = self.control.lock();
+        control.mode = mode;
+        control.since_mode_set = 0;
+    }
+
+    /// Every connection accepted so far, oldest first.
+    pub fn accepted(&self) -> Vec<ProxyConnection> {
+        self.control.lock().log.clone()
     }
 
     /// `http://127.0.0.1:{port}`.

@@ -45,6 +45,19 @@ impl Default for SockudoOptions {
     }
 }
 
+impl SockudoOptions {
+    /// The test app, with a sockudo profile matching these limits (for a process that publishes
+    /// to a server it did not start, such as a child of the fault suite).
+    pub fn app(&self) -> App {
+        let mut profile = ServerProfile::sockudo();
+        profile.max_events_per_batch = Some(self.max_batch);
+        profile.max_channel_name_len = Some(self.max_name);
+        profile.max_event_name_len = Some(self.max_name);
+        profile.max_event_data_bytes = Some(self.max_payload_kb * 1024);
+        App::new(Credentials::new(APP_ID, APP_KEY, APP_SECRET).unwrap()).with_profile(profile)
+    }
+}
+
 /// The sockudo binary: `SOCKUDO_BIN`, or the cached build from `scripts/lib/ensure-sockudo`.
 pub fn binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -230,12 +243,7 @@ impl Sockudo {
 
     /// The test app, with a sockudo profile matching this server's limits.
     pub fn app(&self) -> App {
-        let mut profile = ServerProfile::sockudo();
-        profile.max_events_per_batch = Some(self.options.max_batch);
-        profile.max_channel_name_len = Some(self.options.max_name);
-        profile.max_event_name_len = Some(self.options.max_name);
-        profile.max_event_data_bytes = Some(self.options.max_payload_kb * 1024);
-        App::new(Credentials::new(APP_ID, APP_KEY, APP_SECRET).unwrap()).with_profile(profile)
+        self.options.app()
     }
 }
 

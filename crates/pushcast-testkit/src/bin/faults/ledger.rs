@@ -1,0 +1,201 @@
+//! Per-event accounting for one scenario: every published event, by its unique name, ends in
+//! exactly one of delivered (seen by a real subscriber), failed (reported by the client: its
+//! failure log, a publish error, or a count a child process printed) or dropped (refused or
+//! dropped by the queue-full policy, reported as such). Whatever is in none of them is lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pushcast_client::{Accepted, Client, Failure, StatsSnapshot};
+use pushcast_core::{Error, Event};
+use pushcast_testkit::Received;
+
+/// The accounting of one scenario, and its verdict.
+#[derive(Default)]
+pub struct Ledger {
+    name: String,
+    published: BTreeSet<String>,
+    delivered: BTreeSet<String>,
+    duplicates: u64,
+    failed: BTreeMap<String, Error>,
+    /// Failures reported only as a number (by a child process).
+    failed_uncounted_names: u64,
+    dropped: BTreeSet<String>,
+    figures: Vec<(String, String)>,
+    problems: Vec<String>,
+}
+
+/// The data of event `name`: its name again, so a subscriber can tell events apart.
+pub fn event(channel: &str, name: &str) -> Event {
+    Event::new([channel], name, format!(r#"{{"name":"{name}"}}"#))
+}
+
+impl Ledger {
+    /// An empty ledger for scenario `name`.
+    pub fn new(name: &str) -> Ledger {
+        Ledger {
+            name: name.to_owned(),
+            ..Ledger::default()
+        }
+    }
+
+    /// Publishes event `name` on `channel` and records what the call said.
+    pub fn publish(&mut self, client: &Client, channel: &str, name: String) -> Option<Accepted> {
+        let result = client.publish(event(channel, &name));
+        self.published.insert(name.clone());
+        match result {
+            Ok(Accepted::Queued) => Some(Accepted::Queued),
+            Ok(Accepted::Dropped) => {
+                self.dropped.insert(name);
+                Some(Accepted::Dropped)
+            }
+            Err(Error::QueueFull { .. }) => {
+                self.dropped.insert(name);
+                None
+            }
+            Err(e) => {
+                self.failed.insert(name, e);
+                None
+            }
+        }
+    }
+
+    /// Records events published by another process.
+    pub fn published_elsewhere(&mut self, names: impl IntoIterator<Item = String>) {
+        self.published.extend(names);
+    }
+
+    /// Records the client's failure log: queue-full entries are drops, the rest failures.
+    pub fn failures(&mut self, failures: Vec<Failure>) {
+        for f in failures {
+            if matches!(f.error, Error::QueueFull { .. }) {
+                self.dropped.insert(f.event);
+            } else {
+                self.failed.insert(f.event, f.error);
+            }
+        }
+    }
+
+    /// Records failures a child process reported only as a count.
+    pub fn failed_count(&mut self, n: u64) {
+        self.failed_uncounted_names += n;
+    }
+
+    /// Records what a subscriber received (events of this scenario only; repeats are counted
+    /// as duplicates).
+    pub fn received(&mut self, events: Vec<Received>) {
+        for e in events {
+            if !self.published.contains(&e.event) {
+                continue;
+            }
+            if !self.delivered.insert(e.event) {
+                self.duplicates += 1;
+            }
+        }
+    }
+
+    /// How many published events a subscriber has seen so far.
+    pub fn delivered(&self) -> usize {
+        self.delivered.len()
+    }
+
+    /// The failures recorded, for scenarios that check their errors.
+    pub fn failure_errors(&self) -> impl Iterator<Item = &Error> {
+        self.failed.values()
+    }
+
+    /// Adds a scenario-specific figure to the line.
+    pub fn figure(&mut self, key: &str, value: impl ToString) {
+        self.figures.push((key.to_owned(), value.to_string()));
+    }
+
+    /// Fails the scenario with `why` unless `ok`.
+    pub fn check(&mut self, ok: bool, why: impl Into<String>) {
+        if !ok {
+            self.problems.push(why.into());
+        }
+    }
+
+    /// Checks the client's own counters against the ledger: every drop and failure the client
+    /// counted is one the ledger saw, and `enqueued = delivered + failed + dropped_oldest +
+    /// abandoned`.
+    pub fn check_stats(&mut self, s: &StatsSnapshot) {
+        let drops = s.rejected_queue_full + s.dropped_newest + s.dropped_oldest;
+        self.check(
+            drops == self.dropped.len() as u64,
+            format!(
+                "client counted {drops} drops, the ledger {}",
+                self.dropped.len()
+            ),
+        );
+        let failed = s.failed + s.abandoned_at_shutdown;
+        self.check(
+            failed == self.failed.len() as u64,
+            format!(
+                "client counted {failed} failures, its log gave {}",
+                self.failed.len()
+            ),
+        );
+        self.check(
+            s.enqueued == s.delivered + s.failed + s.dropped_oldest + s.abandoned_at_shutdown,
+            format!("client counters do not add up: {s:?}"),
+        );
+        self.figure("acked", s.delivered);
+        self.figure("retried", s.retried);
+    }
+
+    /// Published events that are neither delivered, failed nor dropped.
+    fn lost(&self) -> u64 {
+        let accounted = self.delivered.len() as u64
+            + self.failed.len() as u64
+            + self.dropped.len() as u64
+            + self.failed_uncounted_names;
+        (self.published.len() as u64).saturating_sub(accounted)
+    }
+
+    /// Prints problems (standard error) and the scenario's line; returns (ok, lost).
+    pub fn finish(mut self) -> (bool, u64) {
+        let lost = self.lost();
+        let both = self
+            .delivered
+            .iter()
+            .filter(|n| self.failed.contains_key(*n) || self.dropped.contains(*n))
+            .count();
+        self.check(
+            both == 0,
+            format!("{both} event(s) both delivered and reported failed or dropped"),
+        );
+        let sum = self.delivered.len() as u64
+            + self.failed.len() as u64
+            + self.failed_uncounted_names
+            + self.dropped.len() as u64;
+        self.check(
+            sum <= self.published.len() as u64,
+            format!("{sum} outcomes for {} events", self.published.len()),
+        );
+        self.check(lost == 0, format!("{lost} event(s) lost"));
+        self.check(
+            self.duplicates == 0,
+            format!("{} duplicate deliveries", self.duplicates),
+        );
+        let ok = self.problems.is_empty();
+        for p in &self.problems {
+            eprintln!("  fault {}: {p}", self.name);
+        }
+        let mut line = format!(
+            "fault {} published={} delivered={} failed={} dropped={} lost={lost} ok={ok}",
+            self.name,
+            self.published.len(),
+            self.delivered.len(),
+            self.failed.len() as u64 + self.failed_uncounted_names,
+            self.dropped.len(),
+        );
+        if self.duplicates > 0 {
+            line.push_str(&format!(" duplicates={}", self.duplicates));
+        }
+        for (k, v) in &self.figures {
+            line.push_str(&format!(" {k}={v}"));
+        }
+        println!("{line}");
+        (ok, lost)
+    }
+}
