@@ -47,10 +47,13 @@ def percentile(sorted_values, q):
 def run(name, publish, a, finish=lambda: {}):
     """Publishes a.events events through `publish(channel, data_dict)`, timing each call."""
     calls = []
-    start = time.perf_counter()
+    start, start_us = time.perf_counter(), unix_micros()
     for seq in range(a.events):
         pace(start, seq, a.rate)
-        data = payload(seq, unix_micros(), a.payload)
+        # At a fixed rate an event carries the instant it was due, so a caller falling behind
+        # its schedule shows as latency (no coordinated omission).
+        stamp = start_us + int(seq * 1e6 / a.rate) if a.rate > 0 else unix_micros()
+        data = payload(seq, stamp, a.payload)
         t = time.perf_counter()
         publish(a.channel, data)
         calls.append((time.perf_counter() - t) * 1e6)

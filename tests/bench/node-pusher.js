@@ -45,12 +45,16 @@ async function main() {
   const calls = [];
   let acknowledged = 0;
   const start = performance.now();
+  const startUs = unixMicros();
   for (let seq = 0; seq < a.events; seq++) {
     if (a.rate > 0) {
       const delay = start + (seq * 1000) / a.rate - performance.now();
       if (delay > 0) await sleep(delay);
     }
-    const data = payload(seq, unixMicros(), a.payload);
+    // At a fixed rate an event carries the instant it was due, so a caller falling behind its
+    // schedule shows as latency (no coordinated omission).
+    const stamp = a.rate > 0 ? startUs + Math.floor((seq * 1e6) / a.rate) : unixMicros();
+    const data = payload(seq, stamp, a.payload);
     const t = performance.now();
     const response = await pusher.trigger(a.channel, 'Tick', data);
     calls.push((performance.now() - t) * 1000);

@@ -73,6 +73,7 @@ if ($variant === 'baseline') {
 
 $calls = [];
 $start = hrtime(true);
+$startUs = unix_micros();
 for ($seq = 0; $seq < $events; $seq++) {
     if ($rate > 0) {
         $delay = $start + (int) ($seq * 1e9 / $rate) - hrtime(true);
@@ -80,7 +81,10 @@ for ($seq = 0; $seq < $events; $seq++) {
             usleep(intdiv($delay, 1000));
         }
     }
-    $data = bench_payload($seq, unix_micros(), $size);
+    // At a fixed rate an event carries the instant it was due, so a caller falling behind its
+    // schedule shows as latency (no coordinated omission).
+    $stamp = $rate > 0 ? $startUs + (int) ($seq * 1e6 / $rate) : unix_micros();
+    $data = bench_payload($seq, $stamp, $size);
     $t = hrtime(true);
     $publish($data);
     $calls[] = (hrtime(true) - $t) / 1000;

@@ -34,6 +34,15 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
+/// The publish instant an event carries: now when unpaced; at a fixed rate, the instant it was
+/// due, so that a caller falling behind its schedule shows as latency (no coordinated omission).
+pub fn stamp(started_unix_us: u64, seq: u64, rate: f64) -> u64 {
+    if rate <= 0.0 {
+        return unix_micros();
+    }
+    started_unix_us + (seq as f64 * 1e6 / rate) as u64
+}
+
 /// Sleeps until `seq`'s slot of a steady `rate` per second that began at `start` (0: no pacing).
 pub fn pace(start: std::time::Instant, seq: u64, rate: f64) {
     if rate <= 0.0 {

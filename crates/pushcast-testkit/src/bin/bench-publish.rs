@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pushcast_client::{Backpressure, Client, ClientConfig};
 use pushcast_core::{App, Credentials, Event, ServerProfile};
-use pushcast_testkit::bench::{pace, payload, percentile, unix_micros};
+use pushcast_testkit::bench::{pace, payload, percentile, stamp, unix_micros};
 use pushcast_testkit::{SockudoOptions, APP_ID, APP_KEY, APP_SECRET};
 
 fn main() {
@@ -52,10 +52,10 @@ fn main() {
     let warm = client.stats();
 
     let mut calls_us = Vec::with_capacity(events as usize);
-    let started = Instant::now();
+    let (started, started_unix) = (Instant::now(), unix_micros());
     for seq in 0..events {
         pace(started, seq, rate);
-        let data = payload(seq, unix_micros(), size);
+        let data = payload(seq, stamp(started_unix, seq, rate), size);
         let t = Instant::now();
         client
             .publish(Event::new([channel.as_str()], "Tick", data))
