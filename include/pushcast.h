@@ -143,6 +143,10 @@ enum pushcast_result
    The client was shut down.
    */
   PUSHCAST_RESULT_SHUT_DOWN = 5003,
+  /*
+   Every endpoint's circuit breaker is open (fail-fast breaker policy).
+   */
+  PUSHCAST_RESULT_CIRCUIT_OPEN = 5004,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -207,6 +211,35 @@ enum pushcast_accepted
 typedef enum pushcast_accepted pushcast_accepted;
 #else
 typedef uint32_t pushcast_accepted;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ What publish does while every endpoint's circuit is open.
+ */
+enum pushcast_breaker_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Queue as usual (the default); queued events wait for a probe to close a circuit.
+   */
+  PUSHCAST_BREAKER_POLICY_QUEUE = 0,
+  /*
+   Fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
+   */
+  PUSHCAST_BREAKER_POLICY_FAIL_FAST = 1,
+  /*
+   For the durable spool; until the spool exists it behaves as PUSHCAST_BREAKER_POLICY_QUEUE.
+   */
+  PUSHCAST_BREAKER_POLICY_SPOOL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pushcast_breaker_policy pushcast_breaker_policy;
+#else
+typedef uint32_t pushcast_breaker_policy;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -731,6 +764,46 @@ pushcast_result pushcast_client_presence_users(const pushcast_client *client,
  */
 pushcast_result pushcast_client_terminate_user_connections(const pushcast_client *client,
                                                            const char *user_id);
+
+/*
+ Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
+ (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
+ request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
+ `failure_threshold` 0 turns the breaker off. Checked by pushcast_client_new().
+
+ # Safety
+ `config` must be a live config used by no other thread meanwhile.
+ */
+pushcast_result pushcast_config_set_breaker(pushcast_config *config,
+                                            uint32_t failure_threshold,
+                                            uint64_t cooldown_ms,
+                                            uint64_t cooldown_max_ms,
+                                            pushcast_breaker_policy policy);
+
+/*
+ Adds a conflation rule: events whose name matches `event_glob` and whose channel matches
+ `channel_glob` (globs with `*` and `?`; either may be NULL, not both), with the same value
+ of the payload's top-level field `key` (NULL: no key), replace a still-queued earlier one
+ published within `window_ms` of its run's first event. Checked by pushcast_client_new().
+
+ # Safety
+ `config` must be a live config used by no other thread meanwhile; strings NULL or valid.
+ */
+pushcast_result pushcast_config_add_conflate_rule(pushcast_config *config,
+                                                  const char *event_glob,
+                                                  const char *channel_glob,
+                                                  const char *key,
+                                                  uint64_t window_ms);
+
+/*
+ Writes the live statistics in the Prometheus text format (counters, queue gauges, the
+ latency histogram, each endpoint's circuit state) to `*text_out`. Never blocks. The
+ caller frees `*text_out` with pushcast_string_free().
+
+ # Safety
+ Pointers must be NULL or valid as documented.
+ */
+pushcast_result pushcast_client_metrics(const pushcast_client *client, char **text_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -441,6 +441,11 @@ impl PhpClient {
         guard(|| stats_table(&self.engine.stats()))
     }
 
+    /// The live statistics in the Prometheus text format (for a `/metrics` route).
+    pub fn metrics(&self) -> PhpResult<String> {
+        guard(|| Ok(self.engine.metrics()))
+    }
+
     /// Takes the recent failures: `[['event', 'channel', 'error', 'at'], ...]`.
     pub fn failures(&self) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {

@@ -21,7 +21,8 @@ pub(crate) fn exception(class: &str, message: String, code: i32) -> PhpException
 
 /// The one mapping: validation and configuration errors → ValidationException; server
 /// refusals → ApiErrorException (code = HTTP status); full queue → QueueFullException;
-/// deadlines → TimeoutException; the rest → PushcastException.
+/// deadlines → TimeoutException; every circuit open (fail-fast breaker policy) →
+/// CircuitOpenException; the rest → PushcastException.
 pub(crate) fn to_php(error: Error) -> PhpException {
     let message = error.to_string();
     match error.kind() {
@@ -35,6 +36,7 @@ pub(crate) fn to_php(error: Error) -> PhpException {
         ),
         ErrorKind::QueueFull => exception("Pushcast\\QueueFullException", message, 0),
         ErrorKind::Timeout => exception("Pushcast\\TimeoutException", message, 0),
+        ErrorKind::CircuitOpen => exception("Pushcast\\CircuitOpenException", message, 0),
         _ => exception("Pushcast\\PushcastException", message, 0),
     }
 }

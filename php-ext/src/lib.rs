@@ -18,6 +18,7 @@ mod client;
 mod errors;
 mod options;
 mod registry;
+mod resilience;
 mod settings;
 
 use std::ffi::{c_char, c_int, CString};

@@ -9,6 +9,7 @@ use pushcast_client::{Backpressure, ClientConfig};
 use pushcast_core::{App, Credentials, MasterKey, ServerProfile};
 
 use crate::errors::{invalid, to_php};
+use crate::resilience;
 use crate::settings::Defaults;
 
 /// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own.
@@ -85,10 +86,11 @@ pub(crate) fn parse(
             ArrayKey::Long(i) => i.to_string(),
             other => other.to_string(),
         };
-        if !KNOWN.contains(&name.as_str()) {
+        if !KNOWN.contains(&name.as_str()) && !resilience::KNOWN.contains(&name.as_str()) {
             return Err(invalid(format!(
-                "unknown option `{name}`; accepted options: {}",
-                KNOWN.join(", ")
+                "unknown option `{name}`; accepted options: {}, {}",
+                KNOWN.join(", "),
+                resilience::KNOWN.join(", ")
             )));
         }
         get.insert(name, v);
@@ -197,6 +199,7 @@ pub(crate) fn parse(
         config.danger_accept_invalid_certs = !flag(v);
     }
 
+    let resilience = resilience::apply(&get, &mut config)?;
     // Everything that shapes the engine, secret included (two apps must not share one).
     let fingerprint = format!(
         "{app_id}\u{0}{key}\u{0}{secret}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
@@ -211,7 +214,7 @@ pub(crate) fn parse(
         config.shutdown_timeout,
         config.ca_file,
         config.danger_accept_invalid_certs,
-    );
+    ) + "\u{0}" + &resilience;
     Ok(Parsed {
         config,
         fingerprint,

@@ -92,6 +92,13 @@ namespace Pushcast {
         public function getPresenceUsers(string $channel): array {}
 
         /**
+         * The live statistics in the Prometheus text format (for a `/metrics` route).
+         *
+         * @return string
+         */
+        public function metrics(): string {}
+
+        /**
          * Queues an event for one user's connections (`#server-to-user-{userId}`).
          *
          * @param string $user_id

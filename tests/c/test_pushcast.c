@@ -285,6 +285,69 @@ static void test_queue_full(void) {
     pushcast_client_free(client);
 }
 
+/* Polls the metrics text until it holds `line` (a whole line), up to 10 s. */
+static int metrics_reach(pushcast_client *client, const char *line) {
+    int tries;
+    for (tries = 0; tries < 1000; tries++) {
+        char *text = NULL;
+        int found;
+        OK(pushcast_client_metrics(client, &text));
+        found = text != NULL && strstr(text, line) != NULL;
+        pushcast_string_free(text);
+        if (found) {
+            return 1;
+        }
+        usleep(10000);
+    }
+    fprintf(stderr, "  metrics never showed: %s", line);
+    return 0;
+}
+
+static void test_breaker_conflation_and_metrics(void) {
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    uint64_t pending = 99;
+    /* A conflation rule needs an event or a channel pattern: refused when the client is built. */
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    OK(pushcast_config_add_conflate_rule(config, NULL, NULL, "id", 1000));
+    CHECK_RESULT(pushcast_client_new(config, &client), PUSHCAST_RESULT_INVALID_CONFIG);
+    pushcast_config_free(config);
+
+    /* Port 1 refuses connections: one failure opens the circuit for a minute, and the
+     * fail-fast policy then refuses publishes with a typed result. */
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    OK(pushcast_config_set_breaker(config, 1, 60000, 60000, PUSHCAST_BREAKER_POLICY_FAIL_FAST));
+    OK(pushcast_config_add_conflate_rule(config, "Rooms*", NULL, "room", 1000));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    OK(publish_one(client, "rooms", "RoomsUpdated", "{\"room\":1}"));
+    CHECK(metrics_reach(client, "\npushcast_breaker_opened_total 1\n"));
+    CHECK_RESULT(publish_one(client, "rooms", "RoomsUpdated", "{\"room\":1}"),
+                 PUSHCAST_RESULT_CIRCUIT_OPEN);
+    CHECK(metrics_reach(client, "\npushcast_rejected_circuit_open_total 1\n"));
+    CHECK(metrics_reach(client,
+                        "\npushcast_circuit_state{endpoint=\"http://127.0.0.1:1\",state=\"open\"} 1\n"));
+    OK(pushcast_client_shutdown(client, 100, &pending));
+    CHECK(pending == 1);
+    pushcast_client_free(client);
+
+    /* A real delivery shows in the counters and the latency histogram. */
+    OK(pushcast_config_new(app, endpoint, &config));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    CHECK(metrics_reach(client, "\npushcast_enqueued_total 0\n"));
+    OK(publish_one(client, "c-metrics", "e", "{}"));
+    OK(pushcast_client_flush(client, 10000, &pending));
+    CHECK(pending == 0);
+    CHECK(metrics_reach(client, "\npushcast_delivered_total 1\n"));
+    CHECK(metrics_reach(client, "\npushcast_publish_latency_seconds_count 1\n"));
+    CHECK(metrics_reach(client, "# TYPE pushcast_publish_latency_seconds histogram\n"));
+    CHECK_RESULT(pushcast_client_metrics(client, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    pushcast_client_free(client);
+    pushcast_app_free(app);
+}
+
 #define REAL_EVENTS 500
 
 static void test_real_publish(void) {
@@ -428,6 +491,7 @@ static const struct test tests[] = {
     {"auth_and_webhooks", test_auth_and_webhooks},
     {"webhook_accepts_a_good_signature", test_webhook_accepts_a_good_signature},
     {"queue_full", test_queue_full},
+    {"breaker_conflation_and_metrics", test_breaker_conflation_and_metrics},
     {"real_publish", test_real_publish},
     {"threads", test_threads},
     {"fork", test_fork},

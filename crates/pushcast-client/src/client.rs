@@ -177,7 +177,8 @@ impl Client {
     /// Validates `event` and queues it; never waits on the network.
     ///
     /// Errors: any validation error (nothing queued), [`Error::QueueFull`] under the fail-fast
-    /// policy or when a blocking wait timed out.
+    /// policy or when a blocking wait timed out, [`Error::CircuitOpen`] while every endpoint's
+    /// circuit is open under [`crate::BreakerOpenPolicy::FailFast`].
     pub fn publish(&self, event: Event) -> Result<Accepted> {
         let items = self.items(event, None)?;
         self.enqueue(items)
@@ -185,6 +186,7 @@ impl Client {
 
     fn enqueue(&self, items: Vec<Item>) -> Result<Accepted> {
         let engine = self.engine()?;
+        crate::breaker::admit(&engine.shared, items.len())?;
         match self.admit(&engine, items.len())? {
             Accepted::Queued => {
                 engine.enqueue(items);
@@ -235,6 +237,7 @@ impl Client {
             });
         }
         let engine = self.engine()?;
+        crate::breaker::admit(&engine.shared, items.len())?;
         let accepted = match self.config.backpressure {
             // A confirmed publish reports a full queue instead of silently dropping.
             Backpressure::DropNewest if !engine.shared.try_reserve(items.len()) => {
@@ -282,7 +285,7 @@ impl Client {
                 let pending = engine.shared.wait_empty(Instant::now() + timeout) as u64;
                 FlushReport {
                     pending,
-                    stats: engine.shared.stats.snapshot(engine.shared.pending()),
+                    stats: engine.shared.snapshot(),
                 }
             }
         }
@@ -299,15 +302,36 @@ impl Client {
         let pending = engine.shutdown(timeout) as u64;
         FlushReport {
             pending,
-            stats: engine.shared.stats.snapshot(engine.shared.pending()),
+            stats: engine.shared.snapshot(),
         }
     }
 
     /// Live statistics of this process's engine (zeros before the first publish).
     pub fn stats(&self) -> StatsSnapshot {
         self.running_engine()
-            .map(|e| e.shared.stats.snapshot(e.shared.pending()))
+            .map(|e| e.shared.snapshot())
             .unwrap_or_default()
+    }
+
+    /// The live statistics in the Prometheus text format (counters, queue gauges, the latency
+    /// histogram, each endpoint's circuit state), for a scrape endpoint. Zeros before the
+    /// first publish.
+    pub fn metrics(&self) -> String {
+        match self.running_engine() {
+            Some(e) => {
+                let stats = e.shared.snapshot();
+                crate::metrics::render(&stats, &e.shared.stats.latency.raw(), &stats.circuits)
+            }
+            None => {
+                let circuits: Vec<_> = (self.config.endpoints.iter())
+                    .map(|endpoint| crate::breaker::EndpointCircuit {
+                        endpoint: endpoint.clone(),
+                        state: crate::breaker::CircuitState::Closed,
+                    })
+                    .collect();
+                crate::metrics::render(&StatsSnapshot::default(), &(Vec::new(), 0), &circuits)
+            }
+        }
     }
 
     /// Takes the recent failures (oldest first) out of the bounded log.

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use pushcast_core::{App, Error, Result};
 
+pub use crate::breaker::BreakerOpenPolicy;
+pub use crate::conflate::ConflateRule;
+
 /// What `publish` does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backpressure {
@@ -55,6 +58,20 @@ pub struct ClientConfig {
     pub danger_accept_invalid_certs: bool,
     /// Most failures kept for [`crate::Client::drain_failures`]; older ones are counted, not kept.
     pub max_failures_kept: usize,
+    /// Consecutive failed attempts (connection error, timeout, 5xx) to one endpoint that open
+    /// its circuit. Default 5; 0 turns the circuit breaker off.
+    pub breaker_failure_threshold: u32,
+    /// How long an open circuit stays open before one probe request is let through. Each
+    /// failed probe doubles it, up to `breaker_cooldown_max`. Default 1 s.
+    pub breaker_cooldown: Duration,
+    /// The longest cool-down after repeated failed probes. Default 10 s.
+    pub breaker_cooldown_max: Duration,
+    /// What `publish` does while every endpoint's circuit is open. Default
+    /// [`BreakerOpenPolicy::Queue`].
+    pub breaker_open_policy: BreakerOpenPolicy,
+    /// Conflation rules (opt-in, none by default): repeated events matching a rule collapse to
+    /// the latest one while the earlier is still queued. See [`ConflateRule`].
+    pub conflate: Vec<ConflateRule>,
 }
 
 impl ClientConfig {
@@ -75,6 +92,11 @@ impl ClientConfig {
             ca_file: None,
             danger_accept_invalid_certs: false,
             max_failures_kept: 1_000,
+            breaker_failure_threshold: 5,
+            breaker_cooldown: Duration::from_secs(1),
+            breaker_cooldown_max: Duration::from_secs(10),
+            breaker_open_policy: BreakerOpenPolicy::Queue,
+            conflate: Vec::new(),
         }
     }
 
@@ -126,6 +148,8 @@ impl ClientConfig {
                 );
             }
         }
+        crate::breaker::validate(self)?;
+        crate::conflate::validate(&self.conflate)?;
         Ok(())
     }
 }

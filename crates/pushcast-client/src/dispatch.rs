@@ -15,6 +15,7 @@ use crossbeam_channel::{select, Receiver};
 use pushcast_core::{batch_body_len, Error};
 use tokio::sync::mpsc;
 
+use crate::conflate::Conflator;
 use crate::lane::Batch;
 use crate::shared::{Item, Shared};
 
@@ -28,6 +29,9 @@ pub(crate) enum Command {
 struct Ready {
     item: Item,
     json: Vec<u8>,
+    /// Arrival order at the dispatcher: increasing along each lane's queue (conflation finds
+    /// an event by it).
+    seq: u64,
 }
 
 pub(crate) struct Dispatcher {
@@ -61,6 +65,8 @@ impl Dispatcher {
         // drop-oldest policy can reach them.
         let hold_limit = lanes * max_items * 2;
         let mut held = 0usize;
+        let mut conflator = Conflator::new(self.shared.config.conflate.clone());
+        let mut seq = 0u64;
         loop {
             for lane in 0..lanes {
                 if busy[lane] || waiting[lane].is_empty() {
@@ -88,11 +94,14 @@ impl Dispatcher {
             select! {
                 recv(queue) -> command => match command {
                     Ok(command) => {
-                        self.take(command, &mut waiting, &mut held);
+                        let mut conflation = (&mut conflator, &mut seq);
+                        self.take(command, &mut waiting, &mut held, &mut conflation);
                         // Take whatever else is already there, so it can batch.
                         while held < hold_limit {
                             match self.queue.try_recv() {
-                                Ok(command) => self.take(command, &mut waiting, &mut held),
+                                Ok(command) => {
+                                    self.take(command, &mut waiting, &mut held, &mut conflation)
+                                }
                                 Err(_) => break,
                             }
                         }
@@ -144,18 +153,43 @@ impl Dispatcher {
         }
     }
 
-    fn take(&self, command: Command, waiting: &mut [VecDeque<Ready>], held: &mut usize) {
+    fn take(
+        &self,
+        command: Command,
+        waiting: &mut [VecDeque<Ready>],
+        held: &mut usize,
+        (conflator, seq): &mut (&mut Conflator, &mut u64),
+    ) {
+        **seq += 1;
+        let seq = **seq;
         let Command::Publish(item) = command else {
             return;
         };
         let channel = item.channel().to_owned();
-        match item.event.batch_item_json(&channel) {
-            Ok(json) => {
-                waiting[lane_of(&channel, waiting.len())].push_back(Ready { item, json });
-                *held += 1;
+        let json = match item.event.batch_item_json(&channel) {
+            Ok(json) => json,
+            Err(e) => return self.shared.failed(vec![item], &e),
+        };
+        let lanes = waiting.len();
+        let lane = lane_of(&channel, lanes);
+        if let Some(key) = conflator.key_of(&item) {
+            let queue = &waiting[lane];
+            let position = |s: u64| queue.binary_search_by_key(&s, |r| r.seq).ok();
+            let replaced = conflator.arrive(key, seq, item.enqueued, |s| position(s).is_some());
+            if let Some(old) = replaced.and_then(position) {
+                if let Some(old) = waiting[lane].remove(old) {
+                    *held -= 1;
+                    self.shared.conflated(old.item);
+                }
             }
-            Err(e) => self.shared.failed(vec![item], &e),
+            conflator.prune(*held, |key, s| {
+                waiting[lane_of(&key.channel, lanes)]
+                    .binary_search_by_key(&s, |r| r.seq)
+                    .is_ok()
+            });
         }
+        waiting[lane].push_back(Ready { item, json, seq });
+        *held += 1;
     }
 
     /// The longest run from the front of `waiting` that fits one request.

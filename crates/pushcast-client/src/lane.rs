@@ -10,6 +10,7 @@ use pushcast_core::{batch_body_from_items, unix_now, Error};
 use rand::Rng;
 use tokio::sync::{mpsc, Notify};
 
+use crate::breaker;
 use crate::shared::{Item, Shared};
 use crate::transport::{send, Attempt};
 
@@ -152,6 +153,19 @@ async fn deliver(
             Ok(r) => r,
             Err(e) => return shared.failed(std::mem::take(&mut batch.items), &e),
         };
+        // The circuit breaker picks the endpoint, or makes the lane wait (no hot loop).
+        let earliest = batch.items.iter().map(|i| i.deadline).min();
+        let probe = match breaker::pick(
+            shared,
+            abort,
+            endpoint,
+            earliest.unwrap_or_else(Instant::now),
+        )
+        .await
+        {
+            breaker::Pick::Send { probe } => probe,
+            breaker::Pick::Recheck => continue,
+        };
         let counters = &shared.stats.counters;
         counters.requests_sent.fetch_add(1, Relaxed);
         counters.in_flight_requests.fetch_add(1, Relaxed);
@@ -161,9 +175,15 @@ async fn deliver(
         };
         counters.in_flight_requests.fetch_sub(1, Relaxed);
         let Some(outcome) = outcome else {
+            if probe {
+                shared.breakers.release_probe(*endpoint);
+            }
             shared.abandoned(std::mem::take(&mut batch.items));
             return;
         };
+        shared
+            .breakers
+            .record(*endpoint, breaker::health_of(&outcome), counters);
         let retry_after = match outcome {
             Attempt::Ok(body) => {
                 // A 200 whose body we cannot read still means the server took the batch.

@@ -16,19 +16,23 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod breaker;
 mod client;
 mod config;
+mod conflate;
 mod dispatch;
 mod engine;
 mod failures;
 mod fork;
 mod lane;
+mod metrics;
 mod shared;
 mod stats;
 mod transport;
 
+pub use breaker::{CircuitState, EndpointCircuit};
 pub use client::{Accepted, Client, Confirmed, FlushReport};
-pub use config::{Backpressure, ClientConfig};
+pub use config::{Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule};
 pub use failures::Failure;
 pub use pushcast_core;
 pub use stats::StatsSnapshot;

@@ -92,11 +92,14 @@ pub(crate) struct Shared {
     wait_signal: Condvar,
     /// Set when shutdown's deadline passed: lanes stop retrying and give up.
     pub aborting: AtomicBool,
+    /// One circuit breaker per endpoint.
+    pub breakers: crate::breaker::Breakers,
 }
 
 impl Shared {
     pub(crate) fn new(config: ClientConfig) -> Self {
         Shared {
+            breakers: crate::breaker::Breakers::new(&config),
             app: config.app.clone(),
             failures: FailureLog::new(config.max_failures_kept),
             config,
@@ -249,6 +252,21 @@ impl Shared {
             }
         }
         self.release(n);
+    }
+
+    /// An item replaced in the queue by a later one with the same conflation key: counted as
+    /// conflated (never as lost or failed). Items of confirmed publishes are never conflated.
+    pub(crate) fn conflated(&self, item: Item) {
+        debug_assert!(item.ack.is_none());
+        self.stats.counters.conflated.fetch_add(1, SeqCst);
+        self.release(1);
+    }
+
+    /// Live statistics with every endpoint's circuit state.
+    pub(crate) fn snapshot(&self) -> crate::stats::StatsSnapshot {
+        let mut snapshot = self.stats.snapshot(self.pending());
+        snapshot.circuits = self.breakers.states();
+        snapshot
     }
 
     /// Records a failed request's error as the last error.

@@ -13,6 +13,8 @@ const BUCKETS: usize = 8 * 40;
 /// A lock-free histogram of microsecond values, log-linear (HDR-like) buckets.
 pub(crate) struct Histogram {
     counts: Box<[AtomicU64]>,
+    /// Sum of every recorded value, µs (for the metrics' `_sum`).
+    sum_us: AtomicU64,
 }
 
 fn bucket_of(micros: u64) -> usize {
@@ -27,7 +29,7 @@ fn bucket_of(micros: u64) -> usize {
 }
 
 /// The upper bound (µs) of a bucket, what a percentile reports.
-fn bucket_upper(index: usize) -> u64 {
+pub(crate) fn bucket_upper(index: usize) -> u64 {
     let index = index as u64;
     if index < SUB_BUCKETS {
         return index;
@@ -41,12 +43,20 @@ impl Histogram {
     pub(crate) fn new() -> Self {
         Histogram {
             counts: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            sum_us: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn record(&self, value: Duration) {
         let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
         self.counts[bucket_of(micros)].fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(micros, Relaxed);
+    }
+
+    /// Every bucket's count (bucket `i` holds values up to `bucket_upper(i)` µs) and the sum.
+    pub(crate) fn raw(&self) -> (Vec<u64>, u64) {
+        let counts = self.counts.iter().map(|c| c.load(Relaxed)).collect();
+        (counts, self.sum_us.load(Relaxed))
     }
 
     /// The value at quantile `q` (0..=1), in microseconds; `None` when empty.
@@ -83,6 +93,11 @@ pub(crate) struct Counters {
     pub requests_failed: AtomicU64,
     pub in_flight_requests: AtomicU64,
     pub failovers: AtomicU64,
+    pub breaker_opened: AtomicU64,
+    pub breaker_half_opened: AtomicU64,
+    pub breaker_closed: AtomicU64,
+    pub rejected_circuit_open: AtomicU64,
+    pub conflated: AtomicU64,
 }
 
 pub(crate) struct Stats {
@@ -119,6 +134,12 @@ impl Stats {
             latency_p50_us: self.latency.quantile(0.50),
             latency_p99_us: self.latency.quantile(0.99),
             last_error: self.last_error.lock().clone(),
+            breaker_opened: c.breaker_opened.load(Relaxed),
+            breaker_half_opened: c.breaker_half_opened.load(Relaxed),
+            breaker_closed: c.breaker_closed.load(Relaxed),
+            rejected_circuit_open: c.rejected_circuit_open.load(Relaxed),
+            conflated: c.conflated.load(Relaxed),
+            circuits: Vec::new(),
         }
     }
 }
@@ -126,9 +147,10 @@ impl Stats {
 /// A point-in-time copy of the client's statistics.
 ///
 /// Event counts are per (event, channel): an event published to three channels counts three.
-/// Accounting identity once the queue is empty:
-/// `enqueued = delivered + failed + dropped_oldest + abandoned_at_shutdown`
-/// (`dropped_newest` and `rejected_queue_full` were never enqueued).
+/// Accounting identity at any moment (`queue_depth` is what is still pending):
+/// `enqueued = delivered + failed + dropped_oldest + abandoned_at_shutdown + conflated +
+/// queue_depth` (`dropped_newest`, `rejected_queue_full` and `rejected_circuit_open` were
+/// never enqueued).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
     /// Accepted into the queue.
@@ -163,12 +185,25 @@ pub struct StatsSnapshot {
     pub latency_p99_us: Option<u64>,
     /// The most recent error, as text.
     pub last_error: Option<String>,
+    /// Circuits opened (closed → open, or a failed probe: half-open → open).
+    pub breaker_opened: u64,
+    /// Probes let through after a cool-down (open → half-open).
+    pub breaker_half_opened: u64,
+    /// Circuits closed by a successful request (half-open → closed).
+    pub breaker_closed: u64,
+    /// Refused with [`pushcast_core::Error::CircuitOpen`] (every circuit open, fail-fast policy).
+    pub rejected_circuit_open: u64,
+    /// Replaced in the queue by a later event of the same conflation key (never sent, never
+    /// lost: the later event carries the newer value).
+    pub conflated: u64,
+    /// Each endpoint's circuit state.
+    pub circuits: Vec<crate::breaker::EndpointCircuit>,
 }
 
 impl StatsSnapshot {
     /// The counters as (name, value) pairs in a stable order, for hosts that render them
     /// (PHP arrays, `php --ri`, metrics), so each needs no list of its own.
-    pub fn counters(&self) -> [(&'static str, u64); 13] {
+    pub fn counters(&self) -> [(&'static str, u64); 18] {
         [
             ("enqueued", self.enqueued),
             ("delivered", self.delivered),
@@ -183,6 +218,11 @@ impl StatsSnapshot {
             ("in_flight_requests", self.in_flight_requests),
             ("failovers", self.failovers),
             ("queue_depth", self.queue_depth),
+            ("breaker_opened", self.breaker_opened),
+            ("breaker_half_opened", self.breaker_half_opened),
+            ("breaker_closed", self.breaker_closed),
+            ("rejected_circuit_open", self.rejected_circuit_open),
+            ("conflated", self.conflated),
         ]
     }
 }

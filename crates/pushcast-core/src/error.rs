@@ -163,6 +163,16 @@ pub enum Error {
     /// The client was shut down before the event was delivered.
     #[error("the client shut down before the event was delivered")]
     ShutDown,
+    /// Every endpoint's circuit breaker is open and the policy says to fail fast.
+    #[error(
+        "every endpoint's circuit is open after repeated failures (next probe of {endpoint} in {retry_in_ms} ms); the event was not accepted"
+    )]
+    CircuitOpen {
+        /// The endpoint whose circuit is due to be probed first.
+        endpoint: String,
+        /// Milliseconds until that probe may start.
+        retry_in_ms: u64,
+    },
 }
 
 impl Error {
@@ -191,6 +201,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::ShutDown => ErrorKind::ShutDown,
+            Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
         }
     }
 
@@ -227,6 +238,8 @@ pub enum ErrorKind {
     Transport,
     /// The client was shut down.
     ShutDown,
+    /// Every endpoint's circuit breaker was open.
+    CircuitOpen,
 }
 
 /// A rule a name (channel, event, user id) can break.

@@ -68,6 +68,8 @@ pub enum pushcast_result {
     Transport = 5002,
     /// The client was shut down.
     ShutDown = 5003,
+    /// Every endpoint's circuit breaker is open (fail-fast breaker policy).
+    CircuitOpen = 5004,
 }
 
 /// The one mapping from the core error to result codes.
@@ -97,6 +99,7 @@ pub(crate) fn code_of(error: &Error) -> pushcast_result {
         Error::Timeout { .. } => R::Timeout,
         Error::Transport { .. } => R::Transport,
         Error::ShutDown => R::ShutDown,
+        Error::CircuitOpen { .. } => R::CircuitOpen,
         _ => R::Unknown,
     }
 }
@@ -431,6 +434,13 @@ mod tests {
             ),
             (E::QueueFull { capacity: 1 }, 5000..6000),
             (E::ShutDown, 5000..6000),
+            (
+                E::CircuitOpen {
+                    endpoint: "http://x".into(),
+                    retry_in_ms: 1,
+                },
+                5000..6000,
+            ),
         ];
         for (error, family) in cases {
             assert!(family.contains(&(code_of(&error) as u32)), "{error:?}");

@@ -18,7 +18,7 @@ use crate::boundary::{
 /// Ownership: pushcast_config_new() / pushcast_config_free(). Thread-safety: not shared; use
 /// from one thread at a time. pushcast_client_new() copies it: free it right after if you like.
 pub struct pushcast_config {
-    config: ClientConfig,
+    pub(crate) config: ClientConfig,
 }
 
 /// What to do when the queue is full.
@@ -242,7 +242,7 @@ pub unsafe extern "C" fn pushcast_config_free(config: *mut pushcast_config) {
 /// thread  3. optional pushcast_client_flush or _shutdown  4. pushcast_client_free (flushes
 /// for the configured shutdown timeout, then abandons and reports the rest).
 pub struct pushcast_client {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// Checks the settings and creates a client. Starts no thread.

@@ -15,6 +15,7 @@
 mod app;
 mod boundary;
 mod client;
+mod resilience;
 
 pub use app::*;
 pub use boundary::{
@@ -23,3 +24,4 @@ pub use boundary::{
     pushcast_version,
 };
 pub use client::*;
+pub use resilience::*;

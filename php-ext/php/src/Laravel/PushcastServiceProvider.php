@@ -15,7 +15,13 @@ use Pushcast\Client;
  * connections (`key`, `secret`, `app_id`, `options`: host, port, scheme, useTLS, cluster,
  * timeout, encryption_master_key_base64) plus pushcast's own: `mode` (async|confirmed),
  * `confirm_timeout_ms`, and in `options` endpoints, server_profile, queue_capacity,
- * backpressure, *_timeout_ms, ca_file, verify. `client_options` (Guzzle's) do not apply.
+ * backpressure, *_timeout_ms, ca_file, verify, breaker_*, conflate. `client_options`
+ * (Guzzle's) do not apply.
+ *
+ * Metrics: a pushcast connection with `metrics_route` (true for `/pushcast/metrics`, or a
+ * path) gets a GET route answering the client's stats in the Prometheus text format, behind
+ * the connection's optional `metrics_middleware` (a name or a list, e.g. `['auth.basic']`).
+ * Give each connection its own path when several set it.
  */
 class PushcastServiceProvider extends ServiceProvider
 {
@@ -26,6 +32,33 @@ class PushcastServiceProvider extends ServiceProvider
         });
         if (method_exists($this->app, 'runningInConsole') && $this->app->runningInConsole()) {
             $this->commands([StatusCommand::class]);
+        }
+        $this->registerMetricsRoutes();
+    }
+
+    /** One GET route per pushcast connection that sets `metrics_route`. */
+    private function registerMetricsRoutes(): void
+    {
+        if (!$this->app->bound('config') || !$this->app->bound('router')) {
+            return;
+        }
+        foreach ((array) $this->app['config']->get('broadcasting.connections', []) as $name => $connection) {
+            if (($connection['driver'] ?? null) !== 'pushcast' || empty($connection['metrics_route'])) {
+                continue;
+            }
+            $path = $connection['metrics_route'] === true ? '/pushcast/metrics' : (string) $connection['metrics_route'];
+            $app = $this->app;
+            $route = $this->app['router']->get($path, static function () use ($app, $name) {
+                $broadcaster = $app->make(BroadcastManager::class)->connection($name);
+                return new \Illuminate\Http\Response(
+                    $broadcaster->getPushcast()->metrics(),
+                    200,
+                    ['Content-Type' => 'text/plain; version=0.0.4; charset=utf-8'],
+                );
+            })->name("pushcast.metrics.$name");
+            if (!empty($connection['metrics_middleware'])) {
+                $route->middleware($connection['metrics_middleware']);
+            }
         }
     }
 

@@ -1,0 +1,111 @@
+//! Circuit breaker and conflation settings, and the Prometheus metrics text.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use ::pushcast_client::{BreakerOpenPolicy, ConflateRule};
+
+use crate::boundary::{
+    arg_mut, arg_opt_str, arg_ref, check_out, guard, owned_string, pushcast_result, write_out,
+};
+use crate::client::{pushcast_client, pushcast_config};
+
+/// What publish does while every endpoint's circuit is open.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum pushcast_breaker_policy {
+    /// Queue as usual (the default); queued events wait for a probe to close a circuit.
+    Queue = 0,
+    /// Fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
+    FailFast = 1,
+    /// For the durable spool; until the spool exists it behaves as PUSHCAST_BREAKER_POLICY_QUEUE.
+    Spool = 2,
+}
+
+/// Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
+/// (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
+/// request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
+/// `failure_threshold` 0 turns the breaker off. Checked by pushcast_client_new().
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_set_breaker(
+    config: *mut pushcast_config,
+    failure_threshold: u32,
+    cooldown_ms: u64,
+    cooldown_max_ms: u64,
+    policy: pushcast_breaker_policy,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let c = unsafe { arg_mut(config, "config")? };
+        c.config.breaker_failure_threshold = failure_threshold;
+        c.config.breaker_cooldown = Duration::from_millis(cooldown_ms);
+        c.config.breaker_cooldown_max = Duration::from_millis(cooldown_max_ms);
+        c.config.breaker_open_policy = match policy {
+            pushcast_breaker_policy::Queue => BreakerOpenPolicy::Queue,
+            pushcast_breaker_policy::FailFast => BreakerOpenPolicy::FailFast,
+            pushcast_breaker_policy::Spool => BreakerOpenPolicy::Spool,
+        };
+        Ok(())
+    })
+}
+
+/// Adds a conflation rule: events whose name matches `event_glob` and whose channel matches
+/// `channel_glob` (globs with `*` and `?`; either may be NULL, not both), with the same value
+/// of the payload's top-level field `key` (NULL: no key), replace a still-queued earlier one
+/// published within `window_ms` of its run's first event. Checked by pushcast_client_new().
+///
+/// # Safety
+/// `config` must be a live config used by no other thread meanwhile; strings NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_config_add_conflate_rule(
+    config: *mut pushcast_config,
+    event_glob: *const c_char,
+    channel_glob: *const c_char,
+    key: *const c_char,
+    window_ms: u64,
+) -> pushcast_result {
+    guard(|| {
+        // SAFETY: caller's contract.
+        let (c, event, channel, key) = unsafe {
+            (
+                arg_mut(config, "config")?,
+                arg_opt_str(event_glob, "event_glob")?,
+                arg_opt_str(channel_glob, "channel_glob")?,
+                arg_opt_str(key, "key")?,
+            )
+        };
+        c.config.conflate.push(ConflateRule {
+            event: event.map(str::to_owned),
+            channel: channel.map(str::to_owned),
+            key: key.map(str::to_owned),
+            window: Duration::from_millis(window_ms),
+        });
+        Ok(())
+    })
+}
+
+/// Writes the live statistics in the Prometheus text format (counters, queue gauges, the
+/// latency histogram, each endpoint's circuit state) to `*text_out`. Never blocks. The
+/// caller frees `*text_out` with pushcast_string_free().
+///
+/// # Safety
+/// Pointers must be NULL or valid as documented.
+#[no_mangle]
+pub unsafe extern "C" fn pushcast_client_metrics(
+    client: *const pushcast_client,
+    text_out: *mut *mut c_char,
+) -> pushcast_result {
+    guard(|| {
+        check_out(text_out, "text_out")?;
+        // SAFETY: caller's contract.
+        let client = unsafe { arg_ref(client, "client")? };
+        let text = client.client.metrics();
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(text_out, owned_string(text)?) };
+        Ok(())
+    })
+}
