@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / ("target/bench-quick" if QUICK else ".")))
 PLOTS = OUT / "benchmarks"
-REL = ROOT / "target/release"
+REL = Path(os.environ.get("BENCH_BIN_DIR", ROOT / "target/release"))
 PORT = os.environ["SOCKUDO_PORT"]
 HTTP_URL = os.environ["SOCKUDO_URL"]
 TLS_URL, CA = os.environ["BENCH_TLS_URL"], os.environ["BENCH_CA"]
 FPM_URL = os.environ["FPM_URL"]
 PEER_PY = os.environ["PEER_PYTHON"]
 PHP_EXT = str(REL / "libpushcast_php.so")
+os.environ["PUSHCAST_LIB"] = str(REL / "libpushcast.so")  # the Python binding's library
 
 # (name, command prefix, is pushcast): every command takes the same flags.
 PUBLISHERS = [
