@@ -133,6 +133,7 @@ impl Client {
                     enqueued,
                     deadline,
                     ack: ack.cloned(),
+                    spool: None,
                 });
             }
         }
@@ -187,23 +188,70 @@ impl Client {
     fn enqueue(&self, items: Vec<Item>) -> Result<Accepted> {
         let engine = self.engine()?;
         crate::breaker::admit(&engine.shared, items.len())?;
+        if let Some(spool) = &engine.shared.spool {
+            return self.enqueue_spooled(&engine, spool, items, self.config.backpressure);
+        }
         match self.admit(&engine, items.len())? {
             Accepted::Queued => {
                 engine.enqueue(items);
                 Ok(Accepted::Queued)
             }
             Accepted::Dropped => {
-                // Logged too, so a host draining failures sees what was dropped.
-                let capacity = self.config.queue_capacity;
-                for item in items {
-                    engine.shared.failures.push(Failure {
-                        event: item.event.name.clone(),
-                        channel: item.channel().to_owned(),
-                        error: Error::QueueFull { capacity },
-                        at: std::time::SystemTime::now(),
-                    });
-                }
+                self.log_dropped(
+                    &engine,
+                    items,
+                    Error::QueueFull {
+                        capacity: self.config.queue_capacity,
+                    },
+                );
                 Ok(Accepted::Dropped)
+            }
+        }
+    }
+
+    /// Drop-newest: logged too, so a host draining failures sees what was dropped.
+    fn log_dropped(&self, engine: &Engine, items: Vec<Item>, error: Error) {
+        for item in items {
+            engine.shared.failures.push(Failure {
+                event: item.event.name.clone(),
+                channel: item.channel().to_owned(),
+                error: error.clone(),
+                at: std::time::SystemTime::now(),
+            });
+        }
+    }
+
+    /// With a spool: the spool's size limit is the queue's, under the same policy.
+    fn enqueue_spooled(
+        &self,
+        engine: &Engine,
+        spool: &crate::spool::Spool,
+        items: Vec<Item>,
+        policy: Backpressure,
+    ) -> Result<Accepted> {
+        let n = items.len() as u64;
+        let counters = &engine.shared.stats.counters;
+        let full = Error::SpoolFull {
+            limit_bytes: spool.config.max_bytes,
+        };
+        match engine.accept_spooled(spool, items, policy) {
+            Ok(None) => Ok(Accepted::Queued),
+            Ok(Some(dropped)) => {
+                counters
+                    .dropped_newest
+                    .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                *engine.shared.stats.last_error.lock() = Some(full.to_string());
+                self.log_dropped(engine, dropped, full);
+                Ok(Accepted::Dropped)
+            }
+            Err(e) => {
+                if matches!(e, Error::SpoolFull { .. }) {
+                    counters
+                        .rejected_queue_full
+                        .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                }
+                *engine.shared.stats.last_error.lock() = Some(e.to_string());
+                Err(e)
             }
         }
     }
@@ -238,6 +286,15 @@ impl Client {
         }
         let engine = self.engine()?;
         crate::breaker::admit(&engine.shared, items.len())?;
+        if let Some(spool) = &engine.shared.spool {
+            // A confirmed publish reports a full spool instead of silently dropping.
+            let policy = match self.config.backpressure {
+                Backpressure::DropNewest => Backpressure::FailFast,
+                policy => policy,
+            };
+            self.enqueue_spooled(&engine, spool, items, policy)?;
+            return Self::wait_confirmed(&ack, &done, deadline, timeout);
+        }
         let accepted = match self.config.backpressure {
             // A confirmed publish reports a full queue instead of silently dropping.
             Backpressure::DropNewest if !engine.shared.try_reserve(items.len()) => {
@@ -250,6 +307,15 @@ impl Client {
         };
         debug_assert_eq!(accepted, Accepted::Queued);
         engine.enqueue(items);
+        Self::wait_confirmed(&ack, &done, deadline, timeout)
+    }
+
+    fn wait_confirmed(
+        ack: &Ack,
+        done: &crossbeam_channel::Receiver<()>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Confirmed> {
         match done.recv_deadline(deadline) {
             Ok(()) => {
                 let outcome = ack.take();
@@ -277,12 +343,21 @@ impl Client {
         self.publish(self.app.send_to_user_event(user_id, name, data)?)
     }
 
-    /// Waits up to `timeout` for every pending event to be resolved.
+    /// Waits up to `timeout` for every pending event to be resolved (with a spool, those
+    /// waiting on disk too, and the delivered ones are removed from the spool before it
+    /// returns).
     pub fn flush(&self, timeout: Duration) -> FlushReport {
         match self.running_engine() {
             None => FlushReport::default(),
             Some(engine) => {
                 let pending = engine.shared.wait_empty(Instant::now() + timeout) as u64;
+                if let Some(spool) = &engine.shared.spool {
+                    // Delivered rows leave the spool now, not at the spool thread's next turn:
+                    // a process that exits right after flushing must not replay them.
+                    if let Err(e) = spool.commit_resolved() {
+                        engine.shared.note_spool_error(&e);
+                    }
+                }
                 FlushReport {
                     pending,
                     stats: engine.shared.snapshot(),

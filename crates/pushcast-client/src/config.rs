@@ -7,6 +7,7 @@ use pushcast_core::{App, Error, Result};
 
 pub use crate::breaker::BreakerOpenPolicy;
 pub use crate::conflate::ConflateRule;
+pub use crate::spool::SpoolConfig;
 
 /// What `publish` does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,11 @@ pub struct ClientConfig {
     /// Conflation rules (opt-in, none by default): repeated events matching a rule collapse to
     /// the latest one while the earlier is still queued. See [`ConflateRule`].
     pub conflate: Vec<ConflateRule>,
+    /// The durable spool (opt-in, off by default): accepted events are written to disk first,
+    /// survive the process, and are replayed by the next process on the same directory.
+    /// With it, the spool's `max_bytes` bounds what is accepted (the backpressure policy
+    /// applies there) and its `max_age` replaces `delivery_timeout`. See [`SpoolConfig`].
+    pub spool: Option<SpoolConfig>,
 }
 
 impl ClientConfig {
@@ -97,6 +103,7 @@ impl ClientConfig {
             breaker_cooldown_max: Duration::from_secs(10),
             breaker_open_policy: BreakerOpenPolicy::Queue,
             conflate: Vec::new(),
+            spool: None,
         }
     }
 
@@ -150,6 +157,9 @@ impl ClientConfig {
         }
         crate::breaker::validate(self)?;
         crate::conflate::validate(&self.conflate)?;
+        if let Some(spool) = &self.spool {
+            spool.validate()?;
+        }
         Ok(())
     }
 }

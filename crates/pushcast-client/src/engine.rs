@@ -29,6 +29,20 @@ pub(crate) struct Engine {
     abort: Arc<Notify>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     io_stop: Mutex<Option<oneshot::Sender<()>>>,
+    /// The spool thread and its stop flag, when there is a spool.
+    spool_thread: Mutex<Option<(JoinHandle<()>, Arc<AtomicBool>)>>,
+}
+
+/// Puts items on the dispatcher's queue (reserved already; counted as enqueued by the caller).
+fn push(queue: &Sender<Command>, shared: &Shared, items: Vec<Item>) {
+    for item in items {
+        if let Err(crossbeam_channel::SendError(Command::Publish(item))) =
+            queue.send(Command::Publish(item))
+        {
+            // Only after shutdown: the dispatcher is gone.
+            shared.abandoned(vec![item]);
+        }
+    }
 }
 
 fn spawn_thread(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
@@ -47,7 +61,11 @@ impl Engine {
         let generation = fork::generation();
         let http = http_client(&config)?;
         let lanes = config.max_in_flight;
-        let shared = Arc::new(Shared::new(config));
+        let spool = match &config.spool {
+            Some(spool) => Some(Arc::new(crate::spool::Spool::open(spool)?)),
+            None => None,
+        };
+        let shared = Arc::new(Shared::new(config, spool.clone()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -89,6 +107,23 @@ impl Engine {
             stop: Arc::clone(&stop),
         };
         let dispatch = spawn_thread("pushcast-dispatch", move || dispatcher.run())?;
+        let spool_thread = match spool {
+            None => None,
+            Some(spool) => {
+                let stop = Arc::new(AtomicBool::new(false));
+                let (shared, queue, stop_flag) = (Arc::clone(&shared), queue.clone(), stop.clone());
+                let thread = spawn_thread("pushcast-spool", move || {
+                    let pushing = Arc::clone(&shared);
+                    crate::spool::worker::run(
+                        spool,
+                        shared,
+                        move |items| push(&queue, &pushing, items),
+                        stop_flag,
+                    )
+                })?;
+                Some((thread, stop))
+            }
+        };
         Ok(Engine {
             generation,
             shared,
@@ -99,21 +134,34 @@ impl Engine {
             abort,
             threads: Mutex::new(vec![dispatch, io]),
             io_stop: Mutex::new(Some(io_stop)),
+            spool_thread: Mutex::new(spool_thread),
         })
     }
 
     /// Puts reserved items on the queue.
     pub(crate) fn enqueue(&self, items: Vec<Item>) {
         let n = items.len() as u64;
-        for item in items {
-            if let Err(crossbeam_channel::SendError(Command::Publish(item))) =
-                self.queue.send(Command::Publish(item))
-            {
-                // Only after shutdown: the dispatcher is gone.
-                self.shared.abandoned(vec![item]);
-            }
-        }
+        push(&self.queue, &self.shared, items);
         self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
+    }
+
+    /// With a spool: writes the items to disk under the backpressure `policy`, then queues
+    /// them (or leaves them on disk for the spool thread). `Ok(Some(items))`: dropped by the
+    /// drop-newest policy, handed back for the failure log.
+    pub(crate) fn accept_spooled(
+        &self,
+        spool: &crate::spool::Spool,
+        items: Vec<Item>,
+        policy: crate::config::Backpressure,
+    ) -> Result<Option<Vec<Item>>> {
+        let n = items.len() as u64;
+        let dropped = spool.accept(&self.shared, items, policy, |items| {
+            push(&self.queue, &self.shared, items)
+        })?;
+        if dropped.is_none() {
+            self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
+        }
+        Ok(dropped)
     }
 
     /// Flushes up to `timeout`, then stops the threads; returns what was still pending.
@@ -138,6 +186,17 @@ impl Engine {
         }
         for t in threads {
             let _ = t.join();
+        }
+        // Last, the spool: everything resolved is deleted; what waits on disk stays there.
+        if let Some((thread, stop)) = self.spool_thread.lock().take() {
+            stop.store(true, SeqCst);
+            if let Some(spool) = &self.shared.spool {
+                spool.wake();
+            }
+            let _ = thread.join();
+        }
+        if let Some(spool) = &self.shared.spool {
+            spool.leave_backlog();
         }
         pending
     }

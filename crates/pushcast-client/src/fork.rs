@@ -6,24 +6,65 @@
 //! it was started in; a call that sees another generation starts a fresh engine. The check on
 //! the publish path is one atomic load.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::{Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static REGISTER: Once = Once::new();
 
+/// Held (shared) around every use of SQLite and of the spool's process-wide state, and taken
+/// exclusively by the forking thread just before `fork()`.
+///
+/// Why: SQLite keeps process-wide mutexes (its allocator's, its open/VFS ones). A fork while a
+/// spool thread is inside SQLite would leave those locked forever in the child, whose first
+/// spool would then hang. With the gate, nothing is inside SQLite at the moment of the fork.
+static QUIET: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// The forking thread's exclusive hold of [`QUIET`], from `prepare` to `parent`/`child`.
+    static FORK_HOLD: RefCell<Option<RwLockWriteGuard<'static, ()>>> = const { RefCell::new(None) };
+}
+
+/// Enters a section that uses SQLite or the spool's process-wide state; no fork happens while
+/// it is held.
+pub(crate) fn quiet() -> RwLockReadGuard<'static, ()> {
+    QUIET
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+extern "C" fn before_fork() {
+    let hold = QUIET
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _ = FORK_HOLD.try_with(|h| *h.borrow_mut() = Some(hold));
+}
+
+extern "C" fn after_fork_in_parent() {
+    let _ = FORK_HOLD.try_with(|h| h.borrow_mut().take());
+}
+
 extern "C" fn after_fork_in_child() {
-    // Async-signal-safe: one atomic add, no allocation, no lock.
+    // One atomic add, and the release of the gate this very thread took in `before_fork` (a
+    // futex store and wake: no allocation, no other lock).
     GENERATION.fetch_add(1, Ordering::SeqCst);
+    let _ = FORK_HOLD.try_with(|h| h.borrow_mut().take());
 }
 
 /// Registers the fork handler (once per process; it is inherited by children).
 pub(crate) fn ensure_handler() {
     REGISTER.call_once(|| {
-        // SAFETY: `after_fork_in_child` is an `extern "C"` function that only performs an
-        // atomic add, which is async-signal-safe as POSIX requires of atfork child handlers.
+        // SAFETY: the handlers are `extern "C"` functions that never unwind. The child's does
+        // an atomic add and releases a lock its own thread took in `before_fork`.
         // A non-zero return (ENOMEM) leaves fork detection off: said loudly, once.
-        let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        let rc = unsafe {
+            libc::pthread_atfork(
+                Some(before_fork),
+                Some(after_fork_in_parent),
+                Some(after_fork_in_child),
+            )
+        };
         if rc != 0 {
             eprintln!(
                 "pushcast: WARNING: pthread_atfork failed ({rc}); a forked child must not publish \

@@ -9,7 +9,8 @@
 //! shutdown (and reported).
 //!
 //! Threads: one dispatcher thread (batching, serialization) and one I/O thread (a tokio
-//! runtime driving the HTTP client), both started on first use, never at load time.
+//! runtime driving the HTTP client), both started on first use, never at load time; with the
+//! durable spool (opt-in), a spool thread too.
 
 #![cfg_attr(
     not(test),
@@ -27,6 +28,7 @@ mod fork;
 mod lane;
 mod metrics;
 mod shared;
+mod spool;
 mod stats;
 mod transport;
 
@@ -35,4 +37,5 @@ pub use client::{Accepted, Client, Confirmed, FlushReport};
 pub use config::{Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule};
 pub use failures::Failure;
 pub use pushcast_core;
+pub use spool::{SpoolConfig, SpoolSync};
 pub use stats::StatsSnapshot;

@@ -1,7 +1,8 @@
 //! The stats in the Prometheus text exposition format (version 0.0.4), for a scrape endpoint.
 //!
 //! Every counter of [`StatsSnapshot::counters`] becomes `pushcast_{name}_total` (a counter),
-//! except the two levels `queue_depth` and `in_flight_requests` (gauges, no suffix); so a
+//! except the levels `queue_depth`, `in_flight_requests` and the `spool_rows`/`bytes`/`backlog`
+//! gauges (no suffix); so a
 //! counter added to the stats shows up here without a list of its own. The publish-to-ack
 //! latency is a histogram `pushcast_publish_latency_seconds` whose bucket bounds are bounds of
 //! the log-linear histogram itself (one per power of two), so every cumulative count is exact.
@@ -14,7 +15,13 @@ use crate::breaker::{CircuitState, EndpointCircuit};
 use crate::stats::{bucket_upper, StatsSnapshot};
 
 /// Counters that are levels, not totals.
-const GAUGES: [&str; 2] = ["queue_depth", "in_flight_requests"];
+const GAUGES: [&str; 5] = [
+    "queue_depth",
+    "in_flight_requests",
+    "spool_rows",
+    "spool_bytes",
+    "spool_backlog",
+];
 
 fn help(name: &str) -> &'static str {
     match name {
@@ -36,6 +43,12 @@ fn help(name: &str) -> &'static str {
         "breaker_closed" => "Circuits closed by a successful probe.",
         "rejected_circuit_open" => "Events refused because every circuit was open (fail-fast).",
         "conflated" => "Events replaced in the queue by a later one with the same key.",
+        "spool_rows" => "Events in the durable spool now.",
+        "spool_bytes" => "Bytes of the events in the durable spool now.",
+        "spool_backlog" => "Events waiting on disk, not yet loaded into memory.",
+        "spool_replayed" => "Events taken over from the spools of processes that died.",
+        "spool_left_at_shutdown" => "Events left in the spool at shutdown for the next process.",
+        "spool_errors" => "Spool operations that failed in the background.",
         _ => "A pushcast client statistic (see StatsSnapshot).",
     }
 }

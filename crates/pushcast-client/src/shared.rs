@@ -21,6 +21,8 @@ pub(crate) struct Item {
     pub enqueued: Instant,
     pub deadline: Instant,
     pub ack: Option<Arc<Ack>>,
+    /// Its row in the durable spool, when there is one.
+    pub spool: Option<crate::spool::SpoolRef>,
 }
 
 impl Item {
@@ -56,7 +58,7 @@ impl Ack {
         (ack, wait)
     }
 
-    fn resolve(&self, channel: &str, result: Result<Option<&ChannelInfo>, &Error>) {
+    pub(crate) fn resolve(&self, channel: &str, result: Result<Option<&ChannelInfo>, &Error>) {
         {
             let mut outcome = self.outcome.lock();
             match result {
@@ -94,11 +96,14 @@ pub(crate) struct Shared {
     pub aborting: AtomicBool,
     /// One circuit breaker per endpoint.
     pub breakers: crate::breaker::Breakers,
+    /// The durable spool, when configured.
+    pub spool: Option<Arc<crate::spool::Spool>>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: ClientConfig) -> Self {
+    pub(crate) fn new(config: ClientConfig, spool: Option<Arc<crate::spool::Spool>>) -> Self {
         Shared {
+            spool,
             breakers: crate::breaker::Breakers::new(&config),
             app: config.app.clone(),
             failures: FailureLog::new(config.max_failures_kept),
@@ -112,8 +117,14 @@ impl Shared {
         }
     }
 
+    /// Events reserved in memory (the in-memory queue's depth).
     pub(crate) fn pending(&self) -> usize {
         self.pending.load(SeqCst)
+    }
+
+    /// Events not yet resolved: in memory, or waiting on disk in the spool.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.pending() + self.spool.as_ref().map_or(0, |s| s.backlog())
     }
 
     /// Reserves room for `n` events; false when the queue cannot take them.
@@ -156,22 +167,22 @@ impl Shared {
         reserved
     }
 
-    /// Waits until nothing is pending or `deadline`; returns what is still pending.
+    /// Waits until nothing is outstanding or `deadline`; returns what still is.
     pub(crate) fn wait_empty(&self, deadline: Instant) -> usize {
         self.waiters.fetch_add(1, SeqCst);
         let mut guard = self.wait_lock.lock();
-        while self.pending() > 0 {
-            if self
-                .wait_signal
-                .wait_until(&mut guard, deadline)
-                .timed_out()
-            {
+        while self.outstanding() > 0 {
+            // Rows loaded from disk become pending before they leave the backlog: wake up now
+            // and then in case the last of them resolved in between.
+            let turn = deadline.min(Instant::now() + Duration::from_millis(50));
+            let _ = self.wait_signal.wait_until(&mut guard, turn);
+            if Instant::now() >= deadline {
                 break;
             }
         }
         drop(guard);
         self.waiters.fetch_sub(1, SeqCst);
-        self.pending()
+        self.outstanding()
     }
 
     /// Frees `n` reservations and wakes whoever waits for room or for an empty queue.
@@ -197,6 +208,9 @@ impl Shared {
             .counters
             .delivered
             .fetch_add(items.len() as u64, SeqCst);
+        if let Some(spool) = &self.spool {
+            spool.resolved(items);
+        }
         for (i, item) in items.iter().enumerate() {
             if let Some(ack) = &item.ack {
                 ack.resolve(item.channel(), Ok(infos.get(i)));
@@ -214,13 +228,25 @@ impl Shared {
         self.give_up(items, error);
     }
 
-    /// Items still undelivered when the client shut down.
+    /// Items still undelivered when the client shut down. Those in the spool stay there for
+    /// the next process (counted as left in the spool); the others are abandoned.
     pub(crate) fn abandoned(&self, items: Vec<Item>) {
+        let (kept, lost): (Vec<Item>, Vec<Item>) =
+            items.into_iter().partition(|i| i.spool.is_some());
+        if let (Some(spool), false) = (&self.spool, kept.is_empty()) {
+            spool.left_at_shutdown.fetch_add(kept.len() as u64, SeqCst);
+            for item in &kept {
+                if let Some(ack) = &item.ack {
+                    ack.resolve(item.channel(), Err(&Error::ShutDown));
+                }
+            }
+            self.release(kept.len());
+        }
         self.stats
             .counters
             .abandoned_at_shutdown
-            .fetch_add(items.len() as u64, SeqCst);
-        self.give_up(items, &Error::ShutDown);
+            .fetch_add(lost.len() as u64, SeqCst);
+        self.give_up(lost, &Error::ShutDown);
     }
 
     /// An item removed from the queue by the drop-oldest policy.
@@ -234,6 +260,9 @@ impl Shared {
             return;
         }
         *self.stats.last_error.lock() = Some(error.to_string());
+        if let Some(spool) = &self.spool {
+            spool.resolved(&items);
+        }
         let n = items.len();
         let at = SystemTime::now();
         // The log first, acknowledgements after: a confirmed publisher woken by its ack must
@@ -258,15 +287,32 @@ impl Shared {
     /// conflated (never as lost or failed). Items of confirmed publishes are never conflated.
     pub(crate) fn conflated(&self, item: Item) {
         debug_assert!(item.ack.is_none());
+        if let Some(spool) = &self.spool {
+            spool.resolved([&item]);
+        }
         self.stats.counters.conflated.fetch_add(1, SeqCst);
         self.release(1);
     }
 
     /// Live statistics with every endpoint's circuit state.
     pub(crate) fn snapshot(&self) -> crate::stats::StatsSnapshot {
-        let mut snapshot = self.stats.snapshot(self.pending());
+        let mut snapshot = self.stats.snapshot(self.outstanding());
         snapshot.circuits = self.breakers.states();
+        if let Some(spool) = &self.spool {
+            let f = spool.figures();
+            snapshot.spool_rows = f.rows;
+            snapshot.spool_bytes = f.bytes;
+            snapshot.spool_backlog = f.backlog;
+            snapshot.spool_replayed = f.replayed;
+            snapshot.spool_left_at_shutdown = f.left_at_shutdown;
+        }
         snapshot
+    }
+
+    /// A spool operation failed in the background: counted, and kept as the last error.
+    pub(crate) fn note_spool_error(&self, error: &Error) {
+        self.stats.counters.spool_errors.fetch_add(1, SeqCst);
+        *self.stats.last_error.lock() = Some(error.to_string());
     }
 
     /// Records a failed request's error as the last error.

@@ -98,6 +98,7 @@ pub(crate) struct Counters {
     pub breaker_closed: AtomicU64,
     pub rejected_circuit_open: AtomicU64,
     pub conflated: AtomicU64,
+    pub spool_errors: AtomicU64,
 }
 
 pub(crate) struct Stats {
@@ -139,7 +140,9 @@ impl Stats {
             breaker_closed: c.breaker_closed.load(Relaxed),
             rejected_circuit_open: c.rejected_circuit_open.load(Relaxed),
             conflated: c.conflated.load(Relaxed),
+            spool_errors: c.spool_errors.load(Relaxed),
             circuits: Vec::new(),
+            ..StatsSnapshot::default()
         }
     }
 }
@@ -147,10 +150,10 @@ impl Stats {
 /// A point-in-time copy of the client's statistics.
 ///
 /// Event counts are per (event, channel): an event published to three channels counts three.
-/// Accounting identity at any moment (`queue_depth` is what is still pending):
-/// `enqueued = delivered + failed + dropped_oldest + abandoned_at_shutdown + conflated +
-/// queue_depth` (`dropped_newest`, `rejected_queue_full` and `rejected_circuit_open` were
-/// never enqueued).
+/// Accounting identity at any moment (`queue_depth` is what is still pending, on disk included):
+/// `enqueued + spool_replayed = delivered + failed + dropped_oldest + abandoned_at_shutdown +
+/// conflated + spool_left_at_shutdown + queue_depth` (`dropped_newest`, `rejected_queue_full`
+/// and `rejected_circuit_open` were never enqueued; without a spool the spool figures are 0).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
     /// Accepted into the queue.
@@ -196,6 +199,20 @@ pub struct StatsSnapshot {
     /// Replaced in the queue by a later event of the same conflation key (never sent, never
     /// lost: the later event carries the newer value).
     pub conflated: u64,
+    /// Events in the durable spool now (in memory or waiting on disk), 0 without a spool.
+    pub spool_rows: u64,
+    /// Bytes those events take (channel, name, data, socket id), against `spool_max_bytes`.
+    pub spool_bytes: u64,
+    /// Events waiting on disk only, not yet loaded into memory (part of `queue_depth`).
+    pub spool_backlog: u64,
+    /// Events taken over from the spools of processes that died (replayed by this one).
+    pub spool_replayed: u64,
+    /// Events still undelivered at shutdown and left in the spool for the next process (not
+    /// lost, not abandoned).
+    pub spool_left_at_shutdown: u64,
+    /// Spool operations that failed in the background (a delete, a load, a sync, a claim); the
+    /// message is in `last_error`. A failed delete replays an event at worst, never loses it.
+    pub spool_errors: u64,
     /// Each endpoint's circuit state.
     pub circuits: Vec<crate::breaker::EndpointCircuit>,
 }
@@ -203,7 +220,7 @@ pub struct StatsSnapshot {
 impl StatsSnapshot {
     /// The counters as (name, value) pairs in a stable order, for hosts that render them
     /// (PHP arrays, `php --ri`, metrics), so each needs no list of its own.
-    pub fn counters(&self) -> [(&'static str, u64); 18] {
+    pub fn counters(&self) -> [(&'static str, u64); 24] {
         [
             ("enqueued", self.enqueued),
             ("delivered", self.delivered),
@@ -223,6 +240,12 @@ impl StatsSnapshot {
             ("breaker_closed", self.breaker_closed),
             ("rejected_circuit_open", self.rejected_circuit_open),
             ("conflated", self.conflated),
+            ("spool_rows", self.spool_rows),
+            ("spool_bytes", self.spool_bytes),
+            ("spool_backlog", self.spool_backlog),
+            ("spool_replayed", self.spool_replayed),
+            ("spool_left_at_shutdown", self.spool_left_at_shutdown),
+            ("spool_errors", self.spool_errors),
         ]
     }
 }

@@ -50,7 +50,10 @@ fn metrics_parse_and_match_the_stats() {
         }
     }
     for (name, value) in stats.counters() {
-        let gauge = matches!(name, "queue_depth" | "in_flight_requests");
+        let gauge = matches!(
+            name,
+            "queue_depth" | "in_flight_requests" | "spool_rows" | "spool_bytes" | "spool_backlog"
+        );
         let metric = if gauge {
             format!("pushcast_{name}")
         } else {

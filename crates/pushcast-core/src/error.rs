@@ -173,6 +173,23 @@ pub enum Error {
         /// Milliseconds until that probe may start.
         retry_in_ms: u64,
     },
+    /// The durable spool holds `limit_bytes` already: the event was not accepted (same
+    /// backpressure policies as a full queue).
+    #[error(
+        "the spool is full ({limit_bytes} bytes of events waiting); the event was not accepted"
+    )]
+    SpoolFull {
+        /// The spool's size limit.
+        limit_bytes: u64,
+    },
+    /// The durable spool could not be opened, written or read.
+    #[error("spool {operation} failed: {reason}")]
+    Spool {
+        /// What was being done (open, write, read, claim).
+        operation: &'static str,
+        /// The underlying error, as text.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -202,6 +219,8 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::ShutDown => ErrorKind::ShutDown,
             Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
+            Error::SpoolFull { .. } => ErrorKind::QueueFull,
+            Error::Spool { .. } => ErrorKind::Spool,
         }
     }
 
@@ -240,6 +259,8 @@ pub enum ErrorKind {
     ShutDown,
     /// Every endpoint's circuit breaker was open.
     CircuitOpen,
+    /// The durable spool could not be used (disk, permissions, a damaged file).
+    Spool,
 }
 
 /// A rule a name (channel, event, user id) can break.

@@ -70,6 +70,10 @@ pub enum pushcast_result {
     ShutDown = 5003,
     /// Every endpoint's circuit breaker is open (fail-fast breaker policy).
     CircuitOpen = 5004,
+    /// The durable spool is full (its `spool_max_bytes`).
+    SpoolFull = 5005,
+    /// The durable spool could not be opened, written or read (see the message).
+    Spool = 5006,
 }
 
 /// The one mapping from the core error to result codes.
@@ -100,6 +104,8 @@ pub(crate) fn code_of(error: &Error) -> pushcast_result {
         Error::Transport { .. } => R::Transport,
         Error::ShutDown => R::ShutDown,
         Error::CircuitOpen { .. } => R::CircuitOpen,
+        Error::SpoolFull { .. } => R::SpoolFull,
+        Error::Spool { .. } => R::Spool,
         _ => R::Unknown,
     }
 }
@@ -438,6 +444,14 @@ mod tests {
                 E::CircuitOpen {
                     endpoint: "http://x".into(),
                     retry_in_ms: 1,
+                },
+                5000..6000,
+            ),
+            (E::SpoolFull { limit_bytes: 1 }, 5000..6000),
+            (
+                E::Spool {
+                    operation: "open",
+                    reason: "denied".into(),
                 },
                 5000..6000,
             ),

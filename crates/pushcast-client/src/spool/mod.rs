@@ -1,0 +1,536 @@
+//! The durable spool (opt-in, [`crate::ClientConfig::spool`]): events accepted by `publish`
+//! are written to a crash-safe SQLite file on local disk before they count as accepted,
+//! removed once the server acknowledged them (or they were counted as failed, dropped or
+//! conflated), and replayed by the next process that opens the same directory if this one
+//! dies first.
+//!
+//! With a spool the queue is the spool: its limit is `max_bytes`, and the in-memory queue
+//! (`queue_capacity`) holds only what is about to be sent. Events go straight to memory while
+//! nothing waits on disk; otherwise they wait on disk (not ageing towards their deadline) and
+//! the spool thread loads them, oldest first, as room frees up, so a channel's events keep
+//! their order. An event's delivery deadline counts from its publish time plus
+//! [`SpoolConfig::max_age`], so an outage shorter than that loses nothing.
+
+mod owner;
+mod store;
+pub(crate) mod worker;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::{Condvar, Mutex};
+use pushcast_core::{Error, Result};
+
+use crate::config::Backpressure;
+use crate::failures::Failure;
+use crate::shared::{Ack, Item, Shared};
+use store::Store;
+
+/// How hard the spool pushes each write to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoolSync {
+    /// Never fsync. An accepted event survives the process dying (it reached the operating
+    /// system); an operating-system crash or power loss may lose recent events.
+    None,
+    /// fsync every interval in the background: survives the process dying; a power loss
+    /// loses at most the events of the last interval.
+    Interval(Duration),
+    /// fsync before `publish` returns: an accepted event survives a power loss.
+    EveryEvent,
+}
+
+impl SpoolSync {
+    /// Parses a level name: `none`, `interval` (with `interval`) or `every_event`.
+    pub fn parse(level: &str, interval: Duration) -> Result<SpoolSync> {
+        match level {
+            "none" => Ok(SpoolSync::None),
+            "interval" if !interval.is_zero() => Ok(SpoolSync::Interval(interval)),
+            "interval" => Err(Error::InvalidConfig {
+                field: "spool_sync_interval",
+                reason: "must be more than zero".into(),
+            }),
+            "every_event" => Ok(SpoolSync::EveryEvent),
+            other => Err(Error::InvalidConfig {
+                field: "spool_sync",
+                reason: format!("{other:?} is not one of \"none\", \"interval\", \"every_event\""),
+            }),
+        }
+    }
+}
+
+/// Where and how the spool keeps events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolConfig {
+    /// The directory (created if missing). Processes that share it replay each other's events
+    /// when one dies; each writes its own file.
+    pub dir: PathBuf,
+    /// How hard writes are pushed to disk. Default [`SpoolSync::Interval`] of 100 ms.
+    pub sync: SpoolSync,
+    /// Most bytes (channel, name, data and socket id of each event) the spool holds; past it,
+    /// the client's backpressure policy applies. Default 256 MiB.
+    pub max_bytes: u64,
+    /// How long after its publish an event may still be delivered (retried through outages,
+    /// and replayed by later processes); past it, it fails, counted and logged. Default 24 h.
+    pub max_age: Duration,
+}
+
+impl SpoolConfig {
+    /// A spool in `dir` with the defaults above.
+    pub fn new(dir: impl Into<PathBuf>) -> SpoolConfig {
+        SpoolConfig {
+            dir: dir.into(),
+            sync: SpoolSync::Interval(Duration::from_millis(100)),
+            max_bytes: 256 * 1024 * 1024,
+            max_age: Duration::from_secs(24 * 3600),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |field, reason: &str| {
+            Err(Error::InvalidConfig {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if self.dir.as_os_str().is_empty() {
+            return bad("spool_dir", "must name a directory");
+        }
+        if self.max_bytes == 0 {
+            return bad("spool_max_bytes", "must be more than zero");
+        }
+        if self.max_age.is_zero() {
+            return bad("spool_max_age", "must be more than zero");
+        }
+        if matches!(self.sync, SpoolSync::Interval(d) if d.is_zero()) {
+            return bad("spool_sync_interval", "must be more than zero");
+        }
+        Ok(())
+    }
+}
+
+/// An item's row in the spool.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpoolRef {
+    pub id: i64,
+    pub size: u32,
+}
+
+struct State {
+    store: Store,
+    /// Every row up to this id is in memory or resolved; rows after it wait on disk.
+    watermark: i64,
+    /// Confirmed publishes waiting on disk: their acknowledgement, by row id.
+    acks: HashMap<i64, Arc<Ack>>,
+}
+
+/// Spool gauges and counters, for the stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SpoolFigures {
+    pub rows: u64,
+    pub bytes: u64,
+    pub backlog: u64,
+    pub replayed: u64,
+    pub left_at_shutdown: u64,
+}
+
+pub(crate) struct Spool {
+    pub config: SpoolConfig,
+    state: Mutex<State>,
+    owner: owner::OwnerLock,
+    /// Rows resolved in memory, to delete in the spool thread's next transaction.
+    resolved: Mutex<Vec<SpoolRef>>,
+    rows: AtomicU64,
+    bytes: AtomicU64,
+    /// Rows on disk and not in memory (what the spool thread still has to load).
+    backlog: AtomicUsize,
+    replayed: AtomicU64,
+    pub left_at_shutdown: AtomicU64,
+    room_lock: Mutex<()>,
+    room: Condvar,
+    wake_tx: crossbeam_channel::Sender<()>,
+    pub wake_rx: crossbeam_channel::Receiver<()>,
+    wal: Mutex<Option<std::fs::File>>,
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn size_of(item: &Item) -> u32 {
+    let e = &item.event;
+    let size = item.channel().len()
+        + e.name.len()
+        + e.data.len()
+        + e.socket_id.as_ref().map_or(0, String::len)
+        + e.info.as_ref().map_or(0, String::len);
+    u32::try_from(size).unwrap_or(u32::MAX)
+}
+
+impl Spool {
+    /// Opens this process's spool file in the configured directory and claims the spools of
+    /// processes that are gone.
+    pub(crate) fn open(config: &SpoolConfig) -> Result<Spool> {
+        let owner = owner::acquire(&config.dir)?;
+        let store = Store::open(&owner.db_path, config.sync)?;
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        let spool = Spool {
+            config: config.clone(),
+            state: Mutex::new(State {
+                store,
+                watermark: 0,
+                acks: HashMap::new(),
+            }),
+            owner,
+            resolved: Mutex::new(Vec::new()),
+            rows: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            backlog: AtomicUsize::new(0),
+            replayed: AtomicU64::new(0),
+            left_at_shutdown: AtomicU64::new(0),
+            room_lock: Mutex::new(()),
+            room: Condvar::new(),
+            wake_tx,
+            wake_rx,
+            wal: Mutex::new(None),
+        };
+        spool.claim_orphans()?;
+        Ok(spool)
+    }
+
+    pub(crate) fn figures(&self) -> SpoolFigures {
+        SpoolFigures {
+            rows: self.rows.load(SeqCst),
+            bytes: self.bytes.load(SeqCst),
+            backlog: self.backlog.load(SeqCst) as u64,
+            replayed: self.replayed.load(SeqCst),
+            left_at_shutdown: self.left_at_shutdown.load(SeqCst),
+        }
+    }
+
+    pub(crate) fn backlog(&self) -> usize {
+        self.backlog.load(SeqCst)
+    }
+
+    pub(crate) fn wake(&self) {
+        let _ = self.wake_tx.try_send(());
+    }
+
+    fn try_reserve_bytes(&self, n: u64) -> bool {
+        let max = self.config.max_bytes;
+        self.bytes
+            .fetch_update(SeqCst, SeqCst, |b| (b + n <= max).then_some(b + n))
+            .is_ok()
+    }
+
+    fn full(&self) -> Error {
+        Error::SpoolFull {
+            limit_bytes: self.config.max_bytes,
+        }
+    }
+
+    /// Room for `bytes` under the backpressure policy: `Ok(true)` reserved, `Ok(false)` the
+    /// event is dropped (drop-newest, counted and logged by the caller), or the error.
+    fn admit(&self, shared: &Shared, bytes: u64, policy: Backpressure) -> Result<bool> {
+        if self.try_reserve_bytes(bytes) {
+            return Ok(true);
+        }
+        match policy {
+            Backpressure::Block { timeout } => {
+                let deadline = Instant::now() + timeout;
+                let mut guard = self.room_lock.lock();
+                loop {
+                    if self.try_reserve_bytes(bytes) {
+                        return Ok(true);
+                    }
+                    if self.room.wait_until(&mut guard, deadline).timed_out() {
+                        break;
+                    }
+                }
+                drop(guard);
+                if self.try_reserve_bytes(bytes) {
+                    return Ok(true);
+                }
+            }
+            Backpressure::DropNewest => return Ok(false),
+            Backpressure::DropOldest => {
+                self.drop_oldest_on_disk(shared, bytes)?;
+                if self.try_reserve_bytes(bytes) {
+                    return Ok(true);
+                }
+            }
+            Backpressure::FailFast => {}
+        }
+        Err(self.full())
+    }
+
+    /// Drop-oldest: deletes the oldest rows waiting on disk until `bytes` fit (rows in memory
+    /// are the queue's, never dropped here). Each is counted and logged.
+    fn drop_oldest_on_disk(&self, shared: &Shared, bytes: u64) -> Result<()> {
+        let mut state = self.state.lock();
+        let watermark = state.watermark;
+        let mut freed = 0u64;
+        let over = (self.bytes.load(SeqCst) + bytes).saturating_sub(self.config.max_bytes);
+        let rows = state.store.read_after(watermark, 1_000)?;
+        let mut victims = Vec::new();
+        for row in rows {
+            if freed >= over {
+                break;
+            }
+            freed += u64::from(row.size);
+            victims.push(row);
+        }
+        let ids: Vec<i64> = victims.iter().map(|r| r.id).collect();
+        state.store.delete(&ids)?;
+        let error = self.full();
+        let at = SystemTime::now();
+        for row in &victims {
+            if let Some(ack) = state.acks.remove(&row.id) {
+                ack.resolve(
+                    row.event.channels.first().map_or("", String::as_str),
+                    Err(&error),
+                );
+            }
+            shared.failures.push(Failure {
+                event: row.event.name.clone(),
+                channel: row.event.channels.concat(),
+                error: error.clone(),
+                at,
+            });
+        }
+        drop(state);
+        let n = victims.len();
+        self.backlog.fetch_sub(n, SeqCst);
+        self.rows.fetch_sub(n as u64, SeqCst);
+        self.bytes.fetch_sub(freed, SeqCst);
+        shared
+            .stats
+            .counters
+            .dropped_oldest
+            .fetch_add(n as u64, SeqCst);
+        *shared.stats.last_error.lock() = Some(error.to_string());
+        Ok(())
+    }
+
+    /// How many more events memory may take now: the queue's room, or (every circuit open
+    /// under the spool breaker policy) only one batch, which probes the endpoints.
+    fn memory_room(shared: &Shared) -> usize {
+        let limit = if shared.config.breaker_open_policy == crate::BreakerOpenPolicy::Spool
+            && shared.breakers.all_open().is_some()
+        {
+            shared
+                .app
+                .profile()
+                .max_events_per_batch
+                .unwrap_or(100)
+                .max(1)
+        } else {
+            shared.config.queue_capacity
+        };
+        limit.saturating_sub(shared.pending())
+    }
+
+    /// Writes `items` to disk (they count as accepted once this returns `Ok(None)`), then hands
+    /// them to `push` when nothing waits on disk before them and memory has room; otherwise
+    /// they wait on disk for the spool thread. `Ok(Some(items))`: dropped by the drop-newest
+    /// policy, handed back.
+    pub(crate) fn accept(
+        &self,
+        shared: &Shared,
+        mut items: Vec<Item>,
+        policy: Backpressure,
+        push: impl FnOnce(Vec<Item>),
+    ) -> Result<Option<Vec<Item>>> {
+        let sizes: Vec<u32> = items.iter().map(size_of).collect();
+        let bytes: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+        if !self.admit(shared, bytes, policy)? {
+            return Ok(Some(items));
+        }
+        let mut state = self.state.lock();
+        let rows: Vec<_> = (items.iter().zip(&sizes))
+            .map(|(item, &size)| (&*item.event, item.channel(), size))
+            .collect();
+        let ids = match state.store.insert(&rows, unix_ms()) {
+            Ok(ids) => ids,
+            Err(e) => {
+                drop(state);
+                self.bytes.fetch_sub(bytes, SeqCst);
+                return Err(e);
+            }
+        };
+        let n = items.len();
+        self.rows.fetch_add(n as u64, SeqCst);
+        for ((item, id), size) in items.iter_mut().zip(&ids).zip(&sizes) {
+            item.spool = Some(SpoolRef {
+                id: *id,
+                size: *size,
+            });
+            item.deadline = item.enqueued + self.config.max_age;
+        }
+        if self.backlog() == 0 && Self::memory_room(shared) >= n && shared.try_reserve(n) {
+            state.watermark = ids.last().copied().unwrap_or(state.watermark);
+            push(items);
+        } else {
+            for item in items {
+                if let (Some(ack), Some(r)) = (item.ack, item.spool) {
+                    state.acks.insert(r.id, ack);
+                }
+            }
+            self.backlog.fetch_add(n, SeqCst);
+            drop(state);
+            self.wake();
+        }
+        Ok(None)
+    }
+
+    /// At shutdown: what still waits on disk stays there for the next process (counted as
+    /// left in the spool); confirmed publishers among it are told the client shut down.
+    pub(crate) fn leave_backlog(&self) {
+        let mut state = self.state.lock();
+        let n = self.backlog.swap(0, SeqCst);
+        self.left_at_shutdown.fetch_add(n as u64, SeqCst);
+        for (_, ack) in state.acks.drain() {
+            ack.resolve("", Err(&Error::ShutDown));
+        }
+    }
+
+    /// Loads waiting rows into memory as room allows, oldest first; returns how many.
+    pub(crate) fn load(&self, shared: &Shared, push: impl FnOnce(Vec<Item>)) -> Result<usize> {
+        if self.backlog() == 0 {
+            return Ok(0);
+        }
+        let room = Self::memory_room(shared).min(1_000);
+        if room == 0 {
+            return Ok(0);
+        }
+        let mut state = self.state.lock();
+        let watermark = state.watermark;
+        let rows = state.store.read_after(watermark, room)?;
+        let n = rows.len();
+        if n == 0 {
+            // Nothing on disk after the watermark: the count drifted (a claim raced a load).
+            self.backlog.store(0, SeqCst);
+            return Ok(0);
+        }
+        shared.force_reserve(n);
+        let now = Instant::now();
+        let now_ms = unix_ms();
+        let mut items = Vec::with_capacity(n);
+        for row in rows {
+            let age = Duration::from_millis(u64::try_from(now_ms - row.published_ms).unwrap_or(0));
+            let enqueued = now.checked_sub(age).unwrap_or(now);
+            state.watermark = row.id;
+            items.push(Item {
+                ack: state.acks.remove(&row.id),
+                event: Arc::new(row.event),
+                channel_index: 0,
+                enqueued,
+                deadline: (enqueued + self.config.max_age).max(now),
+                spool: Some(SpoolRef {
+                    id: row.id,
+                    size: row.size,
+                }),
+            });
+        }
+        push(items);
+        drop(state);
+        self.backlog.fetch_sub(n, SeqCst);
+        Ok(n)
+    }
+
+    /// These items were resolved (delivered, failed, dropped, conflated): their rows go in the
+    /// spool thread's next delete.
+    pub(crate) fn resolved<'a>(&self, items: impl IntoIterator<Item = &'a Item>) {
+        let mut refs = items.into_iter().filter_map(|i| i.spool).peekable();
+        if refs.peek().is_none() {
+            return;
+        }
+        self.resolved.lock().extend(refs);
+        self.wake();
+    }
+
+    /// Deletes the rows resolved since the last call, in one transaction.
+    ///
+    /// The state lock is taken first: a flush that finds nothing left to delete returns only
+    /// after a delete the spool thread has under way is committed.
+    pub(crate) fn commit_resolved(&self) -> Result<()> {
+        let mut state = self.state.lock();
+        let refs = std::mem::take(&mut *self.resolved.lock());
+        if refs.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = refs.iter().map(|r| r.id).collect();
+        let deleted = state.store.delete(&ids);
+        drop(state);
+        if let Err(e) = deleted {
+            // Kept for the next try: a row deleted late is replayed at worst, never lost.
+            self.resolved.lock().extend(refs);
+            return Err(e);
+        }
+        let bytes: u64 = refs.iter().map(|r| u64::from(r.size)).sum();
+        self.rows.fetch_sub(refs.len() as u64, SeqCst);
+        self.bytes.fetch_sub(bytes, SeqCst);
+        let _guard = self.room_lock.lock();
+        self.room.notify_all();
+        Ok(())
+    }
+
+    /// Moves the events of every spool in the directory whose process is gone into this one.
+    pub(crate) fn claim_orphans(&self) -> Result<u64> {
+        let mut total = 0;
+        for orphan in owner::orphans(&self.config.dir, &self.owner.lock_path) {
+            if orphan.db_path.exists() {
+                let (rows, bytes) = self.state.lock().store.claim(&orphan.db_path)?;
+                self.rows.fetch_add(rows, SeqCst);
+                self.bytes.fetch_add(bytes, SeqCst);
+                self.replayed.fetch_add(rows, SeqCst);
+                self.backlog.fetch_add(rows as usize, SeqCst);
+                total += rows;
+            }
+            orphan.remove();
+        }
+        if total > 0 {
+            self.wake();
+        }
+        Ok(total)
+    }
+
+    /// At the interval level: checkpoints once the WAL has grown past `WAL_CHECKPOINT_BYTES`
+    /// (automatic checkpoints are off there, so they never land in a caller's commit).
+    pub(crate) fn checkpoint_if_large(&self) -> Result<()> {
+        const WAL_CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+        let wal_len = self
+            .wal_file()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| m.len());
+        if wal_len < WAL_CHECKPOINT_BYTES {
+            return Ok(());
+        }
+        self.state.lock().store.checkpoint()
+    }
+
+    fn wal_file(&self) -> Option<std::fs::File> {
+        let mut wal = self.wal.lock();
+        if wal.is_none() {
+            let mut path = self.owner.db_path.clone().into_os_string();
+            path.push("-wal");
+            *wal = std::fs::File::open(path).ok();
+        }
+        wal.as_ref().and_then(|f| f.try_clone().ok())
+    }
+
+    /// Pushes the WAL to disk (the interval sync level); takes no lock a publisher needs.
+    pub(crate) fn sync_wal(&self) -> Result<()> {
+        match self.wal_file() {
+            Some(file) => file.sync_data().map_err(|e| Error::Spool {
+                operation: "sync",
+                reason: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

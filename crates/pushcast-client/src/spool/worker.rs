@@ -1,0 +1,59 @@
+//! The spool thread: deletes resolved rows in batches (one transaction for everything
+//! resolved since the last turn), loads waiting rows as memory frees up, fsyncs the WAL at the
+//! interval sync level, and claims the spools of processes that died meanwhile.
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Spool, SpoolSync};
+use crate::shared::{Item, Shared};
+
+/// How often the directory is scanned for spools whose process died.
+const CLAIM_EVERY: Duration = Duration::from_secs(2);
+/// How long the thread sleeps while rows wait on disk and memory is full.
+const LOAD_POLL: Duration = Duration::from_millis(5);
+/// How long it sleeps with nothing to do (it is woken by new work).
+const IDLE: Duration = Duration::from_millis(200);
+
+pub(crate) fn run(
+    spool: Arc<Spool>,
+    shared: Arc<Shared>,
+    push: impl Fn(Vec<Item>),
+    stop: Arc<AtomicBool>,
+) {
+    let report = |result: pushcast_core::Result<()>| {
+        if let Err(e) = result {
+            shared.note_spool_error(&e);
+        }
+    };
+    let mut last_claim = Instant::now();
+    let mut last_sync = Instant::now();
+    loop {
+        report(spool.commit_resolved());
+        if stop.load(SeqCst) {
+            break;
+        }
+        report(spool.load(&shared, &push).map(drop));
+        if last_claim.elapsed() >= CLAIM_EVERY {
+            report(spool.claim_orphans().map(drop));
+            last_claim = Instant::now();
+        }
+        let mut wait = if spool.backlog() > 0 { LOAD_POLL } else { IDLE };
+        if let SpoolSync::Interval(interval) = spool.config.sync {
+            if last_sync.elapsed() >= interval {
+                report(spool.sync_wal());
+                report(spool.checkpoint_if_large());
+                last_sync = Instant::now();
+            }
+            wait = wait.min(interval);
+        }
+        let _ = spool.wake_rx.recv_timeout(wait);
+    }
+    // Last words: what was resolved is deleted, and the WAL is on disk at any sync level
+    // that asks for it.
+    report(spool.commit_resolved());
+    if spool.config.sync != SpoolSync::None {
+        report(spool.sync_wal());
+    }
+}
