@@ -147,6 +147,14 @@ enum pushcast_result
    Every endpoint's circuit breaker is open (fail-fast breaker policy).
    */
   PUSHCAST_RESULT_CIRCUIT_OPEN = 5004,
+  /*
+   The durable spool is full (its `spool_max_bytes`).
+   */
+  PUSHCAST_RESULT_SPOOL_FULL = 5005,
+  /*
+   The durable spool could not be opened, written or read (see the message).
+   */
+  PUSHCAST_RESULT_SPOOL = 5006,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -29,8 +29,10 @@ pub enum BreakerOpenPolicy {
     Queue,
     /// Refuse at once with [`Error::CircuitOpen`] (counted in `rejected_circuit_open`).
     FailFast,
-    /// Meant for the durable spool: events go to disk while every circuit is open. Until the
-    /// spool exists in this client it behaves exactly as [`BreakerOpenPolicy::Queue`].
+    /// With the durable spool ([`crate::ClientConfig::spool`]): while every circuit is open,
+    /// accepted events wait on disk (not ageing, up to the spool's size limit) and memory holds
+    /// only one batch, which serves as the probe. Without a spool it behaves exactly as
+    /// [`BreakerOpenPolicy::Queue`].
     Spool,
 }
 
