@@ -85,6 +85,13 @@ impl Client {
         &self.app
     }
 
+    /// Starts the engine now instead of at the first publish. With a spool, this claims the
+    /// spools of processes that died and starts replaying them: a worker can call it at boot.
+    /// Errors: a spool that cannot be opened; the I/O runtime or a thread cannot start.
+    pub fn start(&self) -> Result<()> {
+        self.engine().map(drop)
+    }
+
     /// The running engine of this process, started if needed.
     fn engine(&self) -> Result<Arc<Engine>> {
         let generation = fork::generation();
