@@ -112,8 +112,14 @@ fn an_outage_longer_than_the_queue_loses_nothing_and_keeps_order() {
     assert_eq!(s.queue_depth, n as u64, "{s:?}");
     assert_eq!(s.delivered, 0, "the gate is closed: {s:?}");
     let metrics = client.metrics();
-    assert!(metrics.contains("\n# TYPE pushcast_spool_backlog gauge\n"), "{metrics}");
-    assert!(metrics.contains(&format!("\npushcast_spool_rows {n}\n")), "{metrics}");
+    assert!(
+        metrics.contains("\n# TYPE pushcast_spool_backlog gauge\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("\npushcast_spool_rows {n}\n")),
+        "{metrics}"
+    );
 
     gate.set_mode(ProxyMode::Forward);
     let report = client.flush(Duration::from_secs(60));

@@ -123,12 +123,10 @@ fn spawn(url: &str, dir: &Path, from: usize, to: usize, rate: usize) -> Child {
         .spawn()
         .unwrap();
     let stdout = process.stdout.take().unwrap();
-    let (accepted, count, stats) = (Arc::default(), Arc::default(), Arc::default());
-    let (a, c, s): (
-        Arc<Mutex<Vec<usize>>>,
-        Arc<AtomicUsize>,
-        Arc<Mutex<Option<String>>>,
-    ) = (
+    let accepted: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let count: Arc<AtomicUsize> = Arc::default();
+    let stats: Arc<Mutex<Option<String>>> = Arc::default();
+    let (a, c, s) = (
         Arc::clone(&accepted),
         Arc::clone(&count),
         Arc::clone(&stats),
