@@ -239,7 +239,8 @@ enum pushcast_breaker_policy
    */
   PUSHCAST_BREAKER_POLICY_FAIL_FAST = 1,
   /*
-   For the durable spool; until the spool exists it behaves as PUSHCAST_BREAKER_POLICY_QUEUE.
+   With the durable spool (pushcast_config_set_spool()): events wait on disk while every
+   circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
    */
   PUSHCAST_BREAKER_POLICY_SPOOL = 2,
 };
@@ -248,6 +249,36 @@ enum pushcast_breaker_policy
 typedef enum pushcast_breaker_policy pushcast_breaker_policy;
 #else
 typedef uint32_t pushcast_breaker_policy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ How hard the spool pushes writes to disk.
+ */
+enum pushcast_spool_sync
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Never fsync: an accepted event survives the process dying, not a power loss.
+   */
+  PUSHCAST_SPOOL_SYNC_NONE = 0,
+  /*
+   fsync every `sync_interval_ms` in the background: a power loss loses at most that much.
+   */
+  PUSHCAST_SPOOL_SYNC_INTERVAL = 1,
+  /*
+   fsync before publish returns: an accepted event survives a power loss (one fsync per
+   call; pushcast_client_publish_batch() shares it among the batch).
+   */
+  PUSHCAST_SPOOL_SYNC_EVERY_EVENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pushcast_spool_sync pushcast_spool_sync;
+#else
+typedef uint32_t pushcast_spool_sync;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -812,6 +843,24 @@ pushcast_result pushcast_config_add_conflate_rule(pushcast_config *config,
  Pointers must be NULL or valid as documented.
  */
 pushcast_result pushcast_client_metrics(const pushcast_client *client, char **text_out);
+
+/*
+ Turns the durable spool on: accepted events are written under `dir` (created if missing)
+ before publish returns, survive the process, and are replayed by the next process that
+ opens the same directory. `max_bytes` bounds the spool (0: 256 MiB) and the backpressure
+ policy applies there, failing with PUSHCAST_RESULT_SPOOL_FULL; `max_age_ms` (0: 24 h) is
+ how long an event may wait for delivery. The spool opens at the client's first use;
+ failures to open or write it are PUSHCAST_RESULT_SPOOL. Checked by pushcast_client_new().
+
+ # Safety
+ `config` must be a live config used by no other thread meanwhile; `dir` a valid string.
+ */
+pushcast_result pushcast_config_set_spool(pushcast_config *config,
+                                          const char *dir,
+                                          pushcast_spool_sync sync,
+                                          uint64_t sync_interval_ms,
+                                          uint64_t max_bytes,
+                                          uint64_t max_age_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

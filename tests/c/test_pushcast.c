@@ -348,6 +348,65 @@ static void test_breaker_conflation_and_metrics(void) {
     pushcast_app_free(app);
 }
 
+/* The durable spool: events published while the server cannot be reached stay on disk when
+ * the client goes away, and the next client on the same directory replays them. */
+static void test_spool(void) {
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    uint64_t pending = 99;
+    char dir[] = "/tmp/pushcast-c-spool-XXXXXX";
+    char file[64];
+    FILE *f;
+    int i;
+    CHECK(mkdtemp(dir) != NULL);
+
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    CHECK_RESULT(pushcast_config_set_spool(NULL, dir, PUSHCAST_SPOOL_SYNC_NONE, 0, 0, 0),
+                 PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_config_set_spool(config, NULL, PUSHCAST_SPOOL_SYNC_NONE, 0, 0, 0),
+                 PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_config_set_spool(config, dir, PUSHCAST_SPOOL_SYNC_INTERVAL, 0, 0, 0),
+                 PUSHCAST_RESULT_INVALID_CONFIG);
+    OK(pushcast_config_set_spool(config, dir, PUSHCAST_SPOOL_SYNC_INTERVAL, 20, 0, 0));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    for (i = 0; i < 50; i++) {
+        OK(publish_one(client, "c-spool", "e", "{\"spooled\":true}"));
+    }
+    CHECK(metrics_reach(client, "\npushcast_spool_rows 50\n"));
+    OK(pushcast_client_shutdown(client, 100, &pending));
+    CHECK(pending == 50); /* left in the spool, not lost: the next client replays them */
+    pushcast_client_free(client);
+
+    OK(pushcast_config_new(app, endpoint, &config));
+    OK(pushcast_config_set_spool(config, dir, PUSHCAST_SPOOL_SYNC_EVERY_EVENT, 0, 0, 0));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    OK(publish_one(client, "c-spool", "e", "{\"spooled\":false}"));
+    OK(pushcast_client_flush(client, 20000, &pending));
+    CHECK(pending == 0);
+    CHECK(metrics_reach(client, "\npushcast_spool_replayed_total 50\n"));
+    CHECK(metrics_reach(client, "\npushcast_delivered_total 51\n"));
+    CHECK(metrics_reach(client, "\npushcast_spool_rows 0\n"));
+    pushcast_client_free(client);
+
+    /* A spool directory that is a file: a typed result at first use. */
+    snprintf(file, sizeof file, "%s/file", dir);
+    f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fclose(f);
+    }
+    OK(pushcast_config_new(app, endpoint, &config));
+    OK(pushcast_config_set_spool(config, file, PUSHCAST_SPOOL_SYNC_NONE, 0, 0, 0));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    CHECK_RESULT(publish_one(client, "c-spool", "e", "{}"), PUSHCAST_RESULT_SPOOL);
+    pushcast_client_free(client);
+    pushcast_app_free(app);
+}
+
 #define REAL_EVENTS 500
 
 static void test_real_publish(void) {
@@ -492,6 +551,7 @@ static const struct test tests[] = {
     {"webhook_accepts_a_good_signature", test_webhook_accepts_a_good_signature},
     {"queue_full", test_queue_full},
     {"breaker_conflation_and_metrics", test_breaker_conflation_and_metrics},
+    {"spool", test_spool},
     {"real_publish", test_real_publish},
     {"threads", test_threads},
     {"fork", test_fork},

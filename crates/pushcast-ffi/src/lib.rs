@@ -16,6 +16,7 @@ mod app;
 mod boundary;
 mod client;
 mod resilience;
+mod spool;
 
 pub use app::*;
 pub use boundary::{
@@ -25,3 +26,4 @@ pub use boundary::{
 };
 pub use client::*;
 pub use resilience::*;
+pub use spool::*;

@@ -19,7 +19,8 @@ pub enum pushcast_breaker_policy {
     Queue = 0,
     /// Fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
     FailFast = 1,
-    /// For the durable spool; until the spool exists it behaves as PUSHCAST_BREAKER_POLICY_QUEUE.
+    /// With the durable spool (pushcast_config_set_spool()): events wait on disk while every
+    /// circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
     Spool = 2,
 }
 
