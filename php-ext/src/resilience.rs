@@ -1,12 +1,12 @@
-//! The circuit breaker and conflation options of `Pushcast\Client` (strict, like the rest:
-//! an unknown key, also inside a conflation rule, is an error).
+//! The circuit breaker, conflation and durable spool options of `Pushcast\Client` (strict,
+//! like the rest: an unknown key, also inside a conflation rule, is an error).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ArrayKey, Zval};
-use pushcast_client::{BreakerOpenPolicy, ClientConfig, ConflateRule};
+use pushcast_client::{BreakerOpenPolicy, ClientConfig, ConflateRule, SpoolConfig, SpoolSync};
 
 use crate::errors::invalid;
 
@@ -17,6 +17,11 @@ pub(crate) const KNOWN: &[&str] = &[
     "breaker_cooldown_max_ms",
     "breaker_open_policy",
     "conflate",
+    "spool",
+    "spool_sync",
+    "spool_sync_interval_ms",
+    "spool_max_bytes",
+    "spool_max_age_ms",
 ];
 
 const RULE_KEYS: &[&str] = &["event", "channel", "key", "window_ms"];
@@ -110,11 +115,46 @@ pub(crate) fn apply(get: &BTreeMap<String, &Zval>, config: &mut ClientConfig) ->
             .map(|(i, (_, r))| rule(i, r))
             .collect::<PhpResult<_>>()?;
     }
+    config.spool = spool(get)?;
     Ok(format!(
-        "{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+        "{}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
         config.breaker_failure_threshold,
         (config.breaker_cooldown, config.breaker_cooldown_max),
         config.breaker_open_policy,
         config.conflate,
+        config.spool,
     ))
+}
+
+/// `spool` (a directory) turns the durable spool on; the other `spool_*` keys need it.
+fn spool(get: &BTreeMap<String, &Zval>) -> PhpResult<Option<SpoolConfig>> {
+    let Some(dir) = get.get("spool").filter(|v| !v.is_null()) else {
+        if let Some(key) = KNOWN
+            .iter()
+            .find(|k| k.starts_with("spool_") && get.contains_key(**k))
+        {
+            return Err(invalid(format!(
+                "option `{key}` needs `spool` (the spool directory)"
+            )));
+        }
+        return Ok(None);
+    };
+    let mut spool = SpoolConfig::new(string(dir, "spool")?);
+    let interval = match get.get("spool_sync_interval_ms") {
+        Some(v) => Duration::from_millis(count(v, "spool_sync_interval_ms")?),
+        None => Duration::from_millis(100),
+    };
+    if let Some(v) = get.get("spool_sync") {
+        let level = string(v, "spool_sync")?;
+        spool.sync = SpoolSync::parse(&level, interval).map_err(crate::errors::to_php)?;
+    } else if get.contains_key("spool_sync_interval_ms") {
+        spool.sync = SpoolSync::parse("interval", interval).map_err(crate::errors::to_php)?;
+    }
+    if let Some(v) = get.get("spool_max_bytes") {
+        spool.max_bytes = count(v, "spool_max_bytes")?;
+    }
+    if let Some(v) = get.get("spool_max_age_ms") {
+        spool.max_age = Duration::from_millis(count(v, "spool_max_age_ms")?);
+    }
+    Ok(Some(spool))
 }

@@ -15,7 +15,8 @@ use Pushcast\Client;
  * connections (`key`, `secret`, `app_id`, `options`: host, port, scheme, useTLS, cluster,
  * timeout, encryption_master_key_base64) plus pushcast's own: `mode` (async|confirmed),
  * `confirm_timeout_ms`, and in `options` endpoints, server_profile, queue_capacity,
- * backpressure, *_timeout_ms, ca_file, verify, breaker_*, conflate. `client_options`
+ * backpressure, *_timeout_ms, ca_file, verify, breaker_*, conflate, spool (a directory:
+ * the durable spool) and spool_*. `client_options`
  * (Guzzle's) do not apply.
  *
  * Metrics: a pushcast connection with `metrics_route` (true for `/pushcast/metrics`, or a
