@@ -455,3 +455,42 @@ fn forks_while_the_spool_thread_works_never_hang() {
     assert_eq!(s.delivered, (forks * 100) as u64, "{s:?}");
     assert_accounted(&s);
 }
+
+#[test]
+fn with_every_circuit_open_the_spool_policy_keeps_events_on_disk_until_a_probe_succeeds() {
+    let server = Sockudo::start();
+    let sub = listening(&server);
+    let gate = FaultProxy::start(server.port, ProxyMode::Refuse);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&server, gate.url(), dir.path(), SpoolSync::None);
+    config.breaker_failure_threshold = 3;
+    config.breaker_cooldown = Duration::from_millis(100);
+    config.breaker_cooldown_max = Duration::from_millis(200);
+    config.breaker_open_policy = pushcast_client::BreakerOpenPolicy::Spool;
+    let client = Client::new(config).unwrap();
+    for i in 0..10 {
+        client.publish(event(i)).unwrap();
+    }
+    wait_until("the circuit to open", Duration::from_secs(10), || {
+        client.stats().breaker_opened >= 1
+    });
+    for i in 10..1_010 {
+        client.publish(event(i)).unwrap();
+    }
+    let s = client.stats();
+    let in_memory = s.queue_depth - s.spool_backlog;
+    // One probe batch at most (sockudo's profile: 100 events per batch) besides the first ten.
+    assert!(in_memory <= 110, "{s:?}");
+    assert!(s.spool_backlog >= 900, "{s:?}");
+    assert_eq!(s.delivered + s.failed, 0, "{s:?}");
+
+    gate.set_mode(ProxyMode::Forward);
+    assert_eq!(client.flush(Duration::from_secs(60)).pending, 0);
+    assert_eq!(sub.wait_for(1_010, Duration::from_secs(20)), 1_010);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(seqs(&sub), (0..1_010).collect::<Vec<_>>());
+    let s = client.stats();
+    assert!(s.breaker_closed >= 1, "{s:?}");
+    assert_eq!(s.delivered, 1_010, "{s:?}");
+    assert_accounted(&s);
+}
