@@ -20,7 +20,7 @@ from . import _native as n
 __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "QueueFullError", "DeliveryTimeout", "TransportError", "ShutDownError",
-    "version",
+    "SpoolError", "version",
 ]
 
 
@@ -52,7 +52,7 @@ class ApiError(PushcastError):
 
 
 class QueueFullError(PushcastError):
-    """The publish queue is full (5000)."""
+    """The publish queue is full (5000), or the durable spool is (5005)."""
 
 
 class DeliveryTimeout(PushcastError):
@@ -67,9 +67,15 @@ class ShutDownError(PushcastError):
     """The client was shut down (5003)."""
 
 
+class SpoolError(PushcastError):
+    """The durable spool could not be opened, written or read (5006)."""
+
+
 def _error_class(code):
-    if code == 5000:
+    if code in (5000, 5005):
         return QueueFullError
+    if code == 5006:
+        return SpoolError
     if code == 5001:
         return DeliveryTimeout
     if code == 5002:
@@ -178,6 +184,7 @@ class App:
 
 
 _BACKPRESSURE = {"fail_fast": 0, "block": 1, "drop_newest": 2, "drop_oldest": 3}
+_SPOOL_SYNC = {"none": 0, "interval": 1, "every_event": 2}
 
 
 class _EventBuffer:
@@ -219,11 +226,18 @@ class Client:
         shutdown_timeout=5.0,
         ca_file=None,
         danger_accept_invalid_certs=False,
+        spool_dir=None,
+        spool_sync="interval",
+        spool_sync_interval=0.1,
+        spool_max_bytes=0,
+        spool_max_age=0.0,
     ):
         if isinstance(endpoints, str):
             endpoints = [endpoints]
         if backpressure not in _BACKPRESSURE:
             raise ValueError(f"backpressure must be one of {sorted(_BACKPRESSURE)}")
+        if spool_sync not in _SPOOL_SYNC:
+            raise ValueError(f"spool_sync must be one of {sorted(_SPOOL_SYNC)}")
         config = ctypes.c_void_p()
         _check(n.config_new(app._handle, _b(endpoints[0]), ctypes.byref(config)))
         try:
@@ -237,6 +251,13 @@ class Client:
                 int(delivery_timeout * 1000), int(shutdown_timeout * 1000),
             ))
             _check(n.config_set_tls(config, _b(ca_file), danger_accept_invalid_certs))
+            if spool_dir is not None:
+                # The durable spool: accepted events are on disk before publish returns and are
+                # replayed by the next process on the same directory (0: the library's default).
+                _check(n.config_set_spool(
+                    config, _b(str(spool_dir)), _SPOOL_SYNC[spool_sync], int(spool_sync_interval * 1000),
+                    spool_max_bytes, int(spool_max_age * 1000),
+                ))
             handle = ctypes.c_void_p()
             _check(n.client_new(config, ctypes.byref(handle)))
             self._handle = handle

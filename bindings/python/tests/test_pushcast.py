@@ -115,3 +115,28 @@ def test_server_refusal_carries_the_status():
         assert err.value.http_status == 401
         failures = client.drain_failures()
         assert len(failures) == 1 and failures[0]["channel"] == "py-feed" and failures[0]["code"] == 4000
+
+
+def test_spool_keeps_events_for_the_next_client(tmp_path):
+    url = server_url()
+    app = pushcast.App("12345", "app-key", "app-secret", profile="sockudo")
+    with pytest.raises(ValueError):
+        pushcast.Client(app, url, spool_dir=tmp_path, spool_sync="sometimes")
+    with pytest.raises(pushcast.ConfigError):
+        pushcast.Client(app, url, spool_dir=tmp_path, spool_sync="interval", spool_sync_interval=0)
+    unreachable = pushcast.Client(app, "http://127.0.0.1:1", spool_dir=tmp_path, spool_sync="none")
+    for i in range(30):
+        assert unreachable.publish("py-spool", "Tick", {"seq": i}) == "queued"
+    # Left in the spool at shutdown, not lost: the next client on the directory replays them.
+    assert unreachable.shutdown(0.1) == 30
+    unreachable.close()
+    with pushcast.Client(app, url, spool_dir=tmp_path, spool_sync="every_event") as client:
+        client.publish("py-spool", "Tick", {"seq": 30})
+        assert client.flush(20) == 0
+        stats = client.stats()
+        assert (stats["enqueued"], stats["delivered"], stats["failed"]) == (1, 31, 0)
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    with pushcast.Client(app, url, spool_dir=blocked) as client:
+        with pytest.raises(pushcast.SpoolError):
+            client.publish("py-spool", "Tick", {})
