@@ -62,6 +62,10 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS events (
 
 const COLUMNS: &str = "channel, name, data, socket_id, info, published_ms, size";
 
+/// The publish path's statement, spelled out so no string is built per event.
+const INSERT: &str = "INSERT INTO events (channel, name, data, socket_id, info, published_ms, size) \
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
 impl Store {
     /// Opens (creating) the spool file at `path` with the pragmas of `sync`.
     pub(crate) fn open(path: &Path, sync: SpoolSync) -> Result<Store> {
@@ -94,41 +98,44 @@ impl Store {
         })
     }
 
-    /// Writes `events` (one row each) in one transaction; returns their ids in order.
+    /// Writes `events` (one row each) in one transaction; returns their ids in order. A single
+    /// row is one autocommit statement (no BEGIN and COMMIT of its own: a third of the cost).
     pub(crate) fn insert(
         &mut self,
         events: &[(&WireEvent, &str, u32)],
         now_ms: i64,
     ) -> Result<Vec<i64>> {
         let _quiet = crate::fork::quiet();
-        let tx = self
-            .conn("write")?
-            .transaction()
-            .map_err(sql_error("write"))?;
-        let mut ids = Vec::with_capacity(events.len());
-        {
-            let mut insert = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                ))
-                .map_err(sql_error("write"))?;
-            for (event, channel, size) in events {
-                insert
-                    .execute(params![
-                        channel,
-                        event.name,
-                        event.data,
-                        event.socket_id,
-                        event.info,
-                        now_ms,
-                        size
-                    ])
-                    .map_err(sql_error("write"))?;
-                ids.push(tx.last_insert_rowid());
-            }
+        let conn = self.conn("write")?;
+        if let [one] = events {
+            return Ok(vec![Self::insert_row(conn, one, now_ms)?]);
         }
+        let tx = conn.transaction().map_err(sql_error("write"))?;
+        let ids = (events.iter())
+            .map(|row| Self::insert_row(&tx, row, now_ms))
+            .collect::<Result<Vec<i64>>>()?;
         tx.commit().map_err(sql_error("write"))?;
         Ok(ids)
+    }
+
+    fn insert_row(
+        conn: &Connection,
+        (event, channel, size): &(&WireEvent, &str, u32),
+        now_ms: i64,
+    ) -> Result<i64> {
+        let mut insert = conn.prepare_cached(INSERT).map_err(sql_error("write"))?;
+        insert
+            .execute(params![
+                channel,
+                event.name,
+                event.data,
+                event.socket_id,
+                event.info,
+                now_ms,
+                size
+            ])
+            .map_err(sql_error("write"))?;
+        Ok(conn.last_insert_rowid())
     }
 
     /// Up to `limit` rows after `after`, oldest first.

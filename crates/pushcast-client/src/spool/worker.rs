@@ -15,6 +15,10 @@ const CLAIM_EVERY: Duration = Duration::from_secs(2);
 const LOAD_POLL: Duration = Duration::from_millis(5);
 /// How long it sleeps with nothing to do (it is woken by new work).
 const IDLE: Duration = Duration::from_millis(200);
+/// The shortest turn: deletes and loads are batched over at least this long, so the spool's
+/// lock is taken by this thread at most a few hundred times a second, however fast events
+/// resolve (publishers wait for that lock to write).
+const MIN_TURN: Duration = Duration::from_millis(5);
 
 pub(crate) fn run(
     spool: Arc<Spool>,
@@ -30,6 +34,7 @@ pub(crate) fn run(
     let mut last_claim = Instant::now();
     let mut last_sync = Instant::now();
     loop {
+        let turn = Instant::now();
         report(spool.commit_resolved());
         if stop.load(SeqCst) {
             break;
@@ -49,6 +54,11 @@ pub(crate) fn run(
             wait = wait.min(interval);
         }
         let _ = spool.wake_rx.recv_timeout(wait);
+        if let Some(rest) = MIN_TURN.checked_sub(turn.elapsed()) {
+            if !stop.load(SeqCst) {
+                std::thread::sleep(rest);
+            }
+        }
     }
     // Last words: what was resolved is deleted, and the WAL is on disk at any sync level
     // that asks for it.

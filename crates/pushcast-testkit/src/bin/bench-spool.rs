@@ -4,7 +4,8 @@
 //! per call and, at `every_event`, also 100 events per `publish_batch` call (one fsync for the
 //! batch).
 //!
-//! `BENCH_SPOOL_EVENTS` (default 20,000 per run) and `BENCH_SPOOL_RATE` (default 5,000/s).
+//! Each run twice: back to back, and paced at `BENCH_SPOOL_RATE` (default 5,000/s; the last
+//! line's figures). `BENCH_SPOOL_EVENTS` (default 20,000 per run).
 //! Last line: `bench-spool off_us_p50=.. none_us_p50=.. interval_us_p50=.. every_event_us_p50=..
 //! every_event_batch100_us_per_event=..` with the p99 and mean of each printed above it.
 
@@ -67,9 +68,11 @@ fn run(
     let mut costs = Vec::with_capacity(calls);
     let started = Instant::now();
     for call in 0..calls {
-        let due = started + Duration::from_secs_f64((call * batch) as f64 / rate as f64);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
+        if rate > 0 {
+            let due = started + Duration::from_secs_f64((call * batch) as f64 / rate as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
         }
         let t = Instant::now();
         if batch == 1 {
@@ -113,10 +116,14 @@ fn main() {
     ];
     let mut last = Vec::new();
     for (name, sync, batch, n) in runs {
+        // Back to back (the cost of the call itself, caches warm), then paced at `rate` (each
+        // call after a sleep, as a web request or a queue job would make it).
+        let tight = run(&server, sync, batch, n, 0);
         let f = run(&server, sync, batch, n, rate);
         println!(
-            "bench-spool {name}: {n} events, {} per call, per event: p50 {:.2} us, p99 {:.2} us, mean {:.2} us",
-            batch, f.p50, f.p99, f.mean
+            "bench-spool {name}: {n} events, {batch} per call, per event: back to back p50 {:.2} us \
+             p99 {:.2} us mean {:.2} us; at {rate}/s p50 {:.2} us p99 {:.2} us mean {:.2} us",
+            tight.p50, tight.p99, tight.mean, f.p50, f.p99, f.mean
         );
         let key = if batch == 1 {
             format!("{name}_us_p50={:.2}", f.p50)
