@@ -63,7 +63,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS events (
 const COLUMNS: &str = "channel, name, data, socket_id, info, published_ms, size";
 
 /// The publish path's statement, spelled out so no string is built per event.
-const INSERT: &str = "INSERT INTO events (channel, name, data, socket_id, info, published_ms, size) \
+const INSERT: &str =
+    "INSERT INTO events (channel, name, data, socket_id, info, published_ms, size) \
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 impl Store {

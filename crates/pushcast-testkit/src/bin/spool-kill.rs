@@ -308,6 +308,8 @@ fn main() {
         "spool-kill accepted={expect} delivered={delivered} lost={lost} duplicates={duplicates}"
     );
     if lost > 0 {
+        // exit() runs no destructors: stop the server first.
+        drop(server);
         std::process::exit(1);
     }
 }
