@@ -265,20 +265,27 @@ impl App {
 
     /// Checks that `wire`, alone in a request, fits the profile's body and whole-request
     /// limits; catches, before the network, an event Reverb would refuse with 413.
+    ///
+    /// Exactly when each of its batch items, alone in a batch, is within
+    /// [`App::max_batch_body_bytes`], the budget a publisher fills batches to: an event
+    /// accepted here is never refused later for its size, whatever the clock says when it is
+    /// signed.
     pub fn check_fits_alone(&self, wire: &WireEvent) -> Result<()> {
-        let limit = match (self.profile.max_body_bytes, self.profile.max_request_bytes) {
-            (None, None) => return Ok(()),
-            (a, b) => a.unwrap_or(usize::MAX).min(b.unwrap_or(usize::MAX)),
+        let Some(budget) = self.max_batch_body_bytes() else {
+            return Ok(());
         };
-        // JSON escaping grows a byte to at most six ("\u00XX"): below that bound, no need to
+        // JSON escaping grows a byte to at most six ("\u00XX"), and one item's field names
+        // with the batch brackets add at most 71 bytes: below that bound, no need to
         // serialize on the caller's path.
-        let worst_case =
-            wire.approximate_len() * 6 + 64 + crate::signing::HEADER_ALLOWANCE_BYTES + 256;
-        if worst_case <= limit {
+        if wire.approximate_len().saturating_mul(6).saturating_add(80) <= budget {
             return Ok(());
         }
+        // Signed with the widest timestamp (20 digits), as the budget counts it.
         for item in wire.batch_items_json()? {
-            self.sign_batch_body(crate::event::batch_body_from_items([item.as_slice()]), 0)?;
+            self.sign_batch_body(
+                crate::event::batch_body_from_items([item.as_slice()]),
+                u64::MAX,
+            )?;
         }
         Ok(())
     }

@@ -74,7 +74,20 @@ fn channel_rule(channel: &str, profile: &ServerProfile) -> Result<(), NameRule> 
     }
     check_length(channel.len(), profile.max_channel_name_len)?;
     match channel.strip_prefix(SERVER_TO_USER_PREFIX) {
-        Some(user_id) => user_id_rule(user_id, profile),
+        // The user id's rule, with a refused character located in the whole channel name (the
+        // value the error shows), not in the user id after the prefix.
+        Some(user_id) => user_id_rule(user_id, profile).map_err(|rule| match rule {
+            NameRule::ForbiddenCharacter {
+                character,
+                offset,
+                allowed,
+            } => NameRule::ForbiddenCharacter {
+                character,
+                offset: SERVER_TO_USER_PREFIX.len() + offset,
+                allowed,
+            },
+            other => other,
+        }),
         None if channel.starts_with('#') => Err(NameRule::ReservedHashPrefix),
         None => check_charset(channel, profile),
     }
