@@ -1,0 +1,6 @@
+//! Fuzzing support for pushcast: the checks every target runs, the input generators, and the
+//! C ABI harness. The targets themselves are in fuzz_targets/; scripts/fuzz runs them.
+
+pub mod checks;
+pub mod ffi;
+pub mod gen;
