@@ -26,9 +26,9 @@ function percentile(sorted, q) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const unixMicros = () => Math.floor(Number(process.hrtime.bigint() - hrBase) / 1000 + wallBase);
-const hrBase = process.hrtime.bigint();
-const wallBase = Date.now() * 1000;
+// Wall-clock microseconds: performance.timeOrigin keeps sub-millisecond precision, where
+// Date.now() would put a whole-millisecond error into every latency.
+const unixMicros = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
 
 async function main() {
   const a = flags();
@@ -52,8 +52,10 @@ async function main() {
       if (delay > 0) await sleep(delay);
     }
     // At a fixed rate an event carries the instant it was due, so a caller falling behind its
-    // schedule shows as latency (no coordinated omission).
-    const stamp = a.rate > 0 ? startUs + Math.floor((seq * 1e6) / a.rate) : unixMicros();
+    // schedule shows as latency (no coordinated omission). setTimeout may wake up to a
+    // millisecond early: an event sent before it was due carries the instant it was sent.
+    const now = unixMicros();
+    const stamp = a.rate > 0 ? Math.max(startUs + Math.floor((seq * 1e6) / a.rate), now) : now;
     const data = payload(seq, stamp, a.payload);
     const t = performance.now();
     const response = await pusher.trigger(a.channel, 'Tick', data);
