@@ -26,9 +26,15 @@ function percentile(sorted, q) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// Wall-clock microseconds: performance.timeOrigin keeps sub-millisecond precision, where
-// Date.now() would put a whole-millisecond error into every latency.
-const unixMicros = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
+// Wall-clock microseconds for the latency stamps: Date.now() has whole milliseconds, so the
+// base is taken at the instant it ticks over to a new millisecond, and hrtime counts on.
+const [hrBase, wallBase] = (() => {
+  const first = Date.now();
+  let now = first;
+  while (now === first) now = Date.now();
+  return [process.hrtime.bigint(), now * 1000];
+})();
+const unixMicros = () => Math.floor(Number(process.hrtime.bigint() - hrBase) / 1000 + wallBase);
 
 async function main() {
   const a = flags();
@@ -53,9 +59,10 @@ async function main() {
     }
     // At a fixed rate an event carries the instant it was due, so a caller falling behind its
     // schedule shows as latency (no coordinated omission). setTimeout may wake up to a
-    // millisecond early: an event sent before it was due carries the instant it was sent.
+    // millisecond early: an event sent before it was due carries the instant it was sent
+    // (the earlier of the two), never one still to come.
     const now = unixMicros();
-    const stamp = a.rate > 0 ? Math.max(startUs + Math.floor((seq * 1e6) / a.rate), now) : now;
+    const stamp = a.rate > 0 ? Math.min(startUs + Math.floor((seq * 1e6) / a.rate), now) : now;
     const data = payload(seq, stamp, a.payload);
     const t = performance.now();
     const response = await pusher.trigger(a.channel, 'Tick', data);
