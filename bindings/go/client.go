@@ -104,6 +104,47 @@ type Config struct {
 	CAFile string
 	// DangerAcceptInvalidCerts skips TLS certificate checks entirely (prints a warning).
 	DangerAcceptInvalidCerts bool
+	// SpoolDir turns the durable spool on ("" for off): accepted events are written under
+	// it before Publish returns, survive the process, and are replayed by the next process
+	// that opens the same directory.
+	SpoolDir string
+	// SpoolSync is how hard the spool pushes writes to disk (default SpoolSyncInterval).
+	SpoolSync SpoolSync
+	// SpoolSyncInterval is the fsync interval of SpoolSyncInterval (0: 100 ms).
+	SpoolSyncInterval time.Duration
+	// SpoolMaxBytes bounds the spool (0: 256 MiB); past it, the Backpressure policy applies
+	// and fails with ResultSpoolFull.
+	SpoolMaxBytes uint64
+	// SpoolMaxAge is how long an event may wait for delivery (0: 24 h).
+	SpoolMaxAge time.Duration
+}
+
+// SpoolSync is the durable spool's sync level. Its zero value is the default,
+// SpoolSyncInterval (so the numbers differ from enum pushcast_spool_sync's).
+type SpoolSync uint32
+
+// Spool sync levels.
+const (
+	// SpoolSyncInterval fsyncs every SpoolSyncInterval in the background: an accepted event
+	// survives the process dying; a power loss loses at most the last interval (the default).
+	SpoolSyncInterval SpoolSync = iota
+	// SpoolSyncNone never fsyncs: an accepted event survives the process dying, not a power loss.
+	SpoolSyncNone
+	// SpoolSyncEveryEvent fsyncs before Publish returns (PublishBatch shares one fsync).
+	SpoolSyncEveryEvent
+)
+
+// level is the C enum value, or false for a value that is none of the constants.
+func (s SpoolSync) level() (C.pushcast_spool_sync, bool) {
+	switch s {
+	case SpoolSyncInterval:
+		return C.PUSHCAST_SPOOL_SYNC_INTERVAL, true
+	case SpoolSyncNone:
+		return C.PUSHCAST_SPOOL_SYNC_NONE, true
+	case SpoolSyncEveryEvent:
+		return C.PUSHCAST_SPOOL_SYNC_EVERY_EVENT, true
+	}
+	return 0, false
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -195,6 +236,14 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	spoolDir, err := m.optStr("spool directory", cfg.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	spoolSync, ok := cfg.SpoolSync.level()
+	if !ok {
+		return nil, &Error{Code: ResultInvalidConfig, Message: fmt.Sprintf("SpoolSync %d is not a SpoolSync constant", cfg.SpoolSync)}
+	}
 
 	app.mu.RLock()
 	defer app.mu.RUnlock()
@@ -228,6 +277,13 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 	for _, e := range endpoints[1:] {
 		e := e
 		steps = append(steps, func() C.pushcast_result { return C.pushcast_config_add_endpoint(config, e) })
+	}
+	if spoolDir != nil {
+		steps = append(steps, func() C.pushcast_result {
+			return C.pushcast_config_set_spool(config, spoolDir, spoolSync,
+				millis(orDuration(cfg.SpoolSyncInterval, 100*time.Millisecond)),
+				C.uint64_t(cfg.SpoolMaxBytes), millis(cfg.SpoolMaxAge))
+		})
 	}
 	for _, step := range steps {
 		if err := call(step); err != nil {

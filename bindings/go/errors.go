@@ -49,6 +49,8 @@ const (
 	ResultTimeout   Result = C.PUSHCAST_RESULT_TIMEOUT    // a deadline passed
 	ResultTransport Result = C.PUSHCAST_RESULT_TRANSPORT  // the server could not be reached
 	ResultShutDown  Result = C.PUSHCAST_RESULT_SHUT_DOWN  // the client was shut down (or closed)
+	ResultSpoolFull Result = C.PUSHCAST_RESULT_SPOOL_FULL // the durable spool is full
+	ResultSpool     Result = C.PUSHCAST_RESULT_SPOOL      // the durable spool could not be used
 )
 
 var resultNames = map[Result]string{
@@ -80,6 +82,8 @@ var resultNames = map[Result]string{
 	ResultTimeout:           "timeout",
 	ResultTransport:         "transport error",
 	ResultShutDown:          "shut down",
+	ResultSpoolFull:         "spool full",
+	ResultSpool:             "spool error",
 }
 
 // String names the code ("queue full", ...), or gives its number when unknown.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -555,5 +556,47 @@ func TestPublishConfirmedTimeout(t *testing.T) {
 	err := client.PublishConfirmed([]string{"q"}, "e", nil, 100*time.Millisecond)
 	if !IsTimeout(err) {
 		t.Errorf("got %v, want a timeout", err)
+	}
+}
+
+func TestSpoolKeepsEventsForTheNextClient(t *testing.T) {
+	url := serverURL(t)
+	dir := t.TempDir()
+	if _, err := NewClient(serverApp(t, "app-secret"), Config{Endpoints: []string{url}, SpoolDir: dir, SpoolSync: 7}); Code(err) != ResultInvalidConfig {
+		t.Fatalf("SpoolSync 7: got %v, want invalid config", err)
+	}
+	first := newClient(t, serverApp(t, "app-secret"), Config{
+		Endpoints: []string{unreachable}, SpoolDir: dir, SpoolSync: SpoolSyncNone,
+		ShutdownTimeout: 100 * time.Millisecond,
+	})
+	for i := 0; i < 25; i++ {
+		if _, err := first.Publish([]string{"go-spool"}, "Tick", []byte(fmt.Sprintf(`{"seq":%d}`, i)), ""); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	// Left in the spool at shutdown, not lost: the next client on the directory replays them.
+	left, err := first.Shutdown(100 * time.Millisecond)
+	if err != nil || left != 25 {
+		t.Fatalf("Shutdown = %d, %v; want 25 left", left, err)
+	}
+	first.Close()
+	second := newClient(t, serverApp(t, "app-secret"), Config{Endpoints: []string{url}, SpoolDir: dir, SpoolSync: SpoolSyncEveryEvent})
+	if _, err := second.Publish([]string{"go-spool"}, "Tick", []byte(`{"seq":25}`), ""); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if pending, err := second.Flush(20 * time.Second); err != nil || pending != 0 {
+		t.Fatalf("Flush = %d, %v", pending, err)
+	}
+	stats, err := second.Stats()
+	if err != nil || stats.Enqueued != 1 || stats.Delivered != 26 || stats.Failed != 0 {
+		t.Fatalf("stats = %+v, %v; want 1 enqueued, 26 delivered", stats, err)
+	}
+	blocked := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocked, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := newClient(t, serverApp(t, "app-secret"), Config{Endpoints: []string{url}, SpoolDir: blocked})
+	if _, err := third.Publish([]string{"go-spool"}, "Tick", []byte(`{}`), ""); Code(err) != ResultSpool {
+		t.Fatalf("publish with a file as the spool: got %v, want a spool error", err)
 	}
 }
