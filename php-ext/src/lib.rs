@@ -70,12 +70,18 @@ fn startup(_kind: i32, module_number: i32) -> i32 {
 
 extern "C" fn shutdown(_kind: i32, _module_number: i32) -> i32 {
     let flushed = catch_unwind(|| {
-        for (client, pending, timeout, last_error) in registry::shutdown_all() {
+        for (client, report, timeout) in registry::shutdown_all() {
+            let (pending, spooled) = (report.pending, report.stats.spool_left_at_shutdown);
             if pending > 0 {
+                let kept = if spooled > 0 {
+                    format!(", {spooled} of them kept in the spool for the next process")
+                } else {
+                    String::new()
+                };
                 log_error(&format!(
-                    "pushcast: {pending} event(s) not delivered at shutdown ({client}, waited {} ms); last error: {}",
+                    "pushcast: {pending} event(s) not delivered at shutdown ({client}, waited {} ms{kept}); last error: {}",
                     timeout.as_millis(),
-                    last_error.as_deref().unwrap_or("none")
+                    report.stats.last_error.as_deref().unwrap_or("none")
                 ));
             }
         }

@@ -40,19 +40,15 @@ pub(crate) fn all_stats() -> Vec<(String, StatsSnapshot)> {
 
 /// Module shutdown: flushes every client up to its own shutdown timeout, stops its threads
 /// (they must be gone before PHP unloads the extension), and returns, per client, what it left
-/// undelivered, how long it waited and its last error.
-pub(crate) fn shutdown_all() -> Vec<(String, u64, Duration, Option<String>)> {
+/// undelivered (the report's pending count; with a spool, its stats say how many of those stay
+/// in the spool for the next process) and how long it waited.
+pub(crate) fn shutdown_all() -> Vec<(String, pushcast_client::FlushReport, Duration)> {
     let clients: Vec<(Arc<Client>, Duration)> = registry().lock().drain().map(|(_, c)| c).collect();
     clients
         .into_iter()
         .map(|(client, timeout)| {
             let report = client.shutdown(timeout);
-            (
-                format!("{client:?}"),
-                report.pending,
-                timeout,
-                report.stats.last_error,
-            )
+            (format!("{client:?}"), report, timeout)
         })
         .collect()
 }

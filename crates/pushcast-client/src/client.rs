@@ -516,8 +516,14 @@ impl Drop for Client {
         }
         let report = self.shutdown(self.config.shutdown_timeout);
         if report.pending > 0 {
+            let spooled = report.stats.spool_left_at_shutdown;
+            let kept = if spooled > 0 {
+                format!(", {spooled} of them kept in the spool for the next process")
+            } else {
+                String::new()
+            };
             eprintln!(
-                "pushcast: {} event(s) not delivered before shutdown ({} ms); last error: {}",
+                "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
                 report.pending,
                 self.config.shutdown_timeout.as_millis(),
                 report.stats.last_error.as_deref().unwrap_or("none"),

@@ -494,3 +494,25 @@ fn with_every_circuit_open_the_spool_policy_keeps_events_on_disk_until_a_probe_s
     assert_eq!(s.delivered, 1_010, "{s:?}");
     assert_accounted(&s);
 }
+
+#[test]
+fn an_event_retrying_at_shutdown_is_kept_in_the_spool_and_counted() {
+    let server = Sockudo::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The defaults (circuit breaker on) and an endpoint that refuses connections.
+    let mut config = ClientConfig::new(server.app(), "http://127.0.0.1:1");
+    config.spool = Some(SpoolConfig::new(dir.path()));
+    let client = Client::new(config).unwrap();
+    client.publish(event(0)).unwrap();
+    client.publish(event(1)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let report = client.shutdown(Duration::from_millis(100));
+    let s = &report.stats;
+    assert_eq!(report.pending, 2, "{s:?}");
+    assert_eq!(
+        (s.spool_left_at_shutdown, s.abandoned_at_shutdown),
+        (2, 0),
+        "{s:?}"
+    );
+    assert_accounted(s);
+}
