@@ -3,7 +3,8 @@
 //! A real sockudo and a subscriber; a publisher process with the spool on streams events (each
 //! carrying its sequence number) and reports every accepted one on its standard output as
 //! soon as `publish` returned. After a quarter of the stream the server is SIGKILLed; at half
-//! the publisher is SIGKILLed while the server is still down. The server restarts, a new
+//! the publisher is SIGKILLed (and at least another quarter later) while the server is
+//! still down. The server restarts, a new
 //! subscriber connects, and a new publisher process opens the same spool directory: it claims
 //! the dead process's spool, replays it, publishes the rest of the stream, and flushes. The
 //! subscribers' deliveries are then compared with what was accepted.
@@ -201,18 +202,19 @@ fn main() {
         first.count.load(SeqCst) >= server_kill_at
     });
     gate.set_mode(ProxyMode::Refuse);
-    let mut heard = first_sub.count();
-    loop {
-        std::thread::sleep(Duration::from_millis(300));
+    // Drained: no new arrival for two looks 100 ms apart.
+    let (mut heard, mut quiet) = (first_sub.count(), 0);
+    while quiet < 2 {
+        std::thread::sleep(Duration::from_millis(100));
         let now = first_sub.count();
-        if now == heard {
-            break;
-        }
+        quiet = if now == heard { quiet + 1 } else { 0 };
         heard = now;
     }
     server.kill();
     gate.set_mode(ProxyMode::Forward);
     let server_killed_after = first.count.load(SeqCst);
+    // At least a quarter of the stream is accepted while the server is down.
+    let publisher_kill_at = publisher_kill_at.max(server_killed_after + events / 4);
     wait_for("the publisher kill point", Duration::from_secs(60), || {
         first.count.load(SeqCst) >= publisher_kill_at
     });
