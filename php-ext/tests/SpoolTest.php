@@ -52,13 +52,8 @@ final class SpoolTest extends TestCase
         $script = '$c = new Pushcast\Client("k", "s", "12345", ["host" => "127.0.0.1", "port" => 1, '
             . '"shutdown_timeout_ms" => 100, "spool" => $argv[1]]);'
             . '$c->trigger("orders", "Left", []); $c->trigger("orders", "Left", []); echo "published";';
-        $command = [PHP_BINARY, '-d', 'extension=' . getenv('PUSHCAST_EXTENSION'), '-d', 'log_errors=1',
-            '-d', 'error_log=', '-r', $script, $dir];
-        $process = proc_open($command, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        self::assertIsResource($process);
-        $stdout = stream_get_contents($pipes[1]);
-        $stderr = stream_get_contents($pipes[2]);
-        self::assertSame(0, proc_close($process));
+        [$exit, $stdout, $stderr] = run_php_with_extension($script, [$dir]);
+        self::assertSame(0, $exit, $stderr);
         self::assertSame('published', $stdout);
         self::assertStringContainsString(
             'pushcast: 2 event(s) not delivered at shutdown', $stderr,

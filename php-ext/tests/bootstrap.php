@@ -43,3 +43,26 @@ function boot_laravel_broadcasting(array $connections): Illuminate\Container\Con
     (new Pushcast\Laravel\PushcastServiceProvider($app))->boot();
     return $app;
 }
+
+/**
+ * Runs `$script` in a separate PHP process with the extension loaded and PHP's error log on
+ * standard error (what a module shutdown writes shows there). Returns [exit code, standard
+ * output, standard error].
+ *
+ * @param list<string> $args the script's $argv[1..]
+ * @return array{int, string, string}
+ */
+function run_php_with_extension(string $script, array $args = []): array
+{
+    $command = array_merge(
+        [PHP_BINARY, '-d', 'extension=' . getenv('PUSHCAST_EXTENSION'), '-d', 'log_errors=1', '-d', 'error_log=', '-r', $script],
+        $args,
+    );
+    $process = proc_open($command, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+    if (!is_resource($process)) {
+        throw new RuntimeException('cannot start ' . PHP_BINARY);
+    }
+    $stdout = stream_get_contents($pipes[1]);
+    $stderr = stream_get_contents($pipes[2]);
+    return [proc_close($process), $stdout, $stderr];
+}
