@@ -171,12 +171,14 @@ impl Shared {
     pub(crate) fn wait_empty(&self, deadline: Instant) -> usize {
         self.waiters.fetch_add(1, SeqCst);
         let mut guard = self.wait_lock.lock();
+        // Rows loaded from disk become pending before they leave the backlog, so `outstanding`
+        // never reads zero early; every other way it falls wakes the waiters.
         while self.outstanding() > 0 {
-            // Rows loaded from disk become pending before they leave the backlog: wake up now
-            // and then in case the last of them resolved in between.
-            let turn = deadline.min(Instant::now() + Duration::from_millis(50));
-            let _ = self.wait_signal.wait_until(&mut guard, turn);
-            if Instant::now() >= deadline {
+            if self
+                .wait_signal
+                .wait_until(&mut guard, deadline)
+                .timed_out()
+            {
                 break;
             }
         }
@@ -188,6 +190,12 @@ impl Shared {
     /// Frees `n` reservations and wakes whoever waits for room or for an empty queue.
     pub(crate) fn release(&self, n: usize) {
         self.pending.fetch_sub(n, SeqCst);
+        self.wake_waiters();
+    }
+
+    /// Wakes whoever waits for room or for an empty queue: after a release, or after the
+    /// spool's backlog shrank without one (drop-oldest on disk).
+    pub(crate) fn wake_waiters(&self) {
         if self.waiters.load(SeqCst) > 0 {
             let _guard = self.wait_lock.lock();
             self.wait_signal.notify_all();

@@ -307,6 +307,7 @@ impl Spool {
         self.backlog.fetch_sub(n, SeqCst);
         self.rows.fetch_sub(n as u64, SeqCst);
         self.bytes.fetch_sub(freed, SeqCst);
+        shared.wake_waiters();
         shared
             .stats
             .counters
@@ -414,6 +415,7 @@ impl Spool {
         if n == 0 {
             // Nothing on disk after the watermark: the count drifted (a claim raced a load).
             self.backlog.store(0, SeqCst);
+            shared.wake_waiters();
             return Ok(0);
         }
         shared.force_reserve(n);
