@@ -8,7 +8,7 @@ use crate::crypto::{encrypt_data, ChannelKey};
 use crate::error::{truncated, Error, Result, SizeScope};
 use crate::event::{batch_body, Event, WireEvent};
 use crate::profile::ServerProfile;
-use crate::signing::{sign_request, Method, SignedRequest};
+use crate::signing::{decimal_digits, sign_request, Method, SignedRequest, TransportHeaders};
 use crate::validate::{
     validate_channel, validate_event_name, validate_socket_id, validate_user_id, ChannelKind,
     SERVER_TO_USER_PREFIX,
@@ -21,6 +21,9 @@ pub struct App {
     credentials: Credentials,
     profile: ServerProfile,
     master_key: Option<MasterKey>,
+    /// The headers of the transport that will send the requests, when known: whole-request
+    /// sizes are then exact.
+    transport: Option<TransportHeaders>,
 }
 
 /// Unix time in seconds, for `auth_timestamp`.
@@ -37,7 +40,17 @@ impl App {
             credentials,
             profile: ServerProfile::strict(),
             master_key: None,
+            transport: None,
         }
+    }
+
+    /// Declares the header lines the transport sends (see [`TransportHeaders`]): the
+    /// whole-request limit is then checked on the exact size instead of with
+    /// [`crate::HEADER_ALLOWANCE_BYTES`]. pushcast's own publisher sets this.
+    #[must_use]
+    pub fn with_transport_headers(mut self, transport: TransportHeaders) -> Self {
+        self.transport = Some(transport);
+        self
     }
 
     /// Sets the server profile.
@@ -102,8 +115,12 @@ impl App {
         }
         let mut encrypted = 0usize;
         for (i, channel) in channels.iter().enumerate() {
-            if validate_channel(channel, &self.profile)? == ChannelKind::PrivateEncrypted {
-                encrypted += 1;
+            match validate_channel(channel, &self.profile)? {
+                ChannelKind::PrivateEncrypted => encrypted += 1,
+                ChannelKind::ServerToUser => {
+                    self.check_user_sign_in("publishing to #server-to-user- channels")?
+                }
+                _ => {}
             }
             if channels[..i].contains(channel) {
                 return Err(Error::DuplicateChannel {
@@ -178,7 +195,7 @@ impl App {
             body,
             timestamp,
         )?;
-        request.check_size(&self.profile)?;
+        request.check_size_with(&self.profile, self.transport.as_ref())?;
         Ok(request)
     }
 
@@ -241,21 +258,28 @@ impl App {
         )
     }
 
-    /// The largest `batch_events` body the profile allows, counting, for whole-request limits,
-    /// the path, the signed query and [`crate::HEADER_ALLOWANCE_BYTES`]; `None` if unlimited.
+    /// The largest `batch_events` body the profile allows; `None` if unlimited. For a
+    /// whole-request limit it counts the path and the signed query (with a timestamp as wide as
+    /// now's), and the headers: exactly when the transport's are known
+    /// ([`App::with_transport_headers`]), else [`crate::HEADER_ALLOWANCE_BYTES`].
     pub fn max_batch_body_bytes(&self) -> Option<usize> {
         let whole = self.profile.max_request_bytes.map(|limit| {
             let path = self.path("batch_events").len();
             // auth_key=K&auth_timestamp=T&auth_version=1.0&body_md5=M&auth_signature=S
             let query = "auth_key=".len()
-                + self.credentials.key().len()
+                + crate::signing::encoded_len(self.credentials.key())
                 + "&auth_timestamp=".len()
-                + 20
+                + decimal_digits(unix_now())
                 + "&auth_version=1.0&body_md5=".len()
                 + 32
                 + "&auth_signature=".len()
                 + 64;
-            limit.saturating_sub(path + 1 + query + crate::signing::HEADER_ALLOWANCE_BYTES)
+            match &self.transport {
+                Some(head) => head.max_body_within(limit, path + 1 + query).unwrap_or(0),
+                None => {
+                    limit.saturating_sub(path + 1 + query + crate::signing::HEADER_ALLOWANCE_BYTES)
+                }
+            }
         });
         match (self.profile.max_body_bytes, whole) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -280,14 +304,27 @@ impl App {
         if wire.approximate_len().saturating_mul(6).saturating_add(80) <= budget {
             return Ok(());
         }
-        // Signed with the widest timestamp (20 digits), as the budget counts it.
+        // Signed with now's timestamp, as wide as the budget counts it.
         for item in wire.batch_items_json()? {
             self.sign_batch_body(
                 crate::event::batch_body_from_items([item.as_slice()]),
-                u64::MAX,
+                unix_now(),
             )?;
         }
         Ok(())
+    }
+
+    /// Signs `POST /events` over an already built body: one channel's item (from
+    /// [`WireEvent::batch_item_json`], which is also a valid `POST /events` body), for an event
+    /// the server cannot take in a batch (see [`ServerProfile::socket_id_in_batches`]).
+    pub fn sign_trigger_body(&self, body: Vec<u8>, timestamp: u64) -> Result<SignedRequest> {
+        self.sign(
+            Method::Post,
+            "events",
+            &BTreeMap::new(),
+            Some(body),
+            timestamp,
+        )
     }
 
     /// Signs `POST /events` for an already prepared event.
@@ -308,12 +345,29 @@ impl App {
         name: impl Into<String>,
         data: impl Into<String>,
     ) -> Result<Event> {
+        self.check_user_sign_in("sendToUser (#server-to-user- channels)")?;
         validate_user_id(user_id, &self.profile)?;
         Ok(Event::new(
             [format!("{SERVER_TO_USER_PREFIX}{user_id}")],
             name,
             data,
         ))
+    }
+
+    /// Refuses `what` where the profile's server has no user sign-in: an event sent to a user
+    /// there is answered 200 and never delivered.
+    pub(crate) fn check_user_sign_in(&self, what: &'static str) -> Result<()> {
+        if self.profile.supports_user_sign_in {
+            return Ok(());
+        }
+        Err(Error::Unsupported {
+            what,
+            server: self.profile.name(),
+            reason:
+                "the server has no user sign-in (it answers pusher:signin with error 4200), so \
+                     an event for a user would be accepted and never delivered; publish to a \
+                     private channel of that user instead (e.g. private-App.Models.User.{id})",
+        })
     }
 
     /// Signs `GET /channels`, optionally filtered by prefix and with `info` attributes.
@@ -361,8 +415,8 @@ impl App {
         if validate_channel(channel, &self.profile)? != ChannelKind::Presence {
             return Err(Error::InvalidChannelName {
                 value: truncated(channel),
-                rule: crate::error::NameRule::ReservedPrefix {
-                    prefix: "presence- (users can only be listed on presence channels)",
+                rule: crate::error::NameRule::NotOfKind {
+                    needed: "users can only be listed on presence channels (named presence-...)",
                 },
             });
         }

@@ -132,6 +132,7 @@ impl App {
     /// Authenticates a user for `pusher:signin`, signing `socket_id::user::user_data` over the
     /// given, already-encoded `user_data` (JSON with a non-empty string `id`).
     pub fn authenticate_user(&self, socket_id: &str, user_data: &str) -> Result<UserAuth> {
+        self.check_user_sign_in("user authentication (pusher:signin)")?;
         validate_socket_id(socket_id)?;
         check_user_json(user_data, "user_data", "id")?;
         let signature =

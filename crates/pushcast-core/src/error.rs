@@ -182,6 +182,17 @@ pub enum Error {
         /// The spool's size limit.
         limit_bytes: u64,
     },
+    /// The server of the profile cannot do this (user sign-in on Reverb): refused before the
+    /// network, where the server would accept it and never deliver.
+    #[error("{what} is not supported by the {server} server profile: {reason}")]
+    Unsupported {
+        /// The operation refused.
+        what: &'static str,
+        /// The profile's name.
+        server: &'static str,
+        /// Why the server can't do it, and what to do instead.
+        reason: &'static str,
+    },
     /// The durable spool could not be opened, written or read.
     #[error("spool {operation} failed: {reason}")]
     Spool {
@@ -208,7 +219,8 @@ impl Error {
             | Error::PayloadTooLarge { .. }
             | Error::MixedEncryption
             | Error::ReservedParameter { .. }
-            | Error::InvalidJson { .. } => ErrorKind::Validation,
+            | Error::InvalidJson { .. }
+            | Error::Unsupported { .. } => ErrorKind::Validation,
             Error::MissingMasterKey { .. } | Error::InvalidConfig { .. } => ErrorKind::Config,
             Error::WebhookRejected(_) => ErrorKind::Webhook,
             Error::Decryption { .. } => ErrorKind::Crypto,
@@ -292,6 +304,11 @@ pub enum NameRule {
         /// The reserved prefix.
         prefix: &'static str,
     },
+    /// The operation needs a channel of one kind (presence users need a `presence-` channel).
+    NotOfKind {
+        /// What the operation needs, for the message.
+        needed: &'static str,
+    },
 }
 
 impl fmt::Display for NameRule {
@@ -315,6 +332,7 @@ impl fmt::Display for NameRule {
             NameRule::ReservedPrefix { prefix } => {
                 write!(f, "the prefix {prefix:?} is reserved by the protocol")
             }
+            NameRule::NotOfKind { needed } => f.write_str(needed),
         }
     }
 }

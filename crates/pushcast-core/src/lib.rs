@@ -52,5 +52,7 @@ pub use error::{
 };
 pub use event::{batch_body, batch_body_from_items, batch_body_len, Event, WireEvent};
 pub use profile::{ChannelCharset, ServerKind, ServerProfile};
-pub use signing::{body_md5, sign_request, Method, SignedRequest, HEADER_ALLOWANCE_BYTES};
+pub use signing::{
+    body_md5, sign_request, Method, SignedRequest, TransportHeaders, HEADER_ALLOWANCE_BYTES,
+};
 pub use webhook::{Freshness, Webhook, WebhookEvent};

@@ -72,6 +72,15 @@ pub struct ServerProfile {
     pub supports_idempotency_key: bool,
     /// Whether the server keeps HTTP connections open between requests.
     pub keeps_connections_alive: bool,
+    /// Whether a `batch_events` item may carry a `socket_id` (the connection to exclude).
+    /// Where it may not, an event with a `socket_id` is sent alone through `POST /events`, in
+    /// its lane's order, and the rest keeps batching. Reverb up to 1.10.2 answers 500 to such
+    /// an item once that socket is subscribed, after dispatching the items before it.
+    pub socket_id_in_batches: bool,
+    /// Whether the server supports user sign-in (`pusher:signin`) and so `#server-to-user-`
+    /// channels: `sendToUser` and user authentication are refused before the network where
+    /// it does not (Reverb answers 4200 to a sign-in and never delivers to such a channel).
+    pub supports_user_sign_in: bool,
 }
 
 impl ServerProfile {
@@ -92,6 +101,10 @@ impl ServerProfile {
             max_request_bytes: Some(10_000),
             supports_idempotency_key: false,
             keeps_connections_alive: false,
+            socket_id_in_batches: false,
+            // Refusing sign-in everywhere would refuse it on servers that have it; strict is
+            // about limits, and a sign-in on a server without it fails visibly (error 4200).
+            supports_user_sign_in: true,
         }
     }
 
@@ -110,11 +123,14 @@ impl ServerProfile {
             max_request_bytes: None,
             supports_idempotency_key: false,
             keeps_connections_alive: true,
+            socket_id_in_batches: true,
+            supports_user_sign_in: true,
         }
     }
 
     /// Laravel Reverb: no name or channel-count limits on HTTP, but 10,000 bytes for the whole
-    /// HTTP request, headers included, and one request per connection.
+    /// HTTP request, headers included (its `max_request_size`), one request per connection, no
+    /// `socket_id` in batch items (1.10.2 answers 500) and no user sign-in.
     ///
     /// Channel names still follow the Pusher character set: pusher-js subscribers need it.
     pub fn reverb() -> Self {
@@ -130,6 +146,8 @@ impl ServerProfile {
             max_request_bytes: Some(10_000),
             supports_idempotency_key: false,
             keeps_connections_alive: false,
+            socket_id_in_batches: false,
+            supports_user_sign_in: false,
         }
     }
 
@@ -149,6 +167,8 @@ impl ServerProfile {
             max_request_bytes: None,
             supports_idempotency_key: true,
             keeps_connections_alive: false,
+            socket_id_in_batches: true,
+            supports_user_sign_in: true,
         }
     }
 

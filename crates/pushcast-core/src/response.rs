@@ -2,7 +2,8 @@
 //!
 //! Success is status 200 only. Known success bodies: `{}` and `{"ok":true}` (Reverb, sockudo),
 //! `{"channels": {..}}` (with `info`), `{"batch": {}}` / `{"batch": [..]}` (batch with `info`),
-//! an empty body. Error bodies: plain text (hosted Pusher), Laravel's 422 JSON
+//! an empty body. A server written in PHP (Reverb) encodes an empty map as `[]`: an empty
+//! list is read as an empty object wherever an object is expected. Error bodies: plain text (hosted Pusher), Laravel's 422 JSON
 //! (`{"message", "errors"}`), sockudo's `{"error", "code", "status"}`.
 
 use std::collections::BTreeMap;
@@ -91,6 +92,7 @@ fn success_json(status: u16, body: &[u8]) -> Result<Value> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(Value::Array(list)) if list.is_empty() => Ok(Value::Object(Default::default())),
         Ok(_) => Err(malformed("expected a JSON object")),
         Err(e) => Err(malformed(format!("not JSON: {e}"))),
     }
@@ -99,6 +101,8 @@ fn success_json(status: u16, body: &[u8]) -> Result<Value> {
 fn channel_map(value: Option<&Value>) -> Result<BTreeMap<String, ChannelInfo>> {
     match value {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
+        // PHP's json_encode of an empty array: Reverb's `{"channels":[]}`.
+        Some(Value::Array(list)) if list.is_empty() => Ok(BTreeMap::new()),
         Some(v) => {
             serde_json::from_value(v.clone()).map_err(|e| malformed(format!("bad `channels`: {e}")))
         }
@@ -143,8 +147,20 @@ pub fn parse_channel_info_response(status: u16, body: &[u8]) -> Result<ChannelIn
         .map_err(|e| malformed(format!("bad channel info: {e}")))
 }
 
+/// Whether `error` is Reverb's answer to `GET /channels/{channel}/users` for a presence
+/// channel nobody is on: 404 with the body `{}` (its other 404, an unknown app, has a message).
+pub fn is_empty_presence_answer(error: &Error) -> bool {
+    matches!(error, Error::Api { status: 404, message } if message == "{}")
+}
+
 /// Reads the answer to `GET /channels/{channel}/users`: the user ids (numbers as text).
+///
+/// Reverb answers a presence channel nobody is on with 404 and the body `{}` (it has no such
+/// channel): that is an empty list of users. Its other 404 (an unknown app) carries a message.
 pub fn parse_users_response(status: u16, body: &[u8]) -> Result<Vec<String>> {
+    if status != 200 && is_empty_presence_answer(&api_error(status, body)) {
+        return Ok(Vec::new());
+    }
     let value = success_json(status, body)?;
     let users = value
         .get("users")
@@ -168,6 +184,42 @@ pub fn parse_empty_response(status: u16, body: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_php_arrays_read_as_empty_objects() {
+        // Reverb 1.10.2: GET /channels with nothing matching, POST /events with `info` on no
+        // channel, and any empty `(array)` answer.
+        assert!(parse_channels_response(200, br#"{"channels":[]}"#)
+            .unwrap()
+            .channels
+            .is_empty());
+        assert!(parse_trigger_response(200, br#"{"channels":[]}"#)
+            .unwrap()
+            .channels
+            .is_empty());
+        assert_eq!(
+            parse_channel_info_response(200, b"[]").unwrap(),
+            ChannelInfo::default()
+        );
+        parse_empty_response(200, b"[]").unwrap();
+        // A presence channel nobody is on: Reverb has no such channel.
+        assert!(parse_users_response(404, b"{}").unwrap().is_empty());
+        assert!(matches!(
+            parse_users_response(404, b"No matching application for ID [1]."),
+            Err(Error::Api { status: 404, .. })
+        ));
+        // A non-empty list where a map belongs is still malformed.
+        assert!(matches!(
+            parse_channels_response(200, br#"{"channels":[1]}"#),
+            Err(Error::MalformedResponse { .. })
+        ));
+        // Reverb's presence info: `user_count` only, and the `cache` attribute is ignored.
+        let info =
+            parse_channel_info_response(200, br#"{"occupied":true,"user_count":2,"cache":{}}"#)
+                .unwrap();
+        assert_eq!(info.user_count, Some(2));
+        assert_eq!(info.occupied, Some(true));
+    }
 
     #[test]
     fn every_known_success_body() {

@@ -22,6 +22,81 @@ const RFC3986_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
 /// Accept, and the closing blank line. The transport must keep its headers within this.
 pub const HEADER_ALLOWANCE_BYTES: usize = 512;
 
+/// The header lines a transport sends with every request besides the two the body fixes
+/// (`content-type`, `content-length`), so that a whole-request limit (Reverb's
+/// `max_request_size`, which counts the request line, the headers and the body) can be checked
+/// exactly instead of with [`HEADER_ALLOWANCE_BYTES`].
+///
+/// The transport that sends the requests must send exactly these lines; pushcast's own does,
+/// and a test compares its bytes on the wire with [`SignedRequest::wire_size`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TransportHeaders {
+    /// Total bytes of the `name: value\r\n` lines.
+    lines_len: usize,
+}
+
+impl TransportHeaders {
+    /// The header lines, as `(name, value)` pairs.
+    pub fn new<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        TransportHeaders {
+            lines_len: headers
+                .into_iter()
+                .map(|(name, value)| name.len() + 2 + value.len() + 2)
+                .sum(),
+        }
+    }
+
+    /// Bytes of a request with this head: request line, these headers, the body's two headers
+    /// (POST), the blank line and the body.
+    fn request_len(
+        &self,
+        method: Method,
+        path_and_query_len: usize,
+        body_len: Option<usize>,
+    ) -> usize {
+        let request_line = method.as_str().len() + 1 + path_and_query_len + " HTTP/1.1\r\n".len();
+        let body_headers = body_len.map_or(0, |n| {
+            "content-type: application/json\r\n".len()
+                + "content-length: \r\n".len()
+                + decimal_digits(n as u64)
+        });
+        request_line + self.lines_len + body_headers + 2 + body_len.unwrap_or(0)
+    }
+
+    /// The largest body a POST with this head and a `path_and_query_len`-byte target may carry
+    /// within `limit` bytes, or `None` when even an empty body does not fit.
+    pub(crate) fn max_body_within(&self, limit: usize, path_and_query_len: usize) -> Option<usize> {
+        // The body's length appears in content-length too: the largest n with
+        // fixed + digits(n) + n <= limit, looked for among each count of digits.
+        let fixed = self.request_len(Method::Post, path_and_query_len, Some(0)) - 1;
+        let room = limit.checked_sub(fixed)?;
+        (1..=20u32)
+            .filter_map(|digits| {
+                let widest = 10usize.checked_pow(digits).map_or(usize::MAX, |p| p - 1);
+                let narrowest = if digits == 1 {
+                    0
+                } else {
+                    10usize.checked_pow(digits - 1)?
+                };
+                let n = room.checked_sub(digits as usize)?.min(widest);
+                (n >= narrowest).then_some(n)
+            })
+            .max()
+    }
+}
+
+/// Length of `text` as the query carries it (RFC 3986 encoded).
+pub(crate) fn encoded_len(text: &str) -> usize {
+    utf8_percent_encode(text, RFC3986_ESCAPED)
+        .map(str::len)
+        .sum()
+}
+
+/// Decimal digits of `n` (1 for 0).
+pub(crate) fn decimal_digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
 /// Query parameters the signature owns; callers may not pass them.
 const RESERVED_PARAMS: [&str; 5] = [
     "auth_key",
@@ -82,8 +157,31 @@ impl SignedRequest {
             + HEADER_ALLOWANCE_BYTES
     }
 
-    /// Checks the body and whole-request limits of `profile`.
+    /// Size of the request on the wire: exact when the transport's headers are known, else
+    /// [`SignedRequest::wire_size_estimate`].
+    pub fn wire_size(&self, transport: Option<&TransportHeaders>) -> usize {
+        match transport {
+            Some(head) => head.request_len(
+                self.method,
+                self.path.len() + 1 + self.query.len(),
+                self.body.as_ref().map(Vec::len),
+            ),
+            None => self.wire_size_estimate(),
+        }
+    }
+
+    /// Checks the body and whole-request limits of `profile`, with the header allowance.
     pub fn check_size(&self, profile: &ServerProfile) -> Result<()> {
+        self.check_size_with(profile, None)
+    }
+
+    /// Checks the body and whole-request limits of `profile`; the whole request is measured
+    /// exactly when `transport` gives the headers that will be sent.
+    pub fn check_size_with(
+        &self,
+        profile: &ServerProfile,
+        transport: Option<&TransportHeaders>,
+    ) -> Result<()> {
         let body_len = self.body.as_ref().map_or(0, Vec::len);
         if let Some(limit) = profile.max_body_bytes {
             if body_len > limit {
@@ -95,7 +193,7 @@ impl SignedRequest {
             }
         }
         if let Some(limit) = profile.max_request_bytes {
-            let size = self.wire_size_estimate();
+            let size = self.wire_size(transport);
             if size > limit {
                 return Err(Error::PayloadTooLarge {
                     scope: SizeScope::WholeRequest,
@@ -210,6 +308,33 @@ pub fn sign_request(
 
 #[cfg(test)]
 mod tests {
+    use super::{decimal_digits, Method, TransportHeaders};
+
+    #[test]
+    fn the_body_budget_is_the_largest_body_that_fits() {
+        let head = TransportHeaders::new([("host", "127.0.0.1:8080"), ("accept", "*/*")]);
+        let target = 150;
+        // Around every change in the width of content-length, and far from them.
+        for limit in (300..420)
+            .chain(1_080..1_130)
+            .chain(10_080..10_130)
+            .chain([10_000])
+        {
+            let size = |n: usize| head.request_len(Method::Post, target, Some(n));
+            match head.max_body_within(limit, target) {
+                Some(n) => {
+                    assert!(size(n) <= limit, "{n} does not fit {limit}");
+                    assert!(size(n + 1) > limit, "{} fits {limit} too", n + 1);
+                }
+                None => assert!(size(0) > limit),
+            }
+        }
+        assert_eq!(head.max_body_within(10, target), None);
+        assert_eq!(decimal_digits(0), 1);
+        assert_eq!(decimal_digits(9_999_999_999), 10);
+        assert_eq!(decimal_digits(u64::MAX), 20);
+    }
+
     use super::*;
 
     fn creds() -> Credentials {
