@@ -104,6 +104,10 @@ enum pushcast_result
    */
   PUSHCAST_RESULT_INVALID_JSON = 1012,
   /*
+   The server profile's server cannot do this (user sign-in on Reverb).
+   */
+  PUSHCAST_RESULT_UNSUPPORTED = 1013,
+  /*
    Invalid configuration.
    */
   PUSHCAST_RESULT_INVALID_CONFIG = 2000,
@@ -432,6 +436,27 @@ typedef struct {
    99th percentile of the same, µs.
    */
   uint64_t latency_p99_us;
+  /*
+   Sent again after a try the server may have acted on (a 5xx answer, or no answer): each
+   may have reached subscribers twice. 0 means no event was repeated.
+   */
+  uint64_t resent;
+  /*
+   Batches split after the server refused them, so only the refused events fail.
+   */
+  uint64_t split_batches;
+  /*
+   Replaced in the queue by a later event with the same conflation key.
+   */
+  uint64_t conflated;
+  /*
+   Taken over from the spools of processes that died.
+   */
+  uint64_t spool_replayed;
+  /*
+   Left in the spool at shutdown for the next process (not lost).
+   */
+  uint64_t spool_left_at_shutdown;
 } pushcast_stats;
 
 #ifdef __cplusplus

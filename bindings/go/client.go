@@ -187,6 +187,11 @@ type Stats struct {
 	QueueDepth          uint64        // events pending now
 	LatencyP50          time.Duration // median publish-to-acknowledgement latency (0 before any delivery)
 	LatencyP99          time.Duration // 99th percentile of the same
+	Resent              uint64        // sent again after a try the server may have acted on (5xx, no answer)
+	SplitBatches        uint64        // batches split after the server refused them
+	Conflated           uint64        // replaced in the queue by a later event with the same key
+	SpoolReplayed       uint64        // taken over from the spools of processes that died
+	SpoolLeftAtShutdown uint64        // left in the spool at shutdown for the next process
 }
 
 // Failure is one event the client gave up on, from DrainFailures.
@@ -464,6 +469,11 @@ func (c *Client) Stats() (Stats, error) {
 		QueueDepth:          uint64(s.queue_depth),
 		LatencyP50:          time.Duration(s.latency_p50_us) * time.Microsecond,
 		LatencyP99:          time.Duration(s.latency_p99_us) * time.Microsecond,
+		Resent:              uint64(s.resent),
+		SplitBatches:        uint64(s.split_batches),
+		Conflated:           uint64(s.conflated),
+		SpoolReplayed:       uint64(s.spool_replayed),
+		SpoolLeftAtShutdown: uint64(s.spool_left_at_shutdown),
 	}, nil
 }
 

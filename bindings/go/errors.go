@@ -35,6 +35,7 @@ const (
 	ResultMixedEncryption   Result = C.PUSHCAST_RESULT_MIXED_ENCRYPTION   // encrypted and plain channels in one event
 	ResultReservedParameter Result = C.PUSHCAST_RESULT_RESERVED_PARAMETER // a query parameter reserved for signing
 	ResultInvalidJSON       Result = C.PUSHCAST_RESULT_INVALID_JSON       // invalid JSON in an argument
+	ResultUnsupported       Result = C.PUSHCAST_RESULT_UNSUPPORTED        // the profile's server can't do this (user sign-in on Reverb)
 
 	ResultInvalidConfig    Result = C.PUSHCAST_RESULT_INVALID_CONFIG     // invalid configuration
 	ResultMissingMasterKey Result = C.PUSHCAST_RESULT_MISSING_MASTER_KEY // an encrypted channel without a master key

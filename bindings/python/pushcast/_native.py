@@ -59,6 +59,7 @@ STATS_FIELDS = [
     "enqueued", "delivered", "failed", "retried", "dropped_newest", "dropped_oldest",
     "rejected_queue_full", "abandoned_at_shutdown", "requests_sent", "requests_failed",
     "in_flight_requests", "failovers", "queue_depth", "latency_p50_us", "latency_p99_us",
+    "resent", "split_batches", "conflated", "spool_replayed", "spool_left_at_shutdown",
 ]
 
 

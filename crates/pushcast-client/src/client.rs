@@ -70,8 +70,11 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Checks the configuration. Starts nothing: the engine starts on first use.
-    pub fn new(config: ClientConfig) -> Result<Self> {
+    pub fn new(mut config: ClientConfig) -> Result<Self> {
         config.validate()?;
+        // Whole-request limits are checked on the exact size of what the transport sends.
+        let headers = crate::transport::transport_headers(&config);
+        config.app = config.app.with_transport_headers(headers);
         Ok(Client {
             app: config.app.clone(),
             config,
@@ -489,7 +492,10 @@ impl Client {
     /// `GET /channels/{channel}/users`: the ids of a presence channel's members.
     pub fn presence_users(&self, channel: &str) -> Result<Vec<String>> {
         let request = self.app.presence_users_request(channel, unix_now())?;
-        self.call(request, parse_users_response)
+        match self.call(request, parse_users_response) {
+            Err(e) if pushcast_core::response::is_empty_presence_answer(&e) => Ok(Vec::new()),
+            result => result,
+        }
     }
 
     /// `POST /users/{user_id}/terminate_connections`.

@@ -192,20 +192,38 @@ impl Dispatcher {
         *held += 1;
     }
 
-    /// The longest run from the front of `waiting` that fits one request.
+    /// Whether `ready` must go alone through `POST /events`: its `socket_id` cannot ride in a
+    /// batch item on this server (see `ServerProfile::socket_id_in_batches`).
+    fn goes_alone(&self, ready: &Ready) -> bool {
+        ready.item.event.socket_id.is_some() && !self.shared.app.profile().socket_id_in_batches
+    }
+
+    /// The next request of a lane: the event at the front alone when it must go alone, else
+    /// the longest run from the front that fits one request and holds no such event (it waits
+    /// for the next request, so the lane's order is kept).
     fn take_batch(
         &self,
         waiting: &mut VecDeque<Ready>,
         max_items: usize,
         max_body: Option<usize>,
     ) -> Batch {
-        let mut batch = Batch {
-            items: Vec::new(),
-            json: Vec::new(),
-        };
+        if let Some(front) = waiting.front() {
+            if self.goes_alone(front) {
+                let mut batch = Batch::new(true);
+                if let Some(ready) = waiting.pop_front() {
+                    batch.items.push(ready.item);
+                    batch.json.push(ready.json);
+                }
+                return batch;
+            }
+        }
+        let mut batch = Batch::new(false);
         let mut body_len = batch_body_len([]);
         while batch.items.len() < max_items {
             let Some(next) = waiting.front() else { break };
+            if self.goes_alone(next) {
+                break;
+            }
             let grown = body_len + next.json.len() + usize::from(!batch.items.is_empty());
             if max_body.is_some_and(|max| grown > max) {
                 if batch.items.is_empty() {

@@ -1,12 +1,17 @@
 //! A lane: one request in flight at a time, so the events of a channel (always on the same
 //! lane) reach the server in publish order, retries included.
+//!
+//! A batch the server refuses is split so that only the events it really refuses fail (see
+//! [`Refusal`]); events sent again after a try the server may have acted on are counted as
+//! resent.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pushcast_core::response::parse_batch_response;
-use pushcast_core::{batch_body_from_items, unix_now, Error};
+use pushcast_core::response::{parse_batch_response, parse_trigger_response, ChannelInfo};
+use pushcast_core::{batch_body_from_items, unix_now, Error, SignedRequest};
 use rand::Rng;
 use tokio::sync::{mpsc, Notify};
 
@@ -18,6 +23,117 @@ use crate::transport::{send, Attempt};
 pub(crate) struct Batch {
     pub items: Vec<Item>,
     pub json: Vec<Vec<u8>>,
+    /// One item sent alone through `POST /events` (its `socket_id` cannot ride in a batch on
+    /// this server); its entry is also a valid `POST /events` body.
+    pub solo: bool,
+    /// The last try of these items may have been acted on by the server (a 5xx answer, or a
+    /// request sent and never answered): sending them again may repeat them.
+    pub maybe_dispatched: bool,
+}
+
+impl Batch {
+    pub(crate) fn new(solo: bool) -> Self {
+        Batch {
+            items: Vec::new(),
+            json: Vec::new(),
+            solo,
+            maybe_dispatched: false,
+        }
+    }
+
+    /// Splits into parts of at most `size` items, in order, each inheriting the flags.
+    fn split(self, size: usize) -> Vec<Batch> {
+        let size = size.max(1);
+        let mut parts = Vec::new();
+        let mut json = self.json.into_iter();
+        let mut items = self.items.into_iter().peekable();
+        while items.peek().is_some() {
+            let mut part = Batch {
+                items: Vec::new(),
+                json: Vec::new(),
+                solo: self.solo,
+                maybe_dispatched: self.maybe_dispatched,
+            };
+            for (item, j) in items.by_ref().zip(json.by_ref()).take(size) {
+                part.items.push(item);
+                part.json.push(j);
+            }
+            parts.push(part);
+        }
+        parts
+    }
+
+    /// Signs the request for these items, with a fresh timestamp.
+    fn sign(&self, shared: &Shared) -> Result<SignedRequest, Error> {
+        if self.solo {
+            let body = self.json.first().cloned().unwrap_or_default();
+            shared.app.sign_trigger_body(body, unix_now())
+        } else {
+            let body = batch_body_from_items(self.json.iter().map(Vec::as_slice));
+            shared.app.sign_batch_body(body, unix_now())
+        }
+    }
+
+    /// Per-item channel info from a 200 answer (empty when the server reported none).
+    fn infos(&self, body: &[u8]) -> Vec<ChannelInfo> {
+        // A 200 whose body we cannot read still means the server took the request.
+        if self.solo {
+            let channels = parse_trigger_response(200, body)
+                .map(|r| r.channels)
+                .unwrap_or_default();
+            self.items
+                .iter()
+                .map(|i| channels.get(i.channel()).cloned().unwrap_or_default())
+                .collect()
+        } else {
+            parse_batch_response(200, body)
+                .map(|r| r.items)
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// What a refusal of a batch of several items says about its items.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// About the whole request (credentials, app, route): every item fails with it.
+    Whole,
+    /// Possibly about some items only, and the server did nothing (400, 413, 422): split in
+    /// halves, so the refused items are found in a few requests and the others delivered.
+    Bisect,
+    /// A server error that may have come after the server dispatched part of the batch (500;
+    /// or 502-504 that persists): split into single events, so each event the server already
+    /// dispatched is sent again once at most, and only the events it keeps failing on fail.
+    Singles,
+    /// Worth retrying the whole batch as it is (a transient 5xx, a lost connection).
+    Retry,
+}
+
+/// A 502, 503 or 504 answered this many times in a row to the same batch of several events
+/// is taken as persistent, and the batch split into single events.
+const TRANSIENT_ANSWERS_BEFORE_SPLIT: u32 = 3;
+
+/// An event alone answered 500 this many times in a row fails with the server's message: a
+/// server error that this event reproduces is a refusal of it, not an outage (an outage
+/// refuses connections or answers 502-504, which are retried until the delivery deadline).
+const SERVER_ERRORS_BEFORE_FAILING_ALONE: u32 = 3;
+
+fn refusal_of(error: &Error, transient_answers: u32) -> Refusal {
+    match error {
+        Error::Api {
+            status: 400 | 413 | 422,
+            ..
+        } => Refusal::Bisect,
+        Error::Api {
+            status: 502..=504, ..
+        } if transient_answers < TRANSIENT_ANSWERS_BEFORE_SPLIT => Refusal::Retry,
+        Error::Api {
+            status: 500..=599, ..
+        } => Refusal::Singles,
+        Error::Api { status: 429, .. } => Refusal::Retry,
+        Error::Api { .. } => Refusal::Whole,
+        _ => Refusal::Retry,
+    }
 }
 
 /// Runs a lane until its sender is dropped; reports each finished batch on `done`.
@@ -54,7 +170,9 @@ fn backoff(shared: &Shared, attempt: u32, retry_after: Option<Duration>) -> Dura
 
 /// A fresh idempotency key: 128 random bits in hex.
 fn new_idempotency_key() -> String {
-    format!("{:032x}", rand::thread_rng().gen::<u128>())
+    let key = format!("{:032x}", rand::thread_rng().gen::<u128>());
+    debug_assert_eq!(key.len(), crate::transport::IDEMPOTENCY_KEY_HEX_LEN);
+    key
 }
 
 /// Whether the server may hold an orphaned claim on a batch's idempotency key.
@@ -121,14 +239,34 @@ fn expire(shared: &Shared, batch: &mut Batch, last_error: &Option<Error>) -> boo
     true
 }
 
+/// Delivers `batch`, and the parts it is split into, in order.
 async fn deliver(
     shared: &Shared,
     http: &reqwest::Client,
     abort: &Notify,
     endpoint: &mut usize,
-    mut batch: Batch,
+    batch: Batch,
 ) {
+    let mut parts = VecDeque::from([batch]);
+    while let Some(part) = parts.pop_front() {
+        let split = deliver_part(shared, http, abort, endpoint, part).await;
+        for part in split.into_iter().rev() {
+            parts.push_front(part);
+        }
+    }
+}
+
+/// Tries one part until it is resolved (delivered, failed, abandoned), or split: then returns
+/// the parts to deliver in its place.
+async fn deliver_part(
+    shared: &Shared,
+    http: &reqwest::Client,
+    abort: &Notify,
+    endpoint: &mut usize,
+    mut batch: Batch,
+) -> Vec<Batch> {
     let endpoints = &shared.config.endpoints;
+    let counters = &shared.stats.counters;
     let mut last_error: Option<Error> = None;
     let mut attempt = 0u32;
     let idempotent = shared.app.profile().supports_idempotency_key;
@@ -136,22 +274,26 @@ async fn deliver(
     // after a lost answer would make; a new key when the batch's content changes.
     let mut key = idempotent.then(new_idempotency_key);
     let mut claim = Claim::default();
+    // Consecutive answers 502-504, and consecutive other 5xx answers, to this part.
+    let (mut transient_answers, mut server_errors) = (0u32, 0u32);
     loop {
         if expire(shared, &mut batch, &last_error) && idempotent {
             key = Some(new_idempotency_key());
         }
         if batch.items.is_empty() {
-            return;
+            return Vec::new();
         }
         if shared.aborting.load(SeqCst) {
             shared.abandoned(std::mem::take(&mut batch.items));
-            return;
+            return Vec::new();
         }
-        let body = batch_body_from_items(batch.json.iter().map(Vec::as_slice));
         // Signed on every try: a retry after a long outage needs a fresh timestamp.
-        let request = match shared.app.sign_batch_body(body, unix_now()) {
+        let request = match batch.sign(shared) {
             Ok(r) => r,
-            Err(e) => return shared.failed(std::mem::take(&mut batch.items), &e),
+            Err(e) => {
+                shared.failed(std::mem::take(&mut batch.items), &e);
+                return Vec::new();
+            }
         };
         // The circuit breaker picks the endpoint, or makes the lane wait (no hot loop).
         let earliest = batch.items.iter().map(|i| i.deadline).min();
@@ -166,8 +308,10 @@ async fn deliver(
             breaker::Pick::Send { probe } => probe,
             breaker::Pick::Recheck => continue,
         };
-        let counters = &shared.stats.counters;
         counters.requests_sent.fetch_add(1, Relaxed);
+        if batch.maybe_dispatched {
+            counters.resent.fetch_add(batch.items.len() as u64, Relaxed);
+        }
         counters.in_flight_requests.fetch_add(1, Relaxed);
         let outcome = tokio::select! {
             outcome = send(http, &endpoints[*endpoint], &request, key.as_deref()) => Some(outcome),
@@ -179,41 +323,74 @@ async fn deliver(
                 shared.breakers.release_probe(*endpoint);
             }
             shared.abandoned(std::mem::take(&mut batch.items));
-            return;
+            return Vec::new();
         };
         shared
             .breakers
             .record(*endpoint, breaker::health_of(&outcome), counters);
-        let retry_after = match outcome {
+        let (error, fatal, connect_failed, retry_after) = match outcome {
             Attempt::Ok(body) => {
-                // A 200 whose body we cannot read still means the server took the batch.
-                let infos = parse_batch_response(200, &body)
-                    .map(|r| r.items)
-                    .unwrap_or_default();
+                let infos = batch.infos(&body);
                 shared.delivered(&batch.items, &infos);
-                return;
+                return Vec::new();
             }
-            Attempt::Fatal(error) => {
-                shared.note_error(&error);
-                return shared.failed(std::mem::take(&mut batch.items), &error);
-            }
+            Attempt::Fatal(error) => (error, true, false, None),
             Attempt::Retry {
                 error,
                 connect_failed,
                 retry_after,
-            } => {
-                shared.note_error(&error);
-                if claim.after_retry(*endpoint, &error, connect_failed) && idempotent {
-                    key = Some(new_idempotency_key());
-                }
-                if connect_failed && endpoints.len() > 1 {
-                    *endpoint = (*endpoint + 1) % endpoints.len();
-                    counters.failovers.fetch_add(1, Relaxed);
-                }
-                last_error = Some(error);
-                retry_after
-            }
+            } => (error, false, connect_failed, retry_after),
         };
+        shared.note_error(&error);
+        // What the server may have done with this try decides whether the next send repeats.
+        match &error {
+            Error::Api { status, .. } => {
+                batch.maybe_dispatched = *status >= 500;
+                let transient = (502..=504).contains(status);
+                transient_answers = if transient { transient_answers + 1 } else { 0 };
+                server_errors = if *status >= 500 && !transient {
+                    server_errors + 1
+                } else {
+                    0
+                };
+            }
+            Error::Transport { .. } if !connect_failed => batch.maybe_dispatched = true,
+            // A refused connection: this try reached nobody.
+            _ => {}
+        }
+        let answered = matches!(error, Error::Api { .. });
+        if batch.items.len() > 1 && answered {
+            let size = batch.items.len();
+            match refusal_of(&error, transient_answers) {
+                Refusal::Bisect => {
+                    counters.split_batches.fetch_add(1, Relaxed);
+                    counters.retried.fetch_add(size as u64, Relaxed);
+                    return batch.split(size.div_ceil(2));
+                }
+                Refusal::Singles => {
+                    counters.split_batches.fetch_add(1, Relaxed);
+                    counters.retried.fetch_add(size as u64, Relaxed);
+                    return batch.split(1);
+                }
+                Refusal::Whole => {
+                    shared.failed(std::mem::take(&mut batch.items), &error);
+                    return Vec::new();
+                }
+                Refusal::Retry => {}
+            }
+        } else if fatal || server_errors >= SERVER_ERRORS_BEFORE_FAILING_ALONE {
+            // Refused: an event alone, or a failure no retry can change (TLS verification).
+            shared.failed(std::mem::take(&mut batch.items), &error);
+            return Vec::new();
+        }
+        if claim.after_retry(*endpoint, &error, connect_failed) && idempotent {
+            key = Some(new_idempotency_key());
+        }
+        if connect_failed && endpoints.len() > 1 {
+            *endpoint = (*endpoint + 1) % endpoints.len();
+            counters.failovers.fetch_add(1, Relaxed);
+        }
+        last_error = Some(error);
         counters
             .retried
             .fetch_add(batch.items.len() as u64, Relaxed);
@@ -242,6 +419,34 @@ mod tests {
             status: 503,
             message: "Idempotent batch publish is still in progress".into(),
         }
+    }
+
+    fn api(status: u16) -> Error {
+        Error::Api {
+            status,
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn refusals_by_status() {
+        for status in [400, 413, 422] {
+            assert_eq!(refusal_of(&api(status), 0), Refusal::Bisect);
+        }
+        for status in [401, 403, 404, 405] {
+            assert_eq!(refusal_of(&api(status), 0), Refusal::Whole);
+        }
+        assert_eq!(refusal_of(&api(500), 0), Refusal::Singles);
+        assert_eq!(refusal_of(&api(501), 0), Refusal::Singles);
+        assert_eq!(refusal_of(&api(429), 0), Refusal::Retry);
+        for status in [502, 503, 504] {
+            assert_eq!(refusal_of(&api(status), 1), Refusal::Retry);
+            assert_eq!(
+                refusal_of(&api(status), TRANSIENT_ANSWERS_BEFORE_SPLIT),
+                Refusal::Singles
+            );
+        }
+        assert_eq!(refusal_of(&transport(), 9), Refusal::Retry);
     }
 
     #[test]

@@ -49,6 +49,10 @@ fn help(name: &str) -> &'static str {
         "spool_replayed" => "Events taken over from the spools of processes that died.",
         "spool_left_at_shutdown" => "Events left in the spool at shutdown for the next process.",
         "spool_errors" => "Spool operations that failed in the background.",
+        "resent" => "Events sent again after a try the server may have acted on (5xx, no answer).",
+        "split_batches" => {
+            "Batches split after the server refused them, to isolate refused events."
+        }
         _ => "A pushcast client statistic (see StatsSnapshot).",
     }
 }

@@ -99,6 +99,8 @@ pub(crate) struct Counters {
     pub rejected_circuit_open: AtomicU64,
     pub conflated: AtomicU64,
     pub spool_errors: AtomicU64,
+    pub resent: AtomicU64,
+    pub split_batches: AtomicU64,
 }
 
 pub(crate) struct Stats {
@@ -141,6 +143,8 @@ impl Stats {
             rejected_circuit_open: c.rejected_circuit_open.load(Relaxed),
             conflated: c.conflated.load(Relaxed),
             spool_errors: c.spool_errors.load(Relaxed),
+            resent: c.resent.load(Relaxed),
+            split_batches: c.split_batches.load(Relaxed),
             circuits: Vec::new(),
             ..StatsSnapshot::default()
         }
@@ -162,8 +166,18 @@ pub struct StatsSnapshot {
     pub delivered: u64,
     /// Given up on: refused by the server, or out of time/retries. Each is in the failure log.
     pub failed: u64,
-    /// Re-sent after a retryable failure (counted per event per retry).
+    /// Re-sent after a retryable failure (counted per event per retry), or in a smaller
+    /// request after the server refused a batch (see `split_batches`).
     pub retried: u64,
+    /// Sent again after a try the server may have acted on: a 5xx answer (a server can fail
+    /// after dispatching part of a batch) or a request sent and never answered. Each may have
+    /// reached subscribers twice: delivery is at least once, and this counts every repeat
+    /// that can have happened. 0 means no event was repeated.
+    pub resent: u64,
+    /// Batches split after the server refused them, so that only the events it refuses fail:
+    /// in halves after 400, 413 or 422; into single events after 500, or after 502-504 three
+    /// times in a row.
+    pub split_batches: u64,
     /// Not accepted because the queue was full under the drop-newest policy.
     pub dropped_newest: u64,
     /// Removed from a full queue to make room under the drop-oldest policy.
@@ -220,7 +234,7 @@ pub struct StatsSnapshot {
 impl StatsSnapshot {
     /// The counters as (name, value) pairs in a stable order, for hosts that render them
     /// (PHP arrays, `php --ri`, metrics), so each needs no list of its own.
-    pub fn counters(&self) -> [(&'static str, u64); 24] {
+    pub fn counters(&self) -> [(&'static str, u64); 26] {
         [
             ("enqueued", self.enqueued),
             ("delivered", self.delivered),
@@ -246,6 +260,8 @@ impl StatsSnapshot {
             ("spool_replayed", self.spool_replayed),
             ("spool_left_at_shutdown", self.spool_left_at_shutdown),
             ("spool_errors", self.spool_errors),
+            ("resent", self.resent),
+            ("split_batches", self.split_batches),
         ]
     }
 }

@@ -3,9 +3,46 @@
 use std::time::Duration;
 
 use pushcast_core::response::api_error;
-use pushcast_core::{Error, Method, Result, SignedRequest};
+use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
+
+/// The `user-agent` every request carries.
+const USER_AGENT: &str = concat!("pushcast/", env!("CARGO_PKG_VERSION"));
+
+/// The header lines this transport sends besides `content-type` and `content-length` (reqwest
+/// adds `accept` and `host`), sized for the endpoint with the longest `host` value, so the
+/// core can check a whole-request limit (Reverb's) on the exact size. A test compares this
+/// with the bytes on the wire.
+pub(crate) fn transport_headers(config: &ClientConfig) -> TransportHeaders {
+    let host = config
+        .endpoints
+        .iter()
+        .filter_map(|e| reqwest::Url::parse(e).ok())
+        .map(|url| {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            // reqwest writes the port only when it is not the scheme's default.
+            match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .max_by_key(String::len)
+        .unwrap_or_default();
+    let key = "0".repeat(IDEMPOTENCY_KEY_HEX_LEN);
+    let mut headers = vec![
+        ("user-agent", USER_AGENT),
+        ("accept", "*/*"),
+        ("host", host.as_str()),
+    ];
+    if config.app.profile().supports_idempotency_key {
+        headers.push((IDEMPOTENCY_HEADER, key.as_str()));
+    }
+    TransportHeaders::new(headers)
+}
+
+/// Hex digits of an idempotency key (128 random bits).
+pub(crate) const IDEMPOTENCY_KEY_HEX_LEN: usize = 32;
 
 /// Builds the pooled HTTP client. Connections are reused where the server keeps them (hosted
 /// Pusher, a TLS proxy); servers that close after each response (Reverb, sockudo) get a new
@@ -17,7 +54,7 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         .timeout(config.request_timeout)
         .pool_max_idle_per_host(config.max_in_flight)
         .pool_idle_timeout(Duration::from_secs(30))
-        .user_agent(concat!("pushcast/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .tls_built_in_root_certs(true);
     if let Some(path) = &config.ca_file {
         let pem = std::fs::read(path).map_err(|e| Error::InvalidConfig {
@@ -188,10 +225,88 @@ fn is_rustls_error(error: &(dyn std::error::Error + 'static)) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_rustls_error;
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// Accepts one connection on a free port, reads one whole request (head, then the body its
+    /// content-length announces), answers 200 `{}`, and hands back the raw bytes.
+    fn capture_one() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let thread = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let body_start = loop {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "connection closed mid-head");
+                raw.extend_from_slice(&buf[..n]);
+                if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break at + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&raw[..body_start]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while raw.len() < body_start + length {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "connection closed mid-body");
+                raw.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                .unwrap();
+            raw
+        });
+        (url, thread)
+    }
+
+    /// Reverb counts the whole request against its max_request_size: the size the core
+    /// computes from [`transport_headers`] must be what reqwest really writes, byte for byte.
+    #[test]
+    fn the_computed_request_size_is_the_size_on_the_wire() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for (profile, body_len) in [
+            (pushcast_core::ServerProfile::reverb(), 12),
+            (pushcast_core::ServerProfile::reverb(), 9_321),
+            (pushcast_core::ServerProfile::sockudo(), 100),
+        ] {
+            let (url, server) = capture_one();
+            let credentials =
+                pushcast_core::Credentials::new("12345", "app-key", "app-secret").unwrap();
+            let app = pushcast_core::App::new(credentials).with_profile(profile.clone());
+            let mut config = ClientConfig::new(app, url.clone());
+            let headers = transport_headers(&config);
+            config.app = config.app.clone().with_transport_headers(headers.clone());
+            let body = format!("{{\"batch\":[{}]}}", "x".repeat(body_len - 12)).into_bytes();
+            let request = config
+                .app
+                .sign_batch_body(body, pushcast_core::unix_now())
+                .unwrap();
+            let key = profile
+                .supports_idempotency_key
+                .then(|| "f".repeat(IDEMPOTENCY_KEY_HEX_LEN));
+            let client = http_client(&config).unwrap();
+            let outcome = runtime.block_on(send(&client, &url, &request, key.as_deref()));
+            assert!(matches!(outcome, Attempt::Ok(_)));
+            let raw = server.join().unwrap();
+            assert_eq!(
+                raw.len(),
+                request.wire_size(Some(&headers)),
+                "{}: computed size differs from the bytes sent:\n{}",
+                profile.name(),
+                String::from_utf8_lossy(&raw[..raw.len().min(600)])
+            );
+        }
+    }
 
     #[test]
     fn a_rustls_error_is_found_inside_nested_io_errors() {
+        use super::is_rustls_error;
         let certificate = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
         let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, certificate);
         let outer = std::io::Error::other(inner);

@@ -48,6 +48,8 @@ pub enum pushcast_result {
     ReservedParameter = 1011,
     /// Invalid JSON in an argument.
     InvalidJson = 1012,
+    /// The server profile's server cannot do this (user sign-in on Reverb).
+    Unsupported = 1013,
     /// Invalid configuration.
     InvalidConfig = 2000,
     /// An encrypted channel without a master key.
@@ -93,6 +95,7 @@ pub(crate) fn code_of(error: &Error) -> pushcast_result {
         Error::MixedEncryption => R::MixedEncryption,
         Error::ReservedParameter { .. } => R::ReservedParameter,
         Error::InvalidJson { .. } => R::InvalidJson,
+        Error::Unsupported { .. } => R::Unsupported,
         Error::InvalidConfig { .. } => R::InvalidConfig,
         Error::MissingMasterKey { .. } => R::MissingMasterKey,
         Error::WebhookRejected(_) => R::WebhookRejected,

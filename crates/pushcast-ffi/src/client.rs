@@ -98,6 +98,17 @@ pub struct pushcast_stats {
     pub latency_p50_us: u64,
     /// 99th percentile of the same, µs.
     pub latency_p99_us: u64,
+    /// Sent again after a try the server may have acted on (a 5xx answer, or no answer): each
+    /// may have reached subscribers twice. 0 means no event was repeated.
+    pub resent: u64,
+    /// Batches split after the server refused them, so only the refused events fail.
+    pub split_batches: u64,
+    /// Replaced in the queue by a later event with the same conflation key.
+    pub conflated: u64,
+    /// Taken over from the spools of processes that died.
+    pub spool_replayed: u64,
+    /// Left in the spool at shutdown for the next process (not lost).
+    pub spool_left_at_shutdown: u64,
 }
 
 /// Creates settings for `app` (copied) and one endpoint base URL (`http://127.0.0.1:6001`).
@@ -494,6 +505,11 @@ pub unsafe extern "C" fn pushcast_client_stats(
             queue_depth: s.queue_depth,
             latency_p50_us: s.latency_p50_us.unwrap_or(0),
             latency_p99_us: s.latency_p99_us.unwrap_or(0),
+            resent: s.resent,
+            split_batches: s.split_batches,
+            conflated: s.conflated,
+            spool_replayed: s.spool_replayed,
+            spool_left_at_shutdown: s.spool_left_at_shutdown,
         };
         // SAFETY: checked non-NULL above.
         unsafe { write_out(stats_out, stats) };
