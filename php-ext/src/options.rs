@@ -26,6 +26,7 @@ const KNOWN: &[&str] = &[
     // pushcast
     "endpoints",
     "server_profile",
+    "max_request_size",
     "queue_capacity",
     "backpressure",
     "block_timeout_ms",
@@ -137,7 +138,18 @@ pub(crate) fn parse(
         None if hosted_pusher => "pusher".into(),
         None => defaults.server_profile.clone(),
     };
-    let profile: ServerProfile = profile_name.parse().map_err(to_php)?;
+    let mut profile: ServerProfile = profile_name.parse().map_err(to_php)?;
+    // Reverb's `max_request_size` (REVERB_MAX_REQUEST_SIZE): the whole HTTP request, headers
+    // included, in bytes; 0 means unlimited.
+    let max_request_size = match get.get("max_request_size") {
+        Some(v) if v.is_null() => None,
+        Some(v) => Some(number(v, "max_request_size")?),
+        None => defaults.max_request_size,
+    };
+    if let Some(limit) = max_request_size {
+        profile.max_request_bytes =
+            (limit > 0).then(|| usize::try_from(limit).unwrap_or(usize::MAX));
+    }
     let mut app = App::new(credentials).with_profile(profile);
     if let Some(master) = get.get("encryption_master_key_base64") {
         let master = text(master, "encryption_master_key_base64")?;

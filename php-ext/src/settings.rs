@@ -4,7 +4,7 @@ use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 
 /// The ini entries, registered at module startup.
-pub(crate) static INI: IniEntryDefs<6> = IniEntryDefs::new([
+pub(crate) static INI: IniEntryDefs<7> = IniEntryDefs::new([
     IniEntryDef::new(
         c"pushcast.shutdown_timeout_ms",
         c"5000",
@@ -30,6 +30,8 @@ pub(crate) static INI: IniEntryDefs<6> = IniEntryDefs::new([
         c"strict",
         IniEntryPermission::All,
     ),
+    // Empty: the server profile's own limit (10,000 bytes for reverb and strict).
+    IniEntryDef::new(c"pushcast.max_request_size", c"", IniEntryPermission::All),
     IniEntryDef::end(),
 ]);
 
@@ -40,6 +42,9 @@ pub(crate) struct Defaults {
     pub backpressure: String,
     pub delivery_timeout_ms: u64,
     pub server_profile: String,
+    /// The whole-request limit in bytes (Reverb's `max_request_size`) replacing the profile's;
+    /// `None` keeps the profile's, 0 means unlimited.
+    pub max_request_size: Option<u64>,
 }
 
 impl Defaults {
@@ -60,6 +65,7 @@ impl Defaults {
             backpressure: get("pushcast.backpressure").unwrap_or_else(|| "fail_fast".into()),
             delivery_timeout_ms: num("pushcast.delivery_timeout_ms", 30_000),
             server_profile: get("pushcast.server_profile").unwrap_or_else(|| "strict".into()),
+            max_request_size: get("pushcast.max_request_size").and_then(|v| v.trim().parse().ok()),
         }
     }
 }
