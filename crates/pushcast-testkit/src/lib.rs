@@ -2,10 +2,12 @@
 //!
 //! - [`Sockudo`]: a real sockudo on a free loopback port (the binary from `SOCKUDO_BIN`, or
 //!   built once by `scripts/lib/ensure-sockudo` into a version-keyed cache).
+//! - [`Reverb`]: a real Laravel Reverb from `../shared/reverb` on a free loopback port (the
+//!   tests skip where `../shared` is absent, except under CI).
 //! - [`Subscriber`]: our tokio-tungstenite Pusher client, signing private/presence auth locally.
 //! - [`Redis`]: a real `redis-server` on a free loopback port, no persistence (scale-out).
-//! - [`FaultProxy`]: a TCP proxy that can refuse or stall connections, for faults a real server
-//!   cannot produce on demand.
+//! - [`FaultProxy`]: a TCP proxy that can refuse or stall connections, or refuse one event of a
+//!   batch, for faults a real server cannot produce on demand.
 //! - [`TlsProxy`]: Debian's nginx terminating TLS in front of a server, with certificates made
 //!   per run ([`CertKind`]: valid or expired, from the proxy's own private CA).
 
@@ -16,6 +18,7 @@ pub mod bench;
 pub mod certs;
 pub mod proxy;
 pub mod redis;
+pub mod reverb;
 pub mod scale_out;
 pub mod sockudo;
 pub mod subscriber;
@@ -24,6 +27,7 @@ pub mod tls;
 pub use certs::CertKind;
 pub use proxy::{FaultProxy, ProxyConnection, ProxyMode};
 pub use redis::Redis;
+pub use reverb::Reverb;
 pub use sockudo::{Sockudo, SockudoOptions, APP_ID, APP_KEY, APP_SECRET};
 pub use subscriber::{Received, Subscriber};
 pub use tls::TlsProxy;

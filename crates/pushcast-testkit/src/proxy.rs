@@ -1,7 +1,8 @@
 //! A fault-injecting TCP proxy between a publisher and a real server.
 //!
 //! Only for faults a real server cannot produce on demand: a stalled socket that accepts and
-//! never answers, and a closed gate that refuses connections while a test re-arranges the real
+//! never answers, a server that refuses one event of a batch (after dispatching the events
+//! before it, as Reverb 1.10.2 does with a 500, or before dispatching anything), and a closed gate that refuses connections while a test re-arranges the real
 //! parts behind it (for example: a killed server is restarted and its subscribers reconnect
 //! before the publisher's retries may reach it). Everything else goes through untouched.
 
@@ -26,6 +27,19 @@ pub enum ProxyMode {
     /// later one: a server that answers a few requests and then hangs, so what was sent before
     /// the hang is delivered and nothing after it can reach the server.
     ForwardThenStall(usize),
+    /// A `batch_events` or `events` request holding an event named `name` is answered `status`
+    /// with the JSON error `refused event <name>`; when `dispatch_before`, the events before it
+    /// in the batch are first published for real (re-signed with the test kit's sockudo
+    /// credentials) and reach subscribers, as a server that fails midway through a batch
+    /// would. Every other request is forwarded untouched.
+    RefuseEvent {
+        /// The event name that is refused.
+        name: &'static str,
+        /// The status of the answer.
+        status: u16,
+        /// Publish the events before it first.
+        dispatch_before: bool,
+    },
 }
 
 /// One connection the proxy accepted: when, and what it did with it.
@@ -59,6 +73,113 @@ impl Control {
         });
         mode
     }
+}
+
+/// Reads one whole HTTP/1.1 request: the head, then the body its content-length announces.
+async fn read_request(client: &mut TcpStream) -> Option<(Vec<u8>, usize)> {
+    use tokio::io::AsyncReadExt;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let body_start = loop {
+        let n = client.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..body_start]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while raw.len() < body_start + length {
+        let n = client.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    Some((raw, body_start))
+}
+
+/// Sends `raw` to the upstream server and returns its whole answer (it closes after each).
+async fn exchange(upstream: u16, raw: &[u8]) -> Option<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut server = TcpStream::connect(("127.0.0.1", upstream)).await.ok()?;
+    server.write_all(raw).await.ok()?;
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer).await.ok()?;
+    Some(answer)
+}
+
+/// [`ProxyMode::RefuseEvent`] for one connection.
+async fn refuse_event(
+    mut client: TcpStream,
+    upstream: u16,
+    name: &str,
+    status: u16,
+    dispatch_before: bool,
+) {
+    use tokio::io::AsyncWriteExt;
+    let Some((raw, body_start)) = read_request(&mut client).await else {
+        return;
+    };
+    let body: serde_json::Value =
+        serde_json::from_slice(&raw[body_start..]).unwrap_or(serde_json::Value::Null);
+    // A batch's items, or a single event's body as a batch of one.
+    let items: Vec<serde_json::Value> = match body.get("batch") {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        _ => vec![body.clone()],
+    };
+    let Some(refused) = items.iter().position(|i| i["name"] == name) else {
+        if let Some(answer) = exchange(upstream, &raw).await {
+            let _ = client.write_all(&answer).await;
+        }
+        let _ = client.shutdown().await;
+        return;
+    };
+    if dispatch_before && refused > 0 {
+        let before = serde_json::json!({ "batch": items[..refused] });
+        let app = pushcast_core::App::new(
+            pushcast_core::Credentials::new(
+                crate::sockudo::APP_ID,
+                crate::sockudo::APP_KEY,
+                crate::sockudo::APP_SECRET,
+            )
+            .expect("test kit credentials"),
+        )
+        .with_profile(pushcast_core::ServerProfile::sockudo());
+        let request = app
+            .sign_batch_body(before.to_string().into_bytes(), pushcast_core::unix_now())
+            .expect("signing the dispatched part");
+        let body = request.body.clone().unwrap_or_default();
+        let mut forward = format!(
+            "POST {} HTTP/1.1\r\nhost: 127.0.0.1:{upstream}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n",
+            request.path_and_query(),
+            body.len()
+        )
+        .into_bytes();
+        forward.extend_from_slice(&body);
+        let answer = exchange(upstream, &forward).await.unwrap_or_default();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200"),
+            "the dispatched part was refused: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let message = format!("{{\"error\":\"refused event {name}\"}}");
+    let answer = format!(
+        "HTTP/1.1 {status} Refused\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{message}",
+        message.len()
+    );
+    let _ = client.write_all(answer.as_bytes()).await;
+    let _ = client.shutdown().await;
 }
 
 /// A running proxy on a free loopback port.
@@ -122,6 +243,11 @@ impl FaultProxy {
                                     tokio::io::copy_bidirectional(&mut client, &mut server).await;
                             }
                         }
+                        ProxyMode::RefuseEvent {
+                            name,
+                            status,
+                            dispatch_before,
+                        } => refuse_event(client, upstream, name, status, dispatch_before).await,
                     }
                 });
             }
