@@ -471,6 +471,51 @@ function run_checks(Suite $s, int $bigPort): void
         $r->fence($hub, $c, 'near-limit', ['near']);
     });
 
+    $s->run('request-size-boundary', function (Run $r) use ($s, $hub, $port) {
+        // The library computes the whole request's size exactly: the largest event it accepts
+        // is a request of exactly 10,000 bytes (counted by a TCP proxy in front of Reverb, as
+        // Reverb counts), and Reverb accepts it. Found by bisection with confirmed triggers.
+        listener($hub, 'edge', $port, 'size-edge');
+        $hub->send(['op' => 'proxy', 'name' => 'edge', 'port' => $port]);
+        $proxy = $hub->waitFor(fn () => $hub->first(['type' => 'proxy_ready', 'name' => 'edge']), 10, 'the proxy')['port'];
+        $c = $s->client([], $proxy);
+        // 9,000 bytes of data are well within the limit; 10,001 are over it whatever the headers.
+        [$accepted, $refused] = [null, 10001];
+        foreach ([9000, ...array_fill(0, 10, null)] as $size) {
+            $size ??= intdiv($accepted + $refused, 2);
+            if ($accepted !== null && $refused - $accepted <= 1) {
+                break;
+            }
+            $data = payload_of_size("Z$size", $size);
+            [$e] = attempt(static fn () => $c->triggerConfirmed('size-edge', 'edge', $data, null, 10000));
+            if ($e === null) {
+                $accepted = $size;
+                $r->published("Z$size", $data, 1, ['edge' => 'size-edge']);
+            } elseif ($e instanceof ValidationException && $size !== 9000) {
+                $refused = $size;
+            } else {
+                throw new CheckFailed("$size bytes of data: " . describe($e));
+            }
+        }
+        if ($refused - $accepted > 1) {
+            $r->problem("no boundary found between $accepted and $refused bytes of data");
+        }
+        $marker = 'Z' . $accepted . '\\"';
+        $sent = $hub->waitFor(function () use ($hub, $marker) {
+            foreach ($hub->find(['type' => 'proxied', 'name' => 'edge']) as $m) {
+                if (str_contains($m['request'], $marker)) {
+                    return $m;
+                }
+            }
+            return null;
+        }, 10, "the request of the $accepted-byte event at the proxy");
+        if ($sent['bytes'] !== 10000) {
+            $r->problem("the largest event the library accepts ($accepted bytes of data) is a request of {$sent['bytes']} bytes; Reverb takes up to 10,000");
+        }
+        $r->fence($hub, $c, 'size-edge', ['edge']);
+        check_stats($r, $c->stats());
+    });
+
     $s->run('wrong-secret-confirmed', function (Run $r) use ($s) {
         $bad = $s->client([], null, 'wrong-secret');
         [$e, $took] = attempt(static fn () => $bad->triggerConfirmed('wrong-secret', 'nope', ['id' => 'W1'], null, 10000));

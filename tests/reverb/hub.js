@@ -15,6 +15,8 @@
 //   {"op":"report","conn":C,"channel":CH}             the counts of a counted channel now
 //   {"op":"disconnect","conn":C}
 //   {"op":"auth_reply","id":N,"status":S,"body":{..}} the answer to an "auth" message
+//   {"op":"proxy","name":NAME,"port":P}               a TCP proxy to 127.0.0.1:P that reports
+//        the bytes each connection sent (Reverb's request size limit counts exactly those)
 // Messages (stdout), every one with "type":
 //   connected {conn, socket_id}          each time the connection (re)connects
 //   state {conn, previous, current}      every pusher-js connection state change
@@ -25,8 +27,10 @@
 //   here / joining / leaving {conn, channel, users|user}   (Echo presence callbacks)
 //   counted {conn, channel, total, distinct, duplicates, out_of_order, reached}
 //   error {conn, error}                  pusher-js errors (pusher:error, ...)
+//   proxy_ready {name, port}; proxied {name, bytes, request}   (request: the first 64 KiB, latin1)
 "use strict"
 const path = require("path")
+const net = require("net")
 const readline = require("readline")
 const modules = path.join(__dirname, "..", "js", "node_modules")
 const Pusher = require(path.join(modules, "pusher-js"))
@@ -152,8 +156,35 @@ function echoChannel({ conn, kind, channel: name, events }) {
   }
 }
 
+function proxy({ name, port }) {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), "127.0.0.1")
+    const chunks = []
+    let bytes = 0
+    client.on("data", (chunk) => {
+      bytes += chunk.length
+      if (bytes <= 65536) chunks.push(chunk)
+    })
+    client.pipe(upstream)
+    upstream.pipe(client)
+    const report = () => emit({ type: "proxied", name, bytes, request: Buffer.concat(chunks).toString("latin1") })
+    let reported = false
+    const done = () => {
+      if (!reported) {
+        reported = true
+        report()
+      }
+    }
+    client.on("close", done)
+    client.on("error", () => upstream.destroy())
+    upstream.on("error", () => client.destroy())
+  })
+  server.listen(0, "127.0.0.1", () => emit({ type: "proxy_ready", name, port: server.address().port }))
+}
+
 const handlers = {
   connect,
+  proxy,
   subscribe,
   echo: echoChannel,
   echo_leave: ({ conn, channel }) => conns.get(conn).echo.leave(channel),
