@@ -22,10 +22,7 @@ declare(strict_types=1);
 
 namespace Pushcast\ReverbSuite;
 
-use Pushcast\ApiErrorException;
 use Pushcast\Client;
-use Pushcast\PushcastException;
-use Pushcast\ValidationException;
 
 $shared = getenv('PUSHCAST_SHARED') ?: dirname(__DIR__, 3) . '/shared';
 require $shared . '/reverb/app/vendor/autoload.php';
@@ -163,7 +160,7 @@ final class Hub
     {
         $found = [];
         foreach (array_slice($this->messages, $since) as $m) {
-            if (array_intersect_key($m, $match) == $match && count(array_intersect_key($m, $match)) === count($match)) {
+            if (array_intersect_key($m, $match) == $match) {
                 $found[] = $m;
             }
         }
