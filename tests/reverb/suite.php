@@ -12,8 +12,9 @@ declare(strict_types=1);
 // Each check prints `check NAME ok` or `check NAME FAILED: why`; the last line is
 // `reverb checks=N passed=M delivered=D published=P lost=L duplicates=U`, counted from what
 // happened: published = events (per channel) the library accepted for channels the suite
-// watches, delivered = copies the subscribers received that they should have (first copy
-// each), lost = expected copies that never arrived, duplicates = extra copies.
+// watches, delivered = those of them that reached every subscriber expecting them (the same
+// unit, so delivered = published when nothing is lost), lost = expected copies (per subscriber)
+// that never arrived, duplicates = extra copies.
 //
 // Determinism: subscribers report `subscribed` before anything is published; absence ("A never
 // gets E2") is decided by a fence: after flush(), one more event on the same channel is
@@ -403,6 +404,8 @@ final class Suite
     private function tally(Run $run): void
     {
         $this->hub->drain();
+        // (channel, id) => whether every subscriber expecting it got it.
+        $complete = [];
         $places = $run->watch;
         foreach ($run->expect as $conn => $channels) {
             foreach ($channels as $channel => $_) {
@@ -417,12 +420,12 @@ final class Suite
                 $missing = [];
                 foreach ($expected as $id) {
                     $n = $copies[$id] ?? 0;
+                    $complete["$channel\0$id"] = ($complete["$channel\0$id"] ?? true) && $n > 0;
                     if ($n === 0) {
                         $this->lost++;
                         $missing[] = $id;
                         continue;
                     }
-                    $this->delivered++;
                     if ($n > 1) {
                         $this->duplicates += $n - 1;
                         $run->problem("$conn got $id $n times on $channel");
@@ -447,6 +450,7 @@ final class Suite
                 }
             }
         }
+        $this->delivered += count(array_filter($complete));
     }
 
     public function summary(): string
