@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
-use parking_lot::Mutex;
 use pushcast_core::response::{
     parse_channel_info_response, parse_channels_response, parse_empty_response,
     parse_users_response, ChannelInfo, ChannelsResponse,
@@ -56,7 +55,8 @@ pub struct Client {
     config: ClientConfig,
     app: App,
     engine: ArcSwapOption<Engine>,
-    starting: Mutex<()>,
+    /// Serializes starting and stopping the engine; a forked child never inherits it held.
+    starting: fork::ForkSafeLock,
 }
 
 impl std::fmt::Debug for Client {
@@ -79,7 +79,7 @@ impl Client {
             app: config.app.clone(),
             config,
             engine: ArcSwapOption::empty(),
-            starting: Mutex::new(()),
+            starting: fork::ForkSafeLock::new(),
         })
     }
 
@@ -379,11 +379,16 @@ impl Client {
     /// Flushes up to `timeout`, then stops the engine; what is still pending is abandoned,
     /// counted (`abandoned_at_shutdown`) and logged. A later publish starts a new engine.
     pub fn shutdown(&self, timeout: Duration) -> FlushReport {
-        let _starting = self.starting.lock();
-        let Some(engine) = self.running_engine() else {
-            return FlushReport::default();
+        // The lock only while the engine is taken out: a publish meanwhile starts a new one,
+        // and the old one's flush does not hold up other threads.
+        let engine = {
+            let _starting = self.starting.lock();
+            let Some(engine) = self.running_engine() else {
+                return FlushReport::default();
+            };
+            self.engine.store(None);
+            engine
         };
-        self.engine.store(None);
         let pending = engine.shutdown(timeout) as u64;
         FlushReport {
             pending,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::RecvTimeoutError;
+
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use pushcast_core::{Error, Result};
@@ -27,10 +29,40 @@ pub(crate) struct Engine {
     queue: Sender<Command>,
     stop: Arc<AtomicBool>,
     abort: Arc<Notify>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    threads: Mutex<Vec<Worker>>,
     io_stop: Mutex<Option<oneshot::Sender<()>>>,
     /// The spool thread and its stop flag, when there is a spool.
-    spool_thread: Mutex<Option<(JoinHandle<()>, Arc<AtomicBool>)>>,
+    spool_thread: Mutex<Option<(Worker, Arc<AtomicBool>)>>,
+}
+
+/// An engine thread, with a way to wait for its end that gives up at a deadline: shutdown
+/// never waits without limit (a thread stuck on something the process inherited from a fork,
+/// or on a system call, must not hang the host's exit).
+pub(crate) struct Worker {
+    name: &'static str,
+    handle: JoinHandle<()>,
+    /// Disconnected once the thread's body returned (or unwound).
+    finished: crossbeam_channel::Receiver<()>,
+}
+
+impl Worker {
+    /// Joins the thread if it ends by `deadline`; otherwise leaves it running, detached, and
+    /// says so. Returns whether it ended.
+    fn join_until(self, deadline: Instant) -> bool {
+        match self.finished.recv_deadline(deadline) {
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = self.handle.join();
+                true
+            }
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {
+                eprintln!(
+                    "pushcast: the {} thread did not stop by the shutdown deadline; left running",
+                    self.name
+                );
+                false
+            }
+        }
+    }
 }
 
 /// Puts items on the dispatcher's queue (reserved already; counted as enqueued by the caller).
@@ -45,14 +77,24 @@ fn push(queue: &Sender<Command>, shared: &Shared, items: Vec<Item>) {
     }
 }
 
-fn spawn_thread(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
-    std::thread::Builder::new()
+fn spawn_thread(name: &'static str, body: impl FnOnce() + Send + 'static) -> Result<Worker> {
+    let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
+    let handle = std::thread::Builder::new()
         .name(name.to_owned())
-        .spawn(body)
+        .spawn(move || {
+            // Dropped when the body returns or unwinds: the end the shutdown waits for.
+            let _finished = finished_tx;
+            body();
+        })
         .map_err(|e| Error::InvalidConfig {
             field: "threads",
             reason: format!("cannot start the {name} thread: {e}"),
-        })
+        })?;
+    Ok(Worker {
+        name,
+        handle,
+        finished,
+    })
 }
 
 impl Engine {
@@ -165,8 +207,11 @@ impl Engine {
     }
 
     /// Flushes up to `timeout`, then stops the threads; returns what was still pending.
+    /// Threads get until the deadline, and at least a second, to stop; one that doesn't is
+    /// left running rather than waited for without limit.
     pub(crate) fn shutdown(&self, timeout: Duration) -> usize {
         let deadline = Instant::now() + timeout;
+        let join_deadline = || deadline.max(Instant::now() + Duration::from_secs(1));
         let pending = self.shared.wait_empty(deadline);
         self.stop.store(true, SeqCst);
         if pending > 0 {
@@ -177,7 +222,7 @@ impl Engine {
         let threads = std::mem::take(&mut *self.threads.lock());
         let mut threads = threads.into_iter();
         if let Some(dispatch) = threads.next() {
-            let _ = dispatch.join();
+            dispatch.join_until(join_deadline());
         }
         // The dispatcher is gone: lanes see their senders dropped and finish.
         self.abort.notify_waiters();
@@ -185,7 +230,7 @@ impl Engine {
             let _ = stop.send(());
         }
         for t in threads {
-            let _ = t.join();
+            t.join_until(join_deadline());
         }
         // Last, the spool: everything resolved is deleted; what waits on disk stays there.
         if let Some((thread, stop)) = self.spool_thread.lock().take() {
@@ -193,7 +238,7 @@ impl Engine {
             if let Some(spool) = &self.shared.spool {
                 spool.wake();
             }
-            let _ = thread.join();
+            thread.join_until(join_deadline());
         }
         if let Some(spool) = &self.shared.spool {
             spool.leave_backlog();

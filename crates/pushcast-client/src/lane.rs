@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use pushcast_core::response::{parse_batch_response, parse_trigger_response, ChannelInfo};
 use pushcast_core::{batch_body_from_items, unix_now, Error, SignedRequest};
-use rand::Rng;
+use rand::rngs::{OsRng, StdRng};
+use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, Notify};
 
 use crate::breaker;
@@ -146,15 +147,37 @@ pub(crate) async fn run(
     done: crossbeam_channel::Sender<usize>,
 ) {
     let mut endpoint = lane % shared.config.endpoints.len();
+    let mut rng = lane_rng(lane);
     while let Some(batch) = batches.recv().await {
-        deliver(&shared, &http, &abort, &mut endpoint, batch).await;
+        deliver(&shared, &http, &abort, &mut endpoint, &mut rng, batch).await;
         if done.send(lane).is_err() {
             break;
         }
     }
 }
 
-fn backoff(shared: &Shared, attempt: u32, retry_after: Option<Duration>) -> Duration {
+/// The lane's own random generator (backoff jitter, idempotency keys), seeded from the OS.
+///
+/// Not rand's `thread_rng()`: its first use registers a fork handler inside a process-wide
+/// one-time init, and a process forked while an engine thread was inside it left its child's
+/// engine waiting on that init forever. A generator owned by the lane touches no global state.
+fn lane_rng(lane: usize) -> StdRng {
+    StdRng::from_rng(OsRng).unwrap_or_else(|_| {
+        // No OS randomness (never seen on Linux): time, pid and lane still spread retries
+        // and keep keys distinct between processes.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        StdRng::seed_from_u64(nanos ^ (u64::from(std::process::id()) << 32) ^ lane as u64)
+    })
+}
+
+fn backoff(
+    shared: &Shared,
+    rng: &mut StdRng,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
     if let Some(after) = retry_after {
         return after.min(shared.config.delivery_timeout);
     }
@@ -165,12 +188,12 @@ fn backoff(shared: &Shared, attempt: u32, retry_after: Option<Duration>) -> Dura
         .min(shared.config.retry_max);
     // Full jitter: spreads the retries of many publishers after a shared outage.
     let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
-    Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
+    Duration::from_millis(rng.gen_range(millis / 2..=millis))
 }
 
 /// A fresh idempotency key: 128 random bits in hex.
-fn new_idempotency_key() -> String {
-    let key = format!("{:032x}", rand::thread_rng().gen::<u128>());
+fn new_idempotency_key(rng: &mut StdRng) -> String {
+    let key = format!("{:032x}", rng.gen::<u128>());
     debug_assert_eq!(key.len(), crate::transport::IDEMPOTENCY_KEY_HEX_LEN);
     key
 }
@@ -245,11 +268,12 @@ async fn deliver(
     http: &reqwest::Client,
     abort: &Notify,
     endpoint: &mut usize,
+    rng: &mut StdRng,
     batch: Batch,
 ) {
     let mut parts = VecDeque::from([batch]);
     while let Some(part) = parts.pop_front() {
-        let split = deliver_part(shared, http, abort, endpoint, part).await;
+        let split = deliver_part(shared, http, abort, endpoint, rng, part).await;
         for part in split.into_iter().rev() {
             parts.push_front(part);
         }
@@ -263,6 +287,7 @@ async fn deliver_part(
     http: &reqwest::Client,
     abort: &Notify,
     endpoint: &mut usize,
+    rng: &mut StdRng,
     mut batch: Batch,
 ) -> Vec<Batch> {
     let endpoints = &shared.config.endpoints;
@@ -272,13 +297,13 @@ async fn deliver_part(
     let idempotent = shared.app.profile().supports_idempotency_key;
     // One key for every try of the same batch, so the server drops the duplicates a retry
     // after a lost answer would make; a new key when the batch's content changes.
-    let mut key = idempotent.then(new_idempotency_key);
+    let mut key = idempotent.then(|| new_idempotency_key(rng));
     let mut claim = Claim::default();
     // Consecutive answers 502-504, and consecutive other 5xx answers, to this part.
     let (mut transient_answers, mut server_errors) = (0u32, 0u32);
     loop {
         if expire(shared, &mut batch, &last_error) && idempotent {
-            key = Some(new_idempotency_key());
+            key = Some(new_idempotency_key(rng));
         }
         if batch.items.is_empty() {
             return Vec::new();
@@ -384,7 +409,7 @@ async fn deliver_part(
             return Vec::new();
         }
         if claim.after_retry(*endpoint, &error, connect_failed) && idempotent {
-            key = Some(new_idempotency_key());
+            key = Some(new_idempotency_key(rng));
         }
         if connect_failed && endpoints.len() > 1 {
             *endpoint = (*endpoint + 1) % endpoints.len();
@@ -394,7 +419,7 @@ async fn deliver_part(
         counters
             .retried
             .fetch_add(batch.items.len() as u64, Relaxed);
-        let pause = backoff(shared, attempt, retry_after);
+        let pause = backoff(shared, rng, attempt, retry_after);
         attempt += 1;
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
