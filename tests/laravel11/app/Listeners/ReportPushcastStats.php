@@ -8,11 +8,12 @@ use Pushcast\Laravel\PushcastBroadcaster;
 
 /**
  * When `queue:work` stops (SIGTERM after the current job, `--stop-when-empty`, ...), appends
- * one JSON line to PUSHCAST_WORKER_STATS with this worker's pushcast stats:
- *   at_stop   the stats when the worker decided to stop (queue_depth: events accepted by
- *             `trigger` whose jobs are already deleted from the queue, still only in memory)
- *   flush     the extension's flush with the budget it would use at process shutdown anyway
- *             (`pushcast.shutdown_timeout_ms`): pending after it, and the final stats
+ * one JSON line to PUSHCAST_WORKER_STATS with this worker's pushcast stats at that moment.
+ *
+ * It does not flush: what the engine still holds (`queue_depth`: events whose jobs are already
+ * deleted from the queue) is left to the extension's own flush at process shutdown
+ * (`pushcast.shutdown_timeout_ms`), as in an app without this listener; what that flush cannot
+ * deliver it writes to PHP's error log ("N event(s) not delivered at shutdown").
  */
 class ReportPushcastStats
 {
@@ -28,15 +29,11 @@ class ReportPushcastStats
             return;
         }
         $client = $broadcaster->getPushcast();
-        $atStop = $client->stats();
-        $flush = $client->flush((int) (ini_get('pushcast.shutdown_timeout_ms') ?: 5000));
         file_put_contents($file, json_encode([
             'pid' => getmypid(),
             'status' => $event->status,
             'mode' => config('broadcasting.connections.'.config('broadcasting.default').'.mode'),
-            'at_stop' => $atStop,
-            'pending_after_flush' => $flush['pending'],
-            'stats' => $flush['stats'],
+            'stats' => $client->stats(),
             'failures' => $client->failures(),
         ])."\n", FILE_APPEND | LOCK_EX);
     }
