@@ -31,7 +31,7 @@ final class BroadcasterTest extends TestCase
     {
         return self::broadcaster($connection + [
             'key' => 'app-key', 'secret' => 'app-secret', 'app_id' => '12345',
-            'options' => $options + ['endpoints' => [getenv('SOCKUDO_URL')], 'server_profile' => 'sockudo'],
+            'options' => $options + test_server_options(),
         ]);
     }
 
@@ -131,7 +131,7 @@ final class BroadcasterTest extends TestCase
     {
         $broadcaster = self::broadcaster([
             'key' => 'app-key', 'secret' => 'wrong-secret', 'app_id' => '12345', 'mode' => 'confirmed',
-            'options' => ['endpoints' => [getenv('SOCKUDO_URL')], 'server_profile' => 'sockudo'],
+            'options' => test_server_options(),
         ]);
         try {
             $broadcaster->broadcast([new Channel('orders')], 'Paid', ['id' => 1]);

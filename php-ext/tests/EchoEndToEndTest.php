@@ -5,7 +5,8 @@ declare(strict_types=1);
 use PHPUnit\Framework\TestCase;
 
 /**
- * End to end with real parts: laravel-echo on pusher-js (Node) subscribes on sockudo with its
+ * End to end with real parts: laravel-echo on pusher-js (Node) subscribes on the test server
+ * (sockudo; a Reverb under scripts/test-laravel11) with its
  * auth from a Laravel-shaped app (e2e/app.php, served by `php -S` with the extension), which
  * broadcasts through Laravel's own BroadcastEvent handling and the pushcast driver.
  */
@@ -15,15 +16,16 @@ final class EchoEndToEndTest extends TestCase
     {
         $root = dirname(__DIR__, 2);
         $extension = getenv('PUSHCAST_EXTENSION');
-        $wsPort = getenv('SOCKUDO_PORT');
+        $wsPort = parse_url(test_server_url(), PHP_URL_PORT);
         self::assertNotFalse($extension, 'PUSHCAST_EXTENSION is not set: run scripts/test-php');
-        self::assertNotFalse($wsPort, 'SOCKUDO_PORT is not set: run scripts/test-php');
+        self::assertIsInt($wsPort, 'no test server (SOCKUDO_URL) with a port: run scripts/test-php');
         self::assertDirectoryExists("$root/tests/js/node_modules/laravel-echo", 'run npm ci in tests/js');
 
         $probe = stream_socket_server('tcp://127.0.0.1:0');
         $port = (int) substr(strrchr(stream_socket_get_name($probe, false), ':'), 1);
         fclose($probe);
-        $env = getenv() + ['PUSHCAST_MASTER_KEY' => base64_encode(random_bytes(32))];
+        // The app boots as this run does (Debian's Laravel 8.83 or Laravel 11).
+        $env = ['PUSHCAST_TEST_BOOTSTRAP' => PUSHCAST_TEST_BOOTSTRAP] + getenv() + ['PUSHCAST_MASTER_KEY' => base64_encode(random_bytes(32))];
         $server = proc_open(
             [PHP_BINARY, '-d', "extension=$extension", '-S', "127.0.0.1:$port", __DIR__ . '/e2e/app.php'],
             [1 => ['file', '/dev/null', 'w'], 2 => ['file', sys_get_temp_dir() . '/pushcast-e2e-app.log', 'w']],
@@ -37,7 +39,7 @@ final class EchoEndToEndTest extends TestCase
                 usleep(50000);
             }
             $node = proc_open(
-                ['node', "$root/tests/js/echo-e2e.js", $wsPort, "http://127.0.0.1:$port"],
+                ['node', "$root/tests/js/echo-e2e.js", (string) $wsPort, "http://127.0.0.1:$port"],
                 [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
                 $nodePipes,
             );

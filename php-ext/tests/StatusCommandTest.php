@@ -24,7 +24,7 @@ final class StatusCommandTest extends TestCase
     {
         $tester = self::status([
             'key' => 'app-key', 'secret' => 'app-secret', 'app_id' => '12345',
-            'options' => ['endpoints' => [getenv('SOCKUDO_URL')], 'server_profile' => 'sockudo', 'max_in_flight' => 11],
+            'options' => test_server_options() + ['max_in_flight' => 11],
         ]);
         $out = $tester->getDisplay();
         self::assertSame(0, $tester->getStatusCode(), $out);
@@ -37,7 +37,7 @@ final class StatusCommandTest extends TestCase
     {
         $tester = self::status([
             'key' => 'app-key', 'secret' => 'wrong', 'app_id' => '12345',
-            'options' => ['endpoints' => [getenv('SOCKUDO_URL')], 'server_profile' => 'sockudo', 'max_in_flight' => 12],
+            'options' => test_server_options() + ['max_in_flight' => 12],
         ]);
         self::assertSame(1, $tester->getStatusCode());
         self::assertStringContainsString('ping: failed: server answered HTTP 401', $tester->getDisplay());

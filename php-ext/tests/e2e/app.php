@@ -6,11 +6,13 @@ declare(strict_types=1);
 // pushcast extension (one process for every request, like a PHP-FPM worker):
 //   POST /broadcasting/auth   what Laravel's BroadcastController does (X-User: the user id)
 //   POST /broadcast           fires an event through Laravel's own BroadcastEvent handling
-// Environment: SOCKUDO_URL, and PUSHCAST_MASTER_KEY (base64) for the encrypted channel.
+// Environment: the test server (helpers.php: SOCKUDO_URL, or PUSHCAST_TEST_SERVER_URL and
+// _PROFILE), PUSHCAST_MASTER_KEY (base64) for the encrypted channel, and PUSHCAST_TEST_BOOTSTRAP
+// (the PHPUnit run's bootstrap: Debian's Laravel 8.83 by default, or Laravel 11).
 
 namespace {
     // Autoloaders first: classes that use traits are declared when execution reaches them.
-    require __DIR__ . '/../bootstrap.php';
+    require getenv('PUSHCAST_TEST_BOOTSTRAP') ?: __DIR__ . '/../bootstrap.php';
 }
 
 namespace App\Events {
@@ -114,9 +116,7 @@ namespace {
                 'key' => 'app-key',
                 'secret' => 'app-secret',
                 'app_id' => '12345',
-                'options' => [
-                    'endpoints' => [getenv('SOCKUDO_URL')],
-                    'server_profile' => 'sockudo',
+                'options' => test_server_options() + [
                     'encryption_master_key_base64' => getenv('PUSHCAST_MASTER_KEY'),
                 ],
             ],
