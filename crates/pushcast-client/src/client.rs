@@ -17,7 +17,7 @@ use crate::failures::Failure;
 use crate::fork;
 use crate::shared::{Ack, Item, Shared};
 use crate::stats::StatsSnapshot;
-use crate::transport::{send, Attempt};
+use crate::transport::{send, Attempt, ReadLimit};
 
 /// What happened to a published event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,10 +442,20 @@ impl Client {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let http = engine.http.clone();
         let endpoints = self.config.endpoints.clone();
+        let request_timeout = self.config.request_timeout;
         engine.runtime.spawn(async move {
             let mut result = Err(Error::ShutDown);
             for endpoint in &endpoints {
-                match send(&http, endpoint, &request, None).await {
+                match send(
+                    &http,
+                    endpoint,
+                    &request,
+                    None,
+                    request_timeout,
+                    ReadLimit::QUERY,
+                )
+                .await
+                {
                     Attempt::Ok(body) => {
                         result = parse(200, &body);
                         break;

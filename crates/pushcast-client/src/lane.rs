@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::breaker;
 use crate::shared::{Item, Shared};
-use crate::transport::{send, Attempt};
+use crate::transport::{send, Attempt, ReadLimit};
 
 /// A batch for a lane: items and their serialized `batch_events` entries.
 pub(crate) struct Batch {
@@ -338,8 +338,17 @@ async fn deliver_part(
             counters.resent.fetch_add(batch.items.len() as u64, Relaxed);
         }
         counters.in_flight_requests.fetch_add(1, Relaxed);
+        // Never past the earliest deadline: a try is cut short to the time left.
+        let left = earliest.map_or(shared.config.request_timeout, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        let timeout = shared
+            .config
+            .request_timeout
+            .min(left)
+            .max(Duration::from_millis(1));
         let outcome = tokio::select! {
-            outcome = send(http, &endpoints[*endpoint], &request, key.as_deref()) => Some(outcome),
+            outcome = send(http, &endpoints[*endpoint], &request, key.as_deref(), timeout, ReadLimit::PUBLISH) => Some(outcome),
             () = abort.notified() => None,
         };
         counters.in_flight_requests.fetch_sub(1, Relaxed);
@@ -419,7 +428,16 @@ async fn deliver_part(
         counters
             .retried
             .fetch_add(batch.items.len() as u64, Relaxed);
-        let pause = backoff(shared, rng, attempt, retry_after);
+        // Nor does a pause outlast it: the items then fail on time, with the last error.
+        let left = batch
+            .items
+            .iter()
+            .map(|i| i.deadline)
+            .min()
+            .map_or(Duration::ZERO, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+        let pause = backoff(shared, rng, attempt, retry_after).min(left);
         attempt += 1;
         tokio::select! {
             () = tokio::time::sleep(pause) => {}

@@ -54,6 +54,9 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         .timeout(config.request_timeout)
         .pool_max_idle_per_host(config.max_in_flight)
         .pool_idle_timeout(Duration::from_secs(30))
+        // A redirect is a failure, never followed: a 302 would turn the POST into a GET whose
+        // 200 says nothing about the events, and a 307 would hand them to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT)
         .tls_built_in_root_certs(true);
     if let Some(path) = &config.ca_file {
@@ -108,12 +111,48 @@ pub(crate) enum Attempt {
 /// item whose first try failed stays claimed, and sockudo would skip it silently on retry.)
 const IDEMPOTENCY_HEADER: &str = "X-Idempotency-Key";
 
-/// Sends `request` to `endpoint` (a base URL) once.
+/// How much of an answer is read: publishes are answered in a few hundred bytes (a kilobyte
+/// or so per event with `info`), queries can list many channels. Beyond the limit the rest is
+/// not read (a hostile or broken server cannot make the engine hold an endless body).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadLimit(pub usize);
+
+impl ReadLimit {
+    /// Publishes: what is beyond it is not needed (a 200 already says the events were taken).
+    pub(crate) const PUBLISH: ReadLimit = ReadLimit(256 * 1024);
+    /// Queries: the answer itself, whole, or an error.
+    pub(crate) const QUERY: ReadLimit = ReadLimit(16 * 1024 * 1024);
+    /// An error answer is read for its message only.
+    const ERROR: usize = 16 * 1024;
+}
+
+/// The body, read up to `limit` bytes; true when there was more (left unread).
+async fn read_body(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+/// Sends `request` to `endpoint` (a base URL) once, waiting at most `timeout` for the whole
+/// exchange (the delivery deadline's remainder can be shorter than the request timeout), and
+/// reading at most `limit` of the answer.
 pub(crate) async fn send(
     client: &reqwest::Client,
     endpoint: &str,
     request: &SignedRequest,
     idempotency_key: Option<&str>,
+    timeout: Duration,
+    limit: ReadLimit,
 ) -> Attempt {
     let url = format!(
         "{}{}",
@@ -130,8 +169,8 @@ pub(crate) async fn send(
     if let Some(key) = idempotency_key {
         builder = builder.header(IDEMPOTENCY_HEADER, key);
     }
-    match builder.send().await {
-        Ok(response) => {
+    match builder.timeout(timeout).send().await {
+        Ok(mut response) => {
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -139,8 +178,28 @@ pub(crate) async fn send(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = match response.bytes().await {
-                Ok(b) => b.to_vec(),
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let read_limit = if status == 200 {
+                limit.0
+            } else {
+                ReadLimit::ERROR
+            };
+            let body = match read_body(&mut response, read_limit).await {
+                Ok((body, false)) => body,
+                // A publish's 200 needs no more; a query's answer must be whole.
+                Ok((body, true)) if status == 200 && limit.0 == ReadLimit::PUBLISH.0 => body,
+                Ok((_, true)) if status == 200 => {
+                    return Attempt::Fatal(Error::MalformedResponse {
+                        reason: format!(
+                            "the answer is larger than {} bytes; not read further",
+                            limit.0
+                        ),
+                    })
+                }
+                Ok((body, true)) => body,
                 Err(e) => {
                     return Attempt::Retry {
                         error: transport_error(endpoint, e),
@@ -151,6 +210,18 @@ pub(crate) async fn send(
             };
             if status == 200 {
                 Attempt::Ok(body)
+            } else if (300..400).contains(&status) {
+                let Error::Api { status, message } = api_error(status, &body) else {
+                    return Attempt::Fatal(api_error(status, &body));
+                };
+                Attempt::Fatal(Error::Api {
+                    status,
+                    message: format!(
+                        "{message} (a redirect to {}, not followed: the events were not taken; \
+                         point the endpoint at the server itself)",
+                        location.as_deref().unwrap_or("nowhere")
+                    ),
+                })
             } else if status == 429 || status >= 500 {
                 Attempt::Retry {
                     error: api_error(status, &body),
@@ -291,7 +362,14 @@ mod tests {
                 .supports_idempotency_key
                 .then(|| "f".repeat(IDEMPOTENCY_KEY_HEX_LEN));
             let client = http_client(&config).unwrap();
-            let outcome = runtime.block_on(send(&client, &url, &request, key.as_deref()));
+            let outcome = runtime.block_on(send(
+                &client,
+                &url,
+                &request,
+                key.as_deref(),
+                Duration::from_secs(5),
+                ReadLimit::PUBLISH,
+            ));
             assert!(matches!(outcome, Attempt::Ok(_)));
             let raw = server.join().unwrap();
             assert_eq!(
