@@ -129,7 +129,12 @@ impl Breakers {
     pub(crate) fn new(config: &ClientConfig) -> Self {
         let now = Instant::now();
         Breakers {
-            endpoints: config.endpoints.clone(),
+            // Shown in stats and metric labels: never with a password.
+            endpoints: config
+                .endpoints
+                .iter()
+                .map(|e| crate::transport::redacted(e))
+                .collect(),
             circuits: config
                 .endpoints
                 .iter()

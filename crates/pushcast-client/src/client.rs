@@ -61,8 +61,14 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoints: Vec<String> = self
+            .config
+            .endpoints
+            .iter()
+            .map(|e| crate::transport::redacted(e))
+            .collect();
         f.debug_struct("Client")
-            .field("endpoints", &self.config.endpoints)
+            .field("endpoints", &endpoints)
             .field("profile", &self.app.profile().name())
             .finish_non_exhaustive()
     }

@@ -112,8 +112,10 @@ impl ClientConfig {
         if self.endpoints.is_empty() {
             return bad("endpoints", "at least one endpoint is needed".into());
         }
-        for e in &self.endpoints {
-            let Ok(url) = reqwest::Url::parse(e) else {
+        for endpoint in &self.endpoints {
+            // Shown in the messages below, never with a password.
+            let e = crate::transport::redacted(endpoint);
+            let Ok(url) = reqwest::Url::parse(endpoint) else {
                 return bad("endpoints", format!("{e:?} is not a URL"));
             };
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

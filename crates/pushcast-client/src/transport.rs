@@ -7,6 +7,26 @@ use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
 
+/// `endpoint` as it may be shown (errors, `last_error`, metric labels, logs, `php --ri`): a
+/// password or user name in it (`http://user:pass@host`, a working basic-auth configuration)
+/// becomes `***`.
+pub(crate) fn redacted(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("***");
+            let _ = url.set_password(None);
+            url.to_string().trim_end_matches('/').to_owned()
+        }
+        Ok(_) => endpoint.to_owned(),
+        // Not a URL (refused by the configuration check): still never shown with what may be
+        // a password before an `@`.
+        Err(_) => match endpoint.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => endpoint.to_owned(),
+        },
+    }
+}
+
 /// The `user-agent` every request carries.
 const USER_AGENT: &str = concat!("pushcast/", env!("CARGO_PKG_VERSION"));
 
@@ -261,7 +281,7 @@ fn transport_error(endpoint: &str, error: reqwest::Error) -> Error {
         reason.push_str(" (timed out)");
     }
     Error::Transport {
-        endpoint: endpoint.to_owned(),
+        endpoint: redacted(endpoint),
         reason,
     }
 }
@@ -380,6 +400,20 @@ mod tests {
                 String::from_utf8_lossy(&raw[..raw.len().min(600)])
             );
         }
+    }
+
+    #[test]
+    fn credentials_in_endpoints_are_never_shown() {
+        assert_eq!(
+            redacted("http://user:secret@127.0.0.1:8080"),
+            "http://***@127.0.0.1:8080"
+        );
+        assert_eq!(
+            redacted("https://:secret@h.example/base/"),
+            "https://***@h.example/base"
+        );
+        assert_eq!(redacted("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(redacted("not a url user:pw@host"), "***@host");
     }
 
     #[test]

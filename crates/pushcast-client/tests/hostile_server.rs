@@ -219,3 +219,28 @@ fn a_stalled_server_fails_events_at_their_delivery_deadline() {
     );
     assert_eq!(client.stats().failed, 1);
 }
+
+/// Reported: `http://user:pass@host` (a working basic-auth configuration) leaked its password
+/// into failures, `last_error`, the circuit metric's label and `php --ri`.
+#[test]
+fn passwords_in_endpoints_never_show() {
+    let client = client("http://deploy:hunter2@127.0.0.1:1", |c| {
+        c.delivery_timeout = Duration::from_millis(300);
+    });
+    let _ = client.publish(Event::new(["c"], "e", "{}"));
+    client.flush(Duration::from_secs(5));
+    let stats = client.stats();
+    assert_eq!(stats.failed, 1);
+    let shown = [
+        format!("{:?}", client.drain_failures()),
+        format!("{:?}", stats.last_error),
+        format!("{:?}", stats.circuits),
+        client.metrics(),
+        format!("{client:?}"),
+    ];
+    for text in &shown {
+        assert!(!text.contains("hunter2"), "password shown: {text}");
+    }
+    assert!(shown[0].contains("***@127.0.0.1:1"), "{}", shown[0]);
+    assert!(shown[4].contains("***@127.0.0.1:1"), "{}", shown[4]);
+}
