@@ -159,6 +159,10 @@ enum pushcast_result
    The durable spool could not be opened, written or read (see the message).
    */
   PUSHCAST_RESULT_SPOOL = 5006,
+  /*
+   A thread of the publishing engine stopped on a bug; the message says why.
+   */
+  PUSHCAST_RESULT_ENGINE_FAILED = 5007,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

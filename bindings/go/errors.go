@@ -52,6 +52,7 @@ const (
 	ResultShutDown  Result = C.PUSHCAST_RESULT_SHUT_DOWN  // the client was shut down (or closed)
 	ResultSpoolFull Result = C.PUSHCAST_RESULT_SPOOL_FULL // the durable spool is full
 	ResultSpool     Result = C.PUSHCAST_RESULT_SPOOL      // the durable spool could not be used
+	ResultEngineFailed Result = C.PUSHCAST_RESULT_ENGINE_FAILED // an engine thread stopped on a bug
 )
 
 var resultNames = map[Result]string{
@@ -73,6 +74,7 @@ var resultNames = map[Result]string{
 	ResultMixedEncryption:   "mixed encryption",
 	ResultReservedParameter: "reserved parameter",
 	ResultInvalidJSON:       "invalid JSON",
+	ResultUnsupported:       "unsupported by the server",
 	ResultInvalidConfig:     "invalid config",
 	ResultMissingMasterKey:  "missing master key",
 	ResultWebhookRejected:   "webhook rejected",
@@ -85,6 +87,7 @@ var resultNames = map[Result]string{
 	ResultShutDown:          "shut down",
 	ResultSpoolFull:         "spool full",
 	ResultSpool:             "spool error",
+	ResultEngineFailed:      "engine failed",
 }
 
 // String names the code ("queue full", ...), or gives its number when unknown.

@@ -213,7 +213,7 @@ impl Breakers {
                 };
                 if reopen {
                     c.state = CircuitState::Open;
-                    c.until = Instant::now() + c.cooldown;
+                    c.until = crate::shared::deadline_after(Instant::now(), c.cooldown);
                     counters.breaker_opened.fetch_add(1, Relaxed);
                 }
             }

@@ -15,7 +15,7 @@ use crate::config::{Backpressure, ClientConfig};
 use crate::engine::Engine;
 use crate::failures::Failure;
 use crate::fork;
-use crate::shared::{Ack, Item, Shared};
+use crate::shared::{deadline_after, Ack, Item, Shared};
 use crate::stats::StatsSnapshot;
 use crate::transport::{send, Attempt, ReadLimit};
 
@@ -101,8 +101,17 @@ impl Client {
         self.engine().map(drop)
     }
 
-    /// The running engine of this process, started if needed.
+    /// The running engine of this process, started if needed; an error when it stopped on a
+    /// bug (it cannot deliver, so it must not accept).
     fn engine(&self) -> Result<Arc<Engine>> {
+        let engine = self.live_engine()?;
+        match engine.shared.engine_failure() {
+            Some(reason) => Err(Error::EngineFailed { reason }),
+            None => Ok(engine),
+        }
+    }
+
+    fn live_engine(&self) -> Result<Arc<Engine>> {
         let generation = fork::generation();
         if let Some(engine) = self.engine.load_full() {
             if engine.generation == generation {
@@ -138,7 +147,7 @@ impl Client {
             self.app.check_fits_alone(w)?;
         }
         let enqueued = Instant::now();
-        let deadline = enqueued + self.config.delivery_timeout;
+        let deadline = deadline_after(enqueued, self.config.delivery_timeout);
         let mut items = Vec::new();
         for w in wire {
             let w = Arc::new(w);
@@ -167,7 +176,7 @@ impl Client {
         let full = Error::QueueFull { capacity };
         match self.config.backpressure {
             Backpressure::Block { timeout } => {
-                if shared.reserve_until(n, Instant::now() + timeout) {
+                if shared.reserve_until(n, deadline_after(Instant::now(), timeout)) {
                     return Ok(Accepted::Queued);
                 }
             }
@@ -289,7 +298,7 @@ impl Client {
     ///
     /// On timeout the event stays queued and may still be delivered; the error says so.
     pub fn publish_confirmed(&self, event: Event, timeout: Duration) -> Result<Confirmed> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(Instant::now(), timeout);
         let channels = event.channels.len().max(1);
         let (ack, done) = Ack::new(channels);
         let items = self.items(event, Some(&ack))?;
@@ -366,7 +375,10 @@ impl Client {
         match self.running_engine() {
             None => FlushReport::default(),
             Some(engine) => {
-                let pending = engine.shared.wait_empty(Instant::now() + timeout) as u64;
+                let pending = engine
+                    .shared
+                    .wait_empty(deadline_after(Instant::now(), timeout))
+                    as u64;
                 if let Some(spool) = &engine.shared.spool {
                     // Delivered rows leave the spool now, not at the spool thread's next turn:
                     // a process that exits right after flushing must not replay them.
@@ -484,8 +496,11 @@ impl Client {
             }
             let _ = tx.send(result);
         });
-        let timeout = self.config.request_timeout * self.config.endpoints.len() as u32
-            + self.config.connect_timeout;
+        let timeout = self
+            .config
+            .request_timeout
+            .saturating_mul(u32::try_from(self.config.endpoints.len()).unwrap_or(u32::MAX))
+            .saturating_add(self.config.connect_timeout);
         rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
             what: "API call",
             after_ms: Shared::millis(timeout),
@@ -556,5 +571,36 @@ impl Drop for Client {
                 report.stats.last_error.as_deref().unwrap_or("none"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    /// An engine whose thread died (here: as the dispatcher's and lanes' panic guards report
+    /// it) refuses publishes with the reason instead of accepting events it cannot send.
+    #[test]
+    fn a_failed_engine_refuses_publishes_and_says_why() {
+        let credentials = pushcast_core::Credentials::new("1", "key", "secret").unwrap();
+        let app = App::new(credentials);
+        let client = Client::new(ClientConfig::new(app, "http://127.0.0.1:1")).unwrap();
+        client.start().unwrap();
+        let engine = client.running_engine().unwrap();
+        engine
+            .shared
+            .fail_engine("the dispatcher thread panicked: test".into());
+        match client.publish(Event::new(["c"], "e", "{}")) {
+            Err(Error::EngineFailed { reason }) => assert!(reason.contains("dispatcher")),
+            other => panic!("{other:?}"),
+        }
+        assert!(client
+            .stats()
+            .last_error
+            .is_some_and(|e| e.contains("dispatcher thread panicked")));
+        // A shutdown clears it: the next publish starts a fresh engine.
+        client.shutdown(Duration::from_secs(1));
+        assert!(client.publish(Event::new(["c"], "e", "{}")).is_ok());
     }
 }

@@ -63,7 +63,7 @@ impl Dispatcher {
         let max_body = self.shared.app.max_batch_body_bytes();
         // Events held here beyond the lanes' next batches stay in the queue instead, where the
         // drop-oldest policy can reach them.
-        let hold_limit = lanes * max_items * 2;
+        let hold_limit = lanes.saturating_mul(max_items).saturating_mul(2);
         let mut held = 0usize;
         let mut conflator = Conflator::new(self.shared.config.conflate.clone());
         let mut seq = 0u64;

@@ -17,7 +17,7 @@ use crate::config::ClientConfig;
 use crate::dispatch::{Command, Dispatcher};
 use crate::fork;
 use crate::lane;
-use crate::shared::{Item, Shared};
+use crate::shared::{deadline_after, Item, Shared};
 use crate::transport::http_client;
 
 pub(crate) struct Engine {
@@ -77,6 +77,15 @@ fn push(queue: &Sender<Command>, shared: &Shared, items: Vec<Item>) {
     }
 }
 
+/// The text of a panic's payload.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
 fn spawn_thread(name: &'static str, body: impl FnOnce() + Send + 'static) -> Result<Worker> {
     let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
     let handle = std::thread::Builder::new()
@@ -131,7 +140,7 @@ impl Engine {
         for lane in 0..lanes {
             let (tx, rx) = mpsc::unbounded_channel();
             lane_senders.push(tx);
-            handle.spawn(lane::run(
+            let task = handle.spawn(lane::run(
                 lane,
                 Arc::clone(&shared),
                 http.clone(),
@@ -139,6 +148,16 @@ impl Engine {
                 rx,
                 done_tx.clone(),
             ));
+            // A lane that panics would leave its events waiting forever: say so instead.
+            let watched = Arc::clone(&shared);
+            handle.spawn(async move {
+                if let Err(e) = task.await {
+                    if e.is_panic() {
+                        let what = panic_message(e.into_panic());
+                        watched.fail_engine(format!("lane {lane} panicked: {what}"));
+                    }
+                }
+            });
         }
         let stop = Arc::new(AtomicBool::new(false));
         let dispatcher = Dispatcher {
@@ -148,7 +167,14 @@ impl Engine {
             lanes: lane_senders,
             stop: Arc::clone(&stop),
         };
-        let dispatch = spawn_thread("pushcast-dispatch", move || dispatcher.run())?;
+        let watched = Arc::clone(&shared);
+        let dispatch = spawn_thread("pushcast-dispatch", move || {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatcher.run()));
+            if let Err(panic) = run {
+                let what = panic_message(panic);
+                watched.fail_engine(format!("the dispatcher thread panicked: {what}"));
+            }
+        })?;
         let spool_thread = match spool {
             None => None,
             Some(spool) => {
@@ -210,7 +236,7 @@ impl Engine {
     /// Threads get until the deadline, and at least a second, to stop; one that doesn't is
     /// left running rather than waited for without limit.
     pub(crate) fn shutdown(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(Instant::now(), timeout);
         let join_deadline = || deadline.max(Instant::now() + Duration::from_secs(1));
         let pending = self.shared.wait_empty(deadline);
         self.stop.store(true, SeqCst);

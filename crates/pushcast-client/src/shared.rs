@@ -14,6 +14,14 @@ use crate::config::ClientConfig;
 use crate::failures::{Failure, FailureLog};
 use crate::stats::Stats;
 
+/// `from + wait`, or a century away when that would overflow: limits and timeouts come from
+/// callers (C, PHP, Python, Go) and may be huge; no arithmetic on them may panic.
+pub(crate) fn deadline_after(from: Instant, wait: Duration) -> Instant {
+    from.checked_add(wait)
+        .or_else(|| from.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(from)
+}
+
 /// One event on one channel, as it waits in the queue.
 pub(crate) struct Item {
     pub event: Arc<WireEvent>,
@@ -98,6 +106,8 @@ pub(crate) struct Shared {
     pub breakers: crate::breaker::Breakers,
     /// The durable spool, when configured.
     pub spool: Option<Arc<crate::spool::Spool>>,
+    /// Why the engine stopped working, once one of its threads died on a bug.
+    failure: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -114,7 +124,22 @@ impl Shared {
             wait_lock: Mutex::new(()),
             wait_signal: Condvar::new(),
             aborting: AtomicBool::new(false),
+            failure: Mutex::new(None),
         }
+    }
+
+    /// An engine thread or lane died on a bug: from now on publishing fails with this reason,
+    /// and stats say it. What it held is reported undelivered by flush and shutdown.
+    pub(crate) fn fail_engine(&self, reason: String) {
+        eprintln!("pushcast: ERROR: {reason}");
+        *self.stats.last_error.lock() = Some(reason.clone());
+        self.failure.lock().get_or_insert(reason);
+        self.wake_waiters();
+    }
+
+    /// Why the engine stopped, if it did.
+    pub(crate) fn engine_failure(&self) -> Option<String> {
+        self.failure.lock().clone()
     }
 
     /// Events reserved in memory (the in-memory queue's depth).

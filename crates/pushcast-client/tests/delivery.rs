@@ -195,3 +195,38 @@ fn a_dead_endpoint_fails_over_to_a_live_one() {
     assert_eq!((s.delivered, s.failed), (200, 0));
     assert!(s.failovers >= 1, "{s:?}");
 }
+
+/// Reported: `max_events_per_batch = SIZE_MAX` overflowed the dispatcher's arithmetic (debug
+/// build): the engine thread died, publish still said OK, nothing was delivered. Every limit
+/// and timeout at its largest value must work.
+#[test]
+fn the_largest_limits_and_timeouts_do_not_break_the_engine() {
+    let server = Sockudo::start();
+    let mut profile = server.app().profile().clone();
+    profile.max_events_per_batch = Some(usize::MAX);
+    profile.max_channels_per_event = Some(usize::MAX);
+    profile.max_event_data_bytes = Some(usize::MAX);
+    profile.max_body_bytes = Some(usize::MAX);
+    profile.max_request_bytes = Some(usize::MAX);
+    let mut config = ClientConfig::new(server.app().with_profile(profile), server.url());
+    config.queue_capacity = usize::MAX;
+    config.delivery_timeout = Duration::MAX;
+    config.request_timeout = Duration::MAX;
+    config.connect_timeout = Duration::MAX;
+    config.shutdown_timeout = Duration::MAX;
+    let client = Client::new(config).unwrap();
+    let sub = Subscriber::connect(server.port, APP_KEY);
+    sub.subscribe(&server.app(), "huge");
+    for i in 0..50 {
+        client
+            .publish(Event::new(["huge"], "e", format!("{i}")))
+            .unwrap();
+    }
+    client
+        .publish_confirmed(Event::new(["huge"], "last", "{}"), Duration::MAX)
+        .unwrap();
+    assert_eq!(client.flush(Duration::MAX).pending, 0);
+    assert_eq!(sub.wait_for(51, Duration::from_secs(5)), 51);
+    let stats = client.shutdown(Duration::from_secs(5)).stats;
+    assert_eq!((stats.delivered, stats.failed), (51, 0), "{stats:?}");
+}

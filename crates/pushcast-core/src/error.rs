@@ -163,6 +163,14 @@ pub enum Error {
     /// The client was shut down before the event was delivered.
     #[error("the client shut down before the event was delivered")]
     ShutDown,
+
+    /// A thread of the publishing engine stopped on a bug (a panic): the engine cannot
+    /// deliver, and says so on every publish instead of accepting events it will never send.
+    #[error("the publishing engine stopped: {reason}; events accepted before it stopped are reported undelivered at shutdown")]
+    EngineFailed {
+        /// What stopped it.
+        reason: String,
+    },
     /// Every endpoint's circuit breaker is open and the policy says to fail fast.
     #[error(
         "every endpoint's circuit is open after repeated failures (next probe of {endpoint} in {retry_in_ms} ms); the event was not accepted"
@@ -229,7 +237,7 @@ impl Error {
             Error::QueueFull { .. } => ErrorKind::QueueFull,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Transport { .. } => ErrorKind::Transport,
-            Error::ShutDown => ErrorKind::ShutDown,
+            Error::ShutDown | Error::EngineFailed { .. } => ErrorKind::ShutDown,
             Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
             Error::SpoolFull { .. } => ErrorKind::QueueFull,
             Error::Spool { .. } => ErrorKind::Spool,

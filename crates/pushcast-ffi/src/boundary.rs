@@ -76,6 +76,8 @@ pub enum pushcast_result {
     SpoolFull = 5005,
     /// The durable spool could not be opened, written or read (see the message).
     Spool = 5006,
+    /// A thread of the publishing engine stopped on a bug; the message says why.
+    EngineFailed = 5007,
 }
 
 /// The one mapping from the core error to result codes.
@@ -109,6 +111,7 @@ pub(crate) fn code_of(error: &Error) -> pushcast_result {
         Error::CircuitOpen { .. } => R::CircuitOpen,
         Error::SpoolFull { .. } => R::SpoolFull,
         Error::Spool { .. } => R::Spool,
+        Error::EngineFailed { .. } => R::EngineFailed,
         _ => R::Unknown,
     }
 }
