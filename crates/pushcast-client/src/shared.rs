@@ -285,7 +285,8 @@ impl Shared {
     /// An item removed from the queue by the drop-oldest policy.
     pub(crate) fn dropped_oldest(&self, item: Item, capacity: usize) {
         self.stats.counters.dropped_oldest.fetch_add(1, SeqCst);
-        self.give_up(vec![item], &Error::QueueFull { capacity });
+        let capacity = u64::try_from(capacity).unwrap_or(u64::MAX);
+        self.give_up(vec![item], &Error::DroppedForNewer { capacity });
     }
 
     fn give_up(&self, items: Vec<Item>, error: &Error) {

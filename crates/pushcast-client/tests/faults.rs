@@ -106,6 +106,13 @@ fn drop_oldest_drops_the_oldest_waiting_event_never_one_in_flight() {
         failures[0].event, "e1",
         "e0 is in flight, e1 is the oldest waiting"
     );
+    // Accepted, then displaced: not logged as "not accepted" (the queue-full error).
+    assert_eq!(
+        failures[0].error,
+        Error::DroppedForNewer { capacity: 4 },
+        "{}",
+        failures[0].error
+    );
     let report = client.shutdown(Duration::from_millis(50));
     assert_eq!(report.stats.enqueued, 5);
     assert_eq!(report.stats.abandoned_at_shutdown, 4);

@@ -144,6 +144,13 @@ pub enum Error {
         /// The queue's capacity, in events (one per channel).
         capacity: usize,
     },
+    /// An accepted event removed, unsent, from the full queue by the drop-oldest policy to
+    /// make room for a newer one (unlike [`Error::QueueFull`], it had been accepted).
+    #[error("dropped by the drop-oldest policy: the queue was full ({capacity} events) and a newer event took the place of this one, which had been accepted and was never sent")]
+    DroppedForNewer {
+        /// The queue's (or the spool's, in bytes) capacity.
+        capacity: u64,
+    },
     /// A deadline passed.
     #[error("{what} did not finish within {after_ms} ms")]
     Timeout {
@@ -239,7 +246,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::ShutDown | Error::EngineFailed { .. } => ErrorKind::ShutDown,
             Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
-            Error::SpoolFull { .. } => ErrorKind::QueueFull,
+            Error::SpoolFull { .. } | Error::DroppedForNewer { .. } => ErrorKind::QueueFull,
             Error::Spool { .. } => ErrorKind::Spool,
         }
     }

@@ -104,7 +104,7 @@ pub(crate) fn code_of(error: &Error) -> pushcast_result {
         Error::Decryption { .. } => R::DecryptionFailed,
         Error::Api { .. } => R::ApiError,
         Error::MalformedResponse { .. } => R::MalformedResponse,
-        Error::QueueFull { .. } => R::QueueFull,
+        Error::QueueFull { .. } | Error::DroppedForNewer { .. } => R::QueueFull,
         Error::Timeout { .. } => R::Timeout,
         Error::Transport { .. } => R::Transport,
         Error::ShutDown => R::ShutDown,
