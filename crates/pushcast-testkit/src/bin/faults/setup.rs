@@ -63,6 +63,11 @@ pub fn collect(ledger: &mut Ledger, subscribers: &[&Subscriber], expected: u64, 
     for s in subscribers {
         ledger.received(s.events());
     }
+    // A server that dropped a subscriber's connection loses what came after on that
+    // subscriber, not in the publisher: reported, so a loss is never blamed on the wrong side
+    // (scenarios that don't kill the server check it is 0).
+    let closed = subscribers.iter().filter(|s| s.closed()).count();
+    ledger.figure("subscribers_closed_by_server", closed);
 }
 
 /// Milliseconds, for figures.
