@@ -527,7 +527,7 @@ fn check_signed(
 ///   batch body equals its items serialized separately and joined;
 /// * `trigger_request` and `batch_request` succeed exactly when the profile's batch and size
 ///   limits allow, and carry the signature an independent HMAC-SHA256 gives;
-/// * the publisher's size pre-checks hold at every timestamp: any body up to
+/// * the publisher's size pre-checks hold at every timestamp up to 10 digits: any body up to
 ///   `max_batch_body_bytes` signs, and `check_fits_alone` accepts an event exactly when each
 ///   of its items, alone in a batch, is within that size (so an event accepted at publish
 ///   time is never refused when the lane signs it, whatever the clock says then).
@@ -664,8 +664,10 @@ pub fn trigger(case: &TriggerCase) {
 /// See [`trigger`]: `max_batch_body_bytes` and `check_fits_alone` against signing.
 fn check_size_prechecks(app: &App, wires: &[WireEvent], ts: u64) {
     let max = app.max_batch_body_bytes();
-    // The widest timestamp has 20 digits: the budget is for that one.
-    let widest = u64::MAX;
+    // The budget counts a timestamp as wide as now's: Unix time has 10 digits from 2001 to
+    // 2286, so the widest one a publisher can sign with is this (a wider budget would refuse
+    // events a server takes).
+    let widest = 9_999_999_999;
     // Bodies of exactly the budget, and one byte over (skipped for budgets of megabytes).
     if let Some(max) = max.filter(|m| *m <= 200_000) {
         for t in [ts, 0, 1_700_000_000, widest] {
