@@ -46,12 +46,12 @@ const (
 	ResultAPIError          Result = C.PUSHCAST_RESULT_API_ERROR          // the server refused (see Error.HTTPStatus)
 	ResultMalformedResponse Result = C.PUSHCAST_RESULT_MALFORMED_RESPONSE // the server's answer could not be read
 
-	ResultQueueFull Result = C.PUSHCAST_RESULT_QUEUE_FULL // the publish queue is full
-	ResultTimeout   Result = C.PUSHCAST_RESULT_TIMEOUT    // a deadline passed
-	ResultTransport Result = C.PUSHCAST_RESULT_TRANSPORT  // the server could not be reached
-	ResultShutDown  Result = C.PUSHCAST_RESULT_SHUT_DOWN  // the client was shut down (or closed)
-	ResultSpoolFull Result = C.PUSHCAST_RESULT_SPOOL_FULL // the durable spool is full
-	ResultSpool     Result = C.PUSHCAST_RESULT_SPOOL      // the durable spool could not be used
+	ResultQueueFull    Result = C.PUSHCAST_RESULT_QUEUE_FULL    // the publish queue is full
+	ResultTimeout      Result = C.PUSHCAST_RESULT_TIMEOUT       // a deadline passed
+	ResultTransport    Result = C.PUSHCAST_RESULT_TRANSPORT     // the server could not be reached
+	ResultShutDown     Result = C.PUSHCAST_RESULT_SHUT_DOWN     // the client was shut down (or closed)
+	ResultSpoolFull    Result = C.PUSHCAST_RESULT_SPOOL_FULL    // the durable spool is full
+	ResultSpool        Result = C.PUSHCAST_RESULT_SPOOL         // the durable spool could not be used
 	ResultEngineFailed Result = C.PUSHCAST_RESULT_ENGINE_FAILED // an engine thread stopped on a bug
 )
 
