@@ -7,7 +7,7 @@
 //! before the publisher's retries may reach it). Everything else goes through untouched.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
@@ -269,6 +269,24 @@ impl FaultProxy {
     /// Every connection accepted so far, oldest first.
     pub fn accepted(&self) -> Vec<ProxyConnection> {
         self.control.lock().log.clone()
+    }
+
+    /// Waits until the proxy has accepted at least `n` connections (panics after `limit`).
+    pub fn wait_for_connections(&self, n: usize, limit: Duration) {
+        let started = Instant::now();
+        while self.accepted().len() < n {
+            assert!(
+                started.elapsed() < limit,
+                "the proxy accepted {} connection(s) in {limit:?}, not {n}",
+                self.accepted().len()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// How many connections were handled in `mode`.
+    pub fn connections_in(&self, mode: ProxyMode) -> usize {
+        self.accepted().iter().filter(|c| c.mode == mode).count()
     }
 
     /// `http://127.0.0.1:{port}`.
