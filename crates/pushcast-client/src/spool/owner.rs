@@ -9,6 +9,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use parking_lot::Mutex;
 use pushcast_core::{Error, Result};
@@ -42,6 +43,16 @@ impl Drop for OwnerLock {
         let pid = std::process::id();
         HELD.lock()
             .retain(|(p, held)| !(*p == pid && *held == self.lock_path));
+    }
+}
+
+impl OwnerLock {
+    /// Removes this spool's files, lock last (an open that failed before anything was written:
+    /// nothing is left behind for each failed attempt).
+    pub(crate) fn discard(self) {
+        let _quiet = crate::fork::quiet();
+        remove_db_files(&self.db_path);
+        let _ = std::fs::remove_file(&self.lock_path);
     }
 }
 
@@ -102,15 +113,52 @@ pub(crate) struct Orphan {
     pub db_path: PathBuf,
 }
 
+/// Removes a spool database and the files SQLite keeps beside it.
+fn remove_db_files(db_path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut path = db_path.to_path_buf().into_os_string();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 impl Orphan {
     /// Removes the orphan's files (database, WAL, lock), still holding its lock.
     pub(crate) fn remove(self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut path = self.db_path.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
+        remove_db_files(&self.db_path);
         let _ = std::fs::remove_file(&self.lock_path);
+    }
+
+    /// Moves a damaged database aside, to `<name>.damaged-<unix seconds>` (its WAL, if any, to
+    /// that name with `-wal`, so SQLite still finds it there), where no scan looks; then
+    /// removes the lock. Returns where it went. If it cannot be moved it is removed (what could
+    /// be read of it is claimed already; left in place it would be claimed again and again).
+    pub(crate) fn set_aside(self) -> std::result::Result<PathBuf, String> {
+        let seconds = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut aside = self.db_path.clone().into_os_string();
+        aside.push(format!(".damaged-{seconds}"));
+        let aside = PathBuf::from(aside);
+        let moved = std::fs::rename(&self.db_path, &aside);
+        if moved.is_ok() {
+            for suffix in ["-wal", "-journal"] {
+                let mut from = self.db_path.clone().into_os_string();
+                from.push(suffix);
+                let mut to = aside.clone().into_os_string();
+                to.push(suffix);
+                let _ = std::fs::rename(from, to);
+            }
+        }
+        let result = match moved {
+            Ok(()) => Ok(aside),
+            Err(e) => Err(match std::fs::remove_file(&self.db_path) {
+                Ok(()) => format!("could not be moved aside ({e}), so it was removed"),
+                Err(r) => format!("could be neither moved aside ({e}) nor removed ({r})"),
+            }),
+        };
+        self.remove();
+        result
     }
 }
 
