@@ -1,7 +1,9 @@
 //! The durable spool under damage, races and other local users, against a real sockudo:
 //! - a damaged spool file left by a dead process (random bytes, or a real spool file truncated
 //!   mid-file) is set aside, what can still be read of it is replayed, and publishing goes on
-//!   without leaving files behind.
+//!   without leaving files behind;
+//! - many processes starting at once on one directory never take a live process's spool for a
+//!   dead one's: every event they accepted is replayed by the next client.
 //!
 //! Child processes are this test binary run again on the `child` test with
 //! [`CHILD_ROLE`] set: a fork would copy the harness's threads' locks into the child.
@@ -23,11 +25,13 @@ const CHANNEL: &str = "orders";
 /// Nothing listens there: a child's events stay in its spool.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:1";
 
-/// The child's role (`fill`); unset in an ordinary run.
+/// The child's role (`race` or `fill`); unset in an ordinary run.
 const CHILD_ROLE: &str = "PUSHCAST_SPOOL_CHILD";
 const CHILD_DIR: &str = "PUSHCAST_SPOOL_CHILD_DIR";
-/// `fill`: how many events.
+/// `race`: the event's seq; `fill`: how many events.
 const CHILD_N: &str = "PUSHCAST_SPOOL_CHILD_N";
+/// `race`: the file whose appearance starts every child of a round at once.
+const CHILD_GO: &str = "PUSHCAST_SPOOL_CHILD_GO";
 
 fn event(i: u64) -> Event {
     Event::new([CHANNEL], "Tick", format!(r#"{{"seq":{i}}}"#))
@@ -105,6 +109,20 @@ fn child() {
     let app = SockudoOptions::default().app();
     let client = Client::new(config(app, DEAD_ENDPOINT, &dir, SpoolSync::None)).unwrap();
     let code = match role.as_str() {
+        // One event, published the moment the round starts.
+        "race" => {
+            let go = PathBuf::from(std::env::var(CHILD_GO).unwrap());
+            while !go.exists() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            match client.publish(event(n)) {
+                Ok(Accepted::Queued) => 0,
+                other => {
+                    eprintln!("child {n}: {other:?}");
+                    3
+                }
+            }
+        }
         // `n` events left in the spool, then SIGKILL.
         "fill" => {
             let all = (0..n).all(|i| matches!(client.publish(event(i)), Ok(Accepted::Queued)));
@@ -122,7 +140,7 @@ fn child() {
     unsafe { libc::_exit(code) }
 }
 
-fn spawn_child(role: &str, dir: &Path, n: u64) -> Child {
+fn spawn_child(role: &str, dir: &Path, n: u64, go: Option<&Path>) -> Child {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
@@ -131,6 +149,9 @@ fn spawn_child(role: &str, dir: &Path, n: u64) -> Child {
         .env(CHILD_N, n.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null());
+    if let Some(go) = go {
+        command.env(CHILD_GO, go);
+    }
     command.spawn().unwrap()
 }
 
@@ -150,7 +171,7 @@ fn wait_child(child: &mut Child, limit: Duration) -> ExitStatus {
 
 /// A spool file of `n` rows written by a child process killed with SIGKILL; returns its path.
 fn spool_of_a_killed_process(dir: &Path, n: u64) -> PathBuf {
-    let mut child = spawn_child("fill", dir, n);
+    let mut child = spawn_child("fill", dir, n, None);
     let status = wait_child(&mut child, Duration::from_secs(120));
     assert_eq!(
         status.signal(),
@@ -309,4 +330,64 @@ fn replay_a_truncated_orphan(dir: &Path, stem: &str, n: u64, cut: usize) {
         !files.iter().any(|f| f == &format!("{stem}.db")),
         "{files:?}"
     );
+}
+
+/// Rounds of `CHILDREN` processes starting together on one directory, each publishing one
+/// event to a dead endpoint and exiting at once; then one client replays them all.
+#[test]
+fn processes_starting_together_never_lose_each_others_events() {
+    const ROUNDS: u64 = 4;
+    const CHILDREN: u64 = 60;
+    let server = Sockudo::start();
+    let sub = listening(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let control = tempfile::tempdir().unwrap();
+    let mut accepted = BTreeSet::new();
+    let mut refused = 0;
+    for round in 0..ROUNDS {
+        let go = control.path().join(format!("go-{round}"));
+        let mut children: Vec<(u64, Child)> = (0..CHILDREN)
+            .map(|i| {
+                let seq = round * 1_000 + i;
+                (seq, spawn_child("race", dir.path(), seq, Some(&go)))
+            })
+            .collect();
+        // Time for every child to load and wait for the start.
+        std::thread::sleep(Duration::from_millis(1_500));
+        std::fs::write(&go, b"").unwrap();
+        for (seq, child) in &mut children {
+            let status = wait_child(child, Duration::from_secs(60));
+            match status.code() {
+                Some(0) => {
+                    accepted.insert(*seq);
+                }
+                Some(3) => refused += 1,
+                _ => panic!("child {seq}: {status:?}"),
+            }
+        }
+    }
+
+    let client = Client::new(config(server.app(), &server.url(), dir.path(), interval())).unwrap();
+    client.start().unwrap();
+    assert_eq!(client.flush(Duration::from_secs(60)).pending, 0);
+    let _ = sub.wait_for(accepted.len(), Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    let got = seqs(&sub);
+    let delivered: BTreeSet<u64> = got.iter().copied().collect();
+    let lost: Vec<&u64> = accepted.difference(&delivered).collect();
+    let s = client.stats();
+    assert!(
+        lost.is_empty(),
+        "{} of {} accepted events never replayed ({refused} refused): {lost:?}; {s:?}",
+        lost.len(),
+        accepted.len()
+    );
+    assert_eq!(
+        refused,
+        0,
+        "{refused} of {} publishes refused",
+        ROUNDS * CHILDREN
+    );
+    assert_eq!(got.len(), delivered.len(), "duplicates");
+    assert_eq!(s.spool_replayed, accepted.len() as u64, "{s:?}");
 }
