@@ -3,7 +3,8 @@
 //!   mid-file) is set aside, what can still be read of it is replayed, and publishing goes on
 //!   without leaving files behind;
 //! - many processes starting at once on one directory never take a live process's spool for a
-//!   dead one's: every event they accepted is replayed by the next client.
+//!   dead one's: every event they accepted is replayed by the next client;
+//! - every spool file is readable by its owner only, whatever the umask.
 //!
 //! Child processes are this test binary run again on the `child` test with
 //! [`CHILD_ROLE`] set: a fork would copy the harness's threads' locks into the child.
@@ -12,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -25,10 +27,10 @@ const CHANNEL: &str = "orders";
 /// Nothing listens there: a child's events stay in its spool.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:1";
 
-/// The child's role (`race` or `fill`); unset in an ordinary run.
+/// The child's role (`race`, `fill` or `private`); unset in an ordinary run.
 const CHILD_ROLE: &str = "PUSHCAST_SPOOL_CHILD";
 const CHILD_DIR: &str = "PUSHCAST_SPOOL_CHILD_DIR";
-/// `race`: the event's seq; `fill`: how many events.
+/// `race`: the event's seq; `fill`: how many events; `private`: the umask.
 const CHILD_N: &str = "PUSHCAST_SPOOL_CHILD_N";
 /// `race`: the file whose appearance starts every child of a round at once.
 const CHILD_GO: &str = "PUSHCAST_SPOOL_CHILD_GO";
@@ -131,6 +133,17 @@ fn child() {
                 unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
             }
             3
+        }
+        // Under umask `n`, 20 events left in a new spool directory.
+        "private" => {
+            // SAFETY: umask only swaps this process's file creation mask.
+            unsafe { libc::umask(n as libc::mode_t) };
+            let all = (0..20).all(|i| matches!(client.publish(event(i)), Ok(Accepted::Queued)));
+            if all {
+                0
+            } else {
+                3
+            }
         }
         other => panic!("unknown child role {other}"),
     };
@@ -390,4 +403,33 @@ fn processes_starting_together_never_lose_each_others_events() {
     );
     assert_eq!(got.len(), delivered.len(), "duplicates");
     assert_eq!(s.spool_replayed, accepted.len() as u64, "{s:?}");
+}
+
+#[test]
+fn spool_files_are_private_whatever_the_umask() {
+    for mask in [0o000, 0o022, 0o277] {
+        let dir = tempfile::tempdir().unwrap();
+        let spool_dir = dir.path().join("spool");
+        // In a child: the umask is the whole process's.
+        let mut child = spawn_child("private", &spool_dir, mask, None);
+        let status = wait_child(&mut child, Duration::from_secs(60));
+        assert_eq!(status.code(), Some(0), "umask {mask:o}: {status:?}");
+        let files = file_names(&spool_dir);
+        for suffix in [".db", ".db-wal", ".lock"] {
+            assert!(
+                files.iter().any(|f| f.ends_with(suffix)),
+                "umask {mask:o}: no {suffix} in {files:?}"
+            );
+        }
+        for name in &files {
+            let mode = std::fs::metadata(spool_dir.join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "umask {mask:o}: {name} is {mode:o}");
+        }
+        let mode = std::fs::metadata(&spool_dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "umask {mask:o}: the directory is {mode:o}");
+    }
 }

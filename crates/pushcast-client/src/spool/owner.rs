@@ -15,10 +15,14 @@
 //! The temporary name is safe too: a scan removes one only when it is stale (a minute old)
 //! and its lock can be taken; if it was its creator's, still about to lock it, the creator's
 //! rename then fails (the name is gone) and it starts over with a new name.
+//!
+//! Every file is created readable and writable by its owner only (0600, whatever the umask):
+//! events are the application's data. SQLite gives the WAL (and any journal or shared-memory
+//! file) the database file's mode, so the database file is created here, empty, first.
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -26,6 +30,10 @@ use std::time::{Duration, SystemTime};
 use parking_lot::Mutex;
 use pushcast_core::{Error, Result};
 
+/// The mode of every spool file: owner read and write.
+const FILE_MODE: u32 = 0o600;
+/// The mode of a spool directory this module creates.
+const DIR_MODE: u32 = 0o700;
 /// The suffix of a lock file not yet locked and renamed into place.
 const TEMP_SUFFIX: &str = ".lock-new";
 /// A temporary lock file older than this belongs to a process that died while creating it.
@@ -121,13 +129,31 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     }
 }
 
-/// Creates a new file at `path` (never an existing one).
-fn create_new(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
+/// Creates a new file at `path` (never an existing one), mode 0600 whatever the umask.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(path)
+        .mode(FILE_MODE)
+        .open(path)?;
+    // The umask may have taken bits away (0400 under a umask of 0277): set the mode outright.
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    Ok(file)
+}
+
+/// Creates the spool directory (0700) if it does not exist; an existing one is left as it is.
+fn create_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(io_error("open", dir))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))
+        .map_err(io_error("open", dir))
 }
 
 /// A name no other spool file has had: this process's id, the time, and a counter (two
@@ -141,15 +167,15 @@ fn fresh_stem() -> String {
     format!("spool-{}-{nanos:x}-{n}", std::process::id())
 }
 
-/// Creates the spool directory if needed and a fresh lock file, locked before it appears
-/// under its name.
+/// Creates the spool directory if needed, a fresh lock file, locked before it appears under
+/// its name, and the empty database file beside it.
 pub(crate) fn acquire(dir: &Path) -> Result<OwnerLock> {
     let _quiet = crate::fork::quiet();
-    std::fs::create_dir_all(dir).map_err(io_error("open", dir))?;
+    create_dir(dir)?;
     for _ in 0..ATTEMPTS {
         let stem = fresh_stem();
         let temp_path = dir.join(format!("{stem}{TEMP_SUFFIX}"));
-        let file = create_new(&temp_path).map_err(io_error("open", &temp_path))?;
+        let file = create_private(&temp_path).map_err(io_error("open", &temp_path))?;
         let id = match file.metadata() {
             Ok(meta) => FileId::of(&meta),
             Err(e) => {
@@ -181,12 +207,18 @@ pub(crate) fn acquire(dir: &Path) -> Result<OwnerLock> {
             }
             return Err(io_error("open", &lock_path)(e));
         }
-        return Ok(OwnerLock {
+        let owner = OwnerLock {
             _file: file,
             id,
             db_path: dir.join(format!("{stem}.db")),
             lock_path,
-        });
+        };
+        if let Err(e) = create_private(&owner.db_path) {
+            let error = io_error("open", &owner.db_path)(e);
+            owner.discard();
+            return Err(error);
+        }
+        return Ok(owner);
     }
     Err(Error::Spool {
         operation: "open",
@@ -347,12 +379,16 @@ mod tests {
     }
 
     #[test]
-    fn acquire_leaves_one_lock_file_held_here_and_discard_removes_it() {
+    fn acquire_leaves_a_locked_lock_file_and_an_empty_private_database() {
         let dir = tempfile::tempdir().unwrap();
         let owner = acquire(dir.path()).unwrap();
         let files = names(dir.path());
-        assert_eq!(files.len(), 1, "{files:?}");
-        assert!(owner.lock_path.exists());
+        assert_eq!(files.len(), 2, "{files:?}");
+        for path in [&owner.lock_path, &owner.db_path] {
+            let meta = std::fs::metadata(path).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{path:?}");
+            assert_eq!(meta.len(), 0);
+        }
         // Held here: a scan of this process skips it (and never opens it).
         assert!(orphans(dir.path(), Path::new("")).is_empty());
         owner.discard();
