@@ -27,7 +27,7 @@ use pushcast_core::{Error, Result};
 use crate::config::Backpressure;
 use crate::failures::Failure;
 use crate::shared::{Ack, Item, Shared};
-use store::Store;
+use store::{Claimed, Store};
 
 /// How hard the spool pushes each write to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +153,10 @@ pub(crate) struct Spool {
     wake_tx: crossbeam_channel::Sender<()>,
     pub wake_rx: crossbeam_channel::Receiver<()>,
     wal: Mutex<Option<std::fs::File>>,
+    /// Problems met while claiming (a damaged file set aside, a claim that failed) for the
+    /// spool thread to count and report as spool errors; claims at open run before there is
+    /// anywhere to report them.
+    notes: Mutex<Vec<Error>>,
 }
 
 fn unix_ms() -> i64 {
@@ -173,10 +177,17 @@ fn size_of(item: &Item) -> u32 {
 
 impl Spool {
     /// Opens this process's spool file in the configured directory and claims the spools of
-    /// processes that are gone.
+    /// processes that are gone. A claim that fails never fails the open (it is reported, and
+    /// tried again at the next scan); an open that fails leaves no file behind.
     pub(crate) fn open(config: &SpoolConfig) -> Result<Spool> {
         let owner = owner::acquire(&config.dir)?;
-        let store = Store::open(&owner.db_path, config.sync)?;
+        let store = match Store::open(&owner.db_path, config.sync) {
+            Ok(store) => store,
+            Err(e) => {
+                owner.discard();
+                return Err(e);
+            }
+        };
         let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
         let spool = Spool {
             config: config.clone(),
@@ -197,8 +208,9 @@ impl Spool {
             wake_tx,
             wake_rx,
             wal: Mutex::new(None),
+            notes: Mutex::new(Vec::new()),
         };
-        spool.claim_orphans()?;
+        spool.claim_orphans();
         Ok(spool)
     }
 
@@ -423,7 +435,9 @@ impl Spool {
         let now_ms = unix_ms();
         let mut items = Vec::with_capacity(n);
         for row in rows {
-            let age = Duration::from_millis(u64::try_from(now_ms - row.published_ms).unwrap_or(0));
+            let age = Duration::from_millis(
+                u64::try_from(now_ms.saturating_sub(row.published_ms)).unwrap_or(0),
+            );
             let enqueued = now.checked_sub(age).unwrap_or(now);
             state.watermark = row.id;
             items.push(Item {
@@ -481,24 +495,68 @@ impl Spool {
         Ok(())
     }
 
-    /// Moves the events of every spool in the directory whose process is gone into this one.
-    pub(crate) fn claim_orphans(&self) -> Result<u64> {
+    /// Moves the events of every spool in the directory whose process is gone into this one;
+    /// returns how many. A damaged file gives what can still be read of it and is moved aside
+    /// (`<name>.damaged-<unix seconds>`, never claimed again), noted as a spool error; a claim
+    /// that fails otherwise is noted and its files stay for the next scan.
+    pub(crate) fn claim_orphans(&self) -> u64 {
         let mut total = 0;
         for orphan in owner::orphans(&self.config.dir, &self.owner.lock_path) {
-            if orphan.db_path.exists() {
-                let (rows, bytes) = self.state.lock().store.claim(&orphan.db_path)?;
-                self.rows.fetch_add(rows, SeqCst);
-                self.bytes.fetch_add(bytes, SeqCst);
-                self.replayed.fetch_add(rows, SeqCst);
-                self.backlog.fetch_add(rows as usize, SeqCst);
-                total += rows;
+            if !orphan.db_path.exists() {
+                orphan.remove();
+                continue;
             }
-            orphan.remove();
+            let claimed = self.state.lock().store.claim(&orphan.db_path);
+            match claimed {
+                Ok(Claimed::All { rows, bytes }) => {
+                    self.took(rows, bytes);
+                    total += rows;
+                    orphan.remove();
+                }
+                Ok(Claimed::Damaged {
+                    rows,
+                    bytes,
+                    reason,
+                }) => {
+                    self.took(rows, bytes);
+                    total += rows;
+                    let db = orphan.db_path.display().to_string();
+                    let fate = match orphan.set_aside() {
+                        Ok(aside) => format!("moved to {}", aside.display()),
+                        Err(what) => what,
+                    };
+                    self.note(Error::Spool {
+                        operation: "claim",
+                        reason: format!(
+                            "{db} is damaged ({reason}); {rows} event(s) could be read from it \
+                             and are replayed, the rest are lost; the file was {fate}"
+                        ),
+                    });
+                }
+                Err(e) => self.note(e),
+            }
         }
         if total > 0 {
             self.wake();
         }
-        Ok(total)
+        total
+    }
+
+    /// Claimed rows: counted, and waiting on disk for the spool thread to load.
+    fn took(&self, rows: u64, bytes: u64) {
+        self.rows.fetch_add(rows, SeqCst);
+        self.bytes.fetch_add(bytes, SeqCst);
+        self.replayed.fetch_add(rows, SeqCst);
+        self.backlog.fetch_add(rows as usize, SeqCst);
+    }
+
+    fn note(&self, error: Error) {
+        self.notes.lock().push(error);
+    }
+
+    /// The problems noted since the last call, for the spool thread to report.
+    pub(crate) fn take_notes(&self) -> Vec<Error> {
+        std::mem::take(&mut *self.notes.lock())
     }
 
     /// At the interval level: checkpoints once the WAL has grown past `WAL_CHECKPOINT_BYTES`

@@ -31,6 +31,11 @@ pub(crate) fn run(
             shared.note_spool_error(&e);
         }
     };
+    let report_notes = || {
+        for e in spool.take_notes() {
+            shared.note_spool_error(&e);
+        }
+    };
     let mut last_claim = Instant::now();
     let mut last_sync = Instant::now();
     loop {
@@ -41,9 +46,11 @@ pub(crate) fn run(
         }
         report(spool.load(&shared, &push).map(drop));
         if last_claim.elapsed() >= CLAIM_EVERY {
-            report(spool.claim_orphans().map(drop));
+            spool.claim_orphans();
             last_claim = Instant::now();
         }
+        // Those of the claims at open too (this thread's first turn).
+        report_notes();
         let mut wait = if spool.backlog() > 0 { LOAD_POLL } else { IDLE };
         if let SpoolSync::Interval(interval) = spool.config.sync {
             if last_sync.elapsed() >= interval {
