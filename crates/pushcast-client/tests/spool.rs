@@ -317,9 +317,10 @@ fn a_full_spool_drops_the_oldest_waiting_on_disk_and_counts_each() {
     assert!(s.spool_bytes <= 200, "{s:?}");
     let failures = client.drain_failures();
     assert_eq!(failures.len() as u64, s.dropped_oldest);
+    // Accepted, then displaced by newer events: logged as such, not as "not accepted".
     assert!(failures
         .iter()
-        .all(|f| f.error == Error::SpoolFull { limit_bytes: 200 }));
+        .all(|f| f.error == Error::DroppedForNewer { capacity: 200 }));
 
     gate.set_mode(ProxyMode::Forward);
     assert_eq!(client.flush(Duration::from_secs(30)).pending, 0);

@@ -146,7 +146,7 @@ pub enum Error {
     },
     /// An accepted event removed, unsent, from the full queue by the drop-oldest policy to
     /// make room for a newer one (unlike [`Error::QueueFull`], it had been accepted).
-    #[error("dropped by the drop-oldest policy: the queue was full ({capacity} events) and a newer event took the place of this one, which had been accepted and was never sent")]
+    #[error("dropped by the drop-oldest policy: the queue was full (capacity {capacity}: events, or bytes for the spool) and a newer event took the place of this one, which had been accepted and was never sent")]
     DroppedForNewer {
         /// The queue's (or the spool's, in bytes) capacity.
         capacity: u64,

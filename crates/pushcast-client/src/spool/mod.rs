@@ -253,7 +253,7 @@ impl Spool {
         }
         match policy {
             Backpressure::Block { timeout } => {
-                let deadline = Instant::now() + timeout;
+                let deadline = crate::shared::deadline_after(Instant::now(), timeout);
                 let mut guard = self.room_lock.lock();
                 loop {
                     if self.try_reserve_bytes(bytes) {
@@ -298,7 +298,10 @@ impl Spool {
         }
         let ids: Vec<i64> = victims.iter().map(|r| r.id).collect();
         state.store.delete(&ids)?;
-        let error = self.full();
+        // Accepted, then displaced: not the full spool's "not accepted".
+        let error = Error::DroppedForNewer {
+            capacity: self.config.max_bytes,
+        };
         let at = SystemTime::now();
         for row in &victims {
             if let Some(ack) = state.acks.remove(&row.id) {
@@ -382,7 +385,7 @@ impl Spool {
                 id: *id,
                 size: *size,
             });
-            item.deadline = item.enqueued + self.config.max_age;
+            item.deadline = crate::shared::deadline_after(item.enqueued, self.config.max_age);
         }
         if self.backlog() == 0 && Self::memory_room(shared) >= n && shared.try_reserve(n) {
             state.watermark = ids.last().copied().unwrap_or(state.watermark);
@@ -445,7 +448,7 @@ impl Spool {
                 event: Arc::new(row.event),
                 channel_index: 0,
                 enqueued,
-                deadline: (enqueued + self.config.max_age).max(now),
+                deadline: crate::shared::deadline_after(enqueued, self.config.max_age).max(now),
                 spool: Some(SpoolRef {
                     id: row.id,
                     size: row.size,
