@@ -3,8 +3,11 @@
 //! Byte-identical to pusher-http-php for the same inputs: `auth` is `key:hex(HMAC-SHA256)`
 //! over `socket_id:channel[:channel_data]`, or `socket_id::user::user_data` for sign-in.
 
+use std::borrow::Cow;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::error::{Error, Result};
@@ -165,19 +168,64 @@ impl App {
 
 /// Checks that `text` is a JSON object whose `field` is a non-empty string (or, for presence,
 /// a number, which pusher-http-php users send from integer model keys).
+///
+/// Only `field` is read into a value; every other member is skipped without building it, so
+/// a deeply nested `user_info` is accepted as deep as PHP's `json_encode` writes it (512
+/// levels), not only to serde_json's 128-level limit for values.
 fn check_user_json(text: &str, what: &'static str, field: &'static str) -> Result<()> {
-    let parsed: Map<String, Value> =
-        serde_json::from_str(text).map_err(|e| Error::InvalidJson {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = FieldSeed(field)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| Error::InvalidJson {
             what,
             reason: e.to_string(),
         })?;
-    match parsed.get(field) {
-        Some(Value::String(id)) => validate_json_user_id(id),
+    match value {
+        Some(Value::String(id)) => validate_json_user_id(&id),
         Some(Value::Number(_)) if field == "user_id" => Ok(()),
         _ => Err(Error::InvalidJson {
             what,
             reason: format!("needs a non-empty string \"{field}\""),
         }),
+    }
+}
+
+/// Reads one member of a JSON object (the last one, if repeated, as PHP's `json_decode` does)
+/// and skips the others.
+struct FieldSeed(&'static str);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == self.0 {
+                found = Some(map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -284,6 +332,33 @@ mod tests {
             app().authorize_channel("1.1", "private-encrypted-channel-a", None),
             Err(Error::MissingMasterKey { .. })
         ));
+    }
+
+    #[test]
+    fn deep_user_info_is_accepted_as_deep_as_php_writes_it() {
+        let depth = 511;
+        let info = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let data = format!(r#"{{"user_id":"u","user_info":{info}}}"#);
+        assert!(app()
+            .authorize_channel("1.1", "presence-a", Some(&data))
+            .is_ok());
+        // The id itself is still read and checked; the last of repeated members wins.
+        for bad in [
+            r#"{"user_id":[]}"#,
+            r#"{"user_id":"a","user_id":""}"#,
+            "[]",
+            r#"{"user_id":"a"} x"#,
+        ] {
+            assert!(
+                app()
+                    .authorize_channel("1.1", "presence-a", Some(bad))
+                    .is_err(),
+                "{bad}"
+            );
+        }
+        assert!(app()
+            .authorize_channel("1.1", "presence-a", Some(r#"{"user_id":"","user_id":"a"}"#))
+            .is_ok());
     }
 
     #[test]

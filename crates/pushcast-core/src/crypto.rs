@@ -37,10 +37,18 @@ impl ChannelKey {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct EncryptedData<'a> {
     nonce: &'a str,
     ciphertext: &'a str,
+}
+
+/// The decoding side owns its strings: JSON written by PHP's `json_encode` escapes `/` as
+/// `\/`, and an escaped string cannot be borrowed from the input.
+#[derive(Deserialize)]
+struct ReceivedData {
+    nonce: String,
+    ciphertext: String,
 }
 
 /// Encrypts `plaintext` (the event's `data` string) for one channel and returns the `data`
@@ -67,19 +75,21 @@ pub fn encrypt_data(key: &ChannelKey, plaintext: &[u8]) -> Result<String> {
 
 /// Decrypts an encrypted `data` string (`{"nonce","ciphertext"}`) sent on one channel.
 pub fn decrypt_data(key: &ChannelKey, data: &str) -> Result<Vec<u8>> {
-    let parsed: EncryptedData<'_> = serde_json::from_str(data).map_err(|_| Error::Decryption {
+    let parsed: ReceivedData = serde_json::from_str(data).map_err(|_| Error::Decryption {
         reason: "data is not a {\"nonce\", \"ciphertext\"} JSON object",
     })?;
-    let nonce = BASE64.decode(parsed.nonce).map_err(|_| Error::Decryption {
-        reason: "nonce is not base64",
-    })?;
+    let nonce = BASE64
+        .decode(&parsed.nonce)
+        .map_err(|_| Error::Decryption {
+            reason: "nonce is not base64",
+        })?;
     if nonce.len() != 24 {
         return Err(Error::Decryption {
             reason: "nonce is not 24 bytes",
         });
     }
     let ciphertext = BASE64
-        .decode(parsed.ciphertext)
+        .decode(&parsed.ciphertext)
         .map_err(|_| Error::Decryption {
             reason: "ciphertext is not base64",
         })?;
@@ -114,6 +124,18 @@ mod tests {
         let b = encrypt_data(&key, br#"{"x":1}"#).unwrap();
         assert_ne!(a, b, "each message gets its own nonce");
         assert_eq!(decrypt_data(&key, &a).unwrap(), br#"{"x":1}"#);
+    }
+
+    #[test]
+    fn decrypts_json_with_escaped_slashes() {
+        // PHP's json_encode (pusher-http-php's encrypt helper) writes `/` as `\/`.
+        let key = ChannelKey::derive(&master(), "private-encrypted-a");
+        let mut sealed = encrypt_data(&key, b"hello").unwrap();
+        while !sealed.contains('/') {
+            sealed = encrypt_data(&key, b"hello").unwrap();
+        }
+        let escaped = sealed.replace('/', "\\/");
+        assert_eq!(decrypt_data(&key, &escaped).unwrap(), b"hello");
     }
 
     #[test]
