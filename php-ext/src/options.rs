@@ -1,6 +1,7 @@
 //! The constructor's options array → a client configuration. Unknown keys are errors
 //! (pusher-http-php silently ignores them, which hides typos such as `usetls`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ext_php_rs::exception::PhpResult;
@@ -73,6 +74,74 @@ fn flag(value: &Zval) -> bool {
         .unwrap_or_else(|| value.long().is_some_and(|n| n != 0))
 }
 
+/// The option, unless absent or null (PHP's `isset`).
+fn set<'a>(get: &BTreeMap<String, &'a Zval>, key: &str) -> Option<&'a Zval> {
+    get.get(key).copied().filter(|v| !v.is_null())
+}
+
+/// Removes the first `http://` or `https://` found in `host`, as pusher-http-php's
+/// `preg_replace('/http[s]?\:\/\//', '', $host, 1)` does.
+fn strip_scheme(host: &str) -> String {
+    for (at, _) in host.match_indices("http") {
+        let rest = &host[at + 4..];
+        let skip = if rest.starts_with("://") {
+            7
+        } else if rest.starts_with("s://") {
+            8
+        } else {
+            continue;
+        };
+        return format!("{}{}", &host[..at], &host[at + skip..]);
+    }
+    host.to_owned()
+}
+
+/// The base URL pusher-http-php builds from `host`/`cluster`, `scheme`, `port` and `useTLS`:
+/// `useTLS` (default true; only `true` itself counts) gives https on 443 when neither `scheme`
+/// nor `port` is set, otherwise `scheme` defaults to http and `port` to 80; the host is `host`
+/// without its scheme prefix, else `api-{cluster}.pusher.com`, else `api-mt1.pusher.com`.
+/// (pusher-http-php 7 ignores the old `encrypted` option; so does pushcast.)
+///
+/// Stricter than pusher-http-php, which builds any URL and fails on the first request: a host
+/// that still holds a scheme, port, path or user part, a scheme other than http/https and a
+/// port outside 1..=65535 are refused here.
+fn pusher_endpoint(get: &BTreeMap<String, &Zval>) -> PhpResult<String> {
+    let use_tls = set(get, "useTLS").is_none_or(|v| v.bool() == Some(true));
+    let scheme = set(get, "scheme").map(|s| text(s, "scheme")).transpose()?;
+    let port = set(get, "port").map(|p| number(p, "port")).transpose()?;
+    let (scheme, port) = match (scheme, port) {
+        (None, None) if use_tls => ("https".to_owned(), 443),
+        (scheme, port) => (scheme.unwrap_or_else(|| "http".into()), port.unwrap_or(80)),
+    };
+    let host = match (get.get("host"), get.get("cluster")) {
+        (Some(host), _) => strip_scheme(&text(host, "host")?),
+        (None, Some(cluster)) => format!("api-{}.pusher.com", text(cluster, "cluster")?),
+        (None, None) => "api-mt1.pusher.com".to_owned(),
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(invalid(format!(
+            "option `scheme` must be http or https, got {scheme:?}"
+        )));
+    }
+    if !(1..=65535).contains(&port) {
+        return Err(invalid(format!(
+            "option `port` must be between 1 and 65535, got {port}"
+        )));
+    }
+    let bracketed_ipv6 = host.starts_with('[') && host.ends_with(']');
+    let bad = |c: char| {
+        c.is_whitespace()
+            || matches!(c, '/' | '?' | '#' | '@' | '\\')
+            || (c == ':' && !bracketed_ipv6)
+    };
+    if host.is_empty() || host.contains(bad) {
+        return Err(invalid(format!(
+            "option `host` must be a host name or address only (put the port in `port` and the scheme in `scheme`), got {host:?}"
+        )));
+    }
+    Ok(format!("{scheme}://{host}:{port}"))
+}
+
 /// Reads the options. `defaults` are the ini settings (process-wide defaults).
 pub(crate) fn parse(
     key: &str,
@@ -81,7 +150,7 @@ pub(crate) fn parse(
     options: Option<&ZendHashTable>,
     defaults: &Defaults,
 ) -> PhpResult<Parsed> {
-    let mut get = std::collections::BTreeMap::new();
+    let mut get = BTreeMap::new();
     for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
         let name = match k {
             ArrayKey::Long(i) => i.to_string(),
@@ -98,11 +167,6 @@ pub(crate) fn parse(
     }
     let credentials = Credentials::new(app_id, key, secret).map_err(to_php)?;
 
-    let tls = get
-        .get("useTLS")
-        .or_else(|| get.get("encrypted"))
-        .map(|v| flag(v));
-    let cluster = get.get("cluster").map(|v| text(v, "cluster")).transpose()?;
     let endpoints: Vec<String> = if let Some(list) = get.get("endpoints") {
         let array = list
             .array()
@@ -111,22 +175,8 @@ pub(crate) fn parse(
             .iter()
             .map(|(_, v)| text(v, "endpoints"))
             .collect::<PhpResult<_>>()?
-    } else if let Some(host) = get.get("host") {
-        let host = text(host, "host")?;
-        let scheme = match get.get("scheme") {
-            Some(s) => text(s, "scheme")?,
-            None if tls.unwrap_or(false) => "https".into(),
-            None => "http".into(),
-        };
-        let port = match get.get("port") {
-            Some(p) => number(p, "port")?,
-            None if scheme == "https" => 443,
-            None => 80,
-        };
-        vec![format!("{scheme}://{host}:{port}")]
     } else {
-        let cluster = cluster.clone().unwrap_or_else(|| "mt1".into());
-        vec![format!("https://api-{cluster}.pusher.com")]
+        vec![pusher_endpoint(&get)?]
     };
     if endpoints.is_empty() {
         return Err(invalid("option `endpoints` must not be empty"));
@@ -151,9 +201,12 @@ pub(crate) fn parse(
             (limit > 0).then(|| usize::try_from(limit).unwrap_or(usize::MAX));
     }
     let mut app = App::new(credentials).with_profile(profile);
+    // pusher-http-php: an empty key (a common `.env` default) is no key.
     if let Some(master) = get.get("encryption_master_key_base64") {
         let master = text(master, "encryption_master_key_base64")?;
-        app = app.with_master_key(MasterKey::from_base64(&master).map_err(to_php)?);
+        if !master.is_empty() {
+            app = app.with_master_key(MasterKey::from_base64(&master).map_err(to_php)?);
+        }
     }
 
     let mut config = ClientConfig::new(app, endpoints[0].clone());
@@ -217,7 +270,9 @@ pub(crate) fn parse(
         "{app_id}\u{0}{key}\u{0}{secret}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
         config.endpoints,
         config.app.profile(),
-        get.get("encryption_master_key_base64").and_then(|v| v.str()),
+        get.get("encryption_master_key_base64")
+            .and_then(|v| v.str())
+            .filter(|k| !k.is_empty()),
         config.queue_capacity,
         config.backpressure,
         config.max_in_flight,
