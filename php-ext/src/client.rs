@@ -13,7 +13,8 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::Function;
 use pushcast_client::{Accepted, Client as Engine, StatsSnapshot};
 use pushcast_core::response::ChannelInfo;
-use pushcast_core::{App, Event, Freshness};
+use pushcast_core::validate::ChannelKind;
+use pushcast_core::{App, ChannelAuth, Event, Freshness};
 
 use crate::errors::{guard, invalid, to_php};
 use crate::options::parse;
@@ -28,15 +29,82 @@ pub struct PhpClient {
     app: App,
 }
 
+/// `JSON_UNESCAPED_SLASHES`.
+const JSON_UNESCAPED_SLASHES: i64 = 64;
+
 /// PHP's `json_encode($value)`, or an error if it fails (as pusher-http-php throws).
 fn json_encode(value: &Zval) -> PhpResult<String> {
+    json_encode_flags(value, 0)
+}
+
+/// PHP's `json_encode($value, $flags)`: the answers carry PHP's own escaping (`\/`, `\u00e9`).
+fn json_encode_flags(value: &Zval, flags: i64) -> PhpResult<String> {
     let encode = Function::try_from_function("json_encode")
         .ok_or_else(|| invalid("json_encode is not available (ext-json)"))?;
-    let encoded = encode.try_call(vec![value])?;
-    encoded
-        .str()
-        .map(str::to_owned)
-        .ok_or_else(|| invalid("json_encode failed on the event data"))
+    let encoded = encode.try_call(vec![value, &flags])?;
+    if let Some(text) = encoded.str() {
+        return Ok(text.to_owned());
+    }
+    let reason = Function::try_from_function("json_last_error_msg")
+        .and_then(|f| f.try_call(vec![]).ok())
+        .and_then(|m| m.str().map(str::to_owned))
+        .unwrap_or_default();
+    Err(invalid(format!("json_encode failed: {reason}")))
+}
+
+/// An answer object `{k: v, ...}` of strings, encoded as pusher-http-php encodes it.
+fn answer_json(fields: &[(&str, Option<&str>)], flags: i64) -> PhpResult<String> {
+    let mut table = ZendHashTable::new();
+    for (key, value) in fields {
+        if let Some(value) = value {
+            table.insert(*key, *value)?;
+        }
+    }
+    let mut zval = Zval::new();
+    zval.set_hashtable(table);
+    json_encode_flags(&zval, flags)
+}
+
+/// A channel authorization as pusher-http-php's `authorizeChannel` answers it:
+/// `json_encode($signature, JSON_UNESCAPED_SLASHES)` (non-ASCII as `\uXXXX`).
+fn channel_auth_json(auth: &ChannelAuth) -> PhpResult<String> {
+    answer_json(
+        &[
+            ("auth", Some(auth.auth.as_str())),
+            ("channel_data", auth.channel_data.as_deref()),
+            ("shared_secret", auth.shared_secret.as_deref()),
+        ],
+        JSON_UNESCAPED_SLASHES,
+    )
+}
+
+/// PHP's `json_decode($text, true)`, or `None` if it is not JSON.
+fn json_decode_assoc(text: &str) -> PhpResult<Option<Zval>> {
+    let decode = Function::try_from_function("json_decode")
+        .ok_or_else(|| invalid("json_decode is not available (ext-json)"))?;
+    let decoded = decode.try_call(vec![&text, &true])?;
+    Ok((!decoded.is_null()).then_some(decoded))
+}
+
+/// A presence user id as pusher-http-php's `string $user_id` parameter takes it: strings,
+/// integers, floats and booleans as PHP converts them, objects through `__toString`.
+fn user_id_text(user_id: &Zval) -> PhpResult<String> {
+    if let Some(text) = user_id.str() {
+        return Ok(text.to_owned());
+    }
+    let refused = || invalid("user id must be a string, a number or an object with __toString");
+    if let Some(object) = user_id.object() {
+        let text = object
+            .try_call_method("__toString", vec![])
+            .map_err(|_| refused())?;
+        return text.str().map(str::to_owned).ok_or_else(refused);
+    }
+    if user_id.is_long() || user_id.is_double() || user_id.is_bool() {
+        let strval = Function::try_from_function("strval").ok_or_else(refused)?;
+        let text = strval.try_call(vec![user_id])?;
+        return text.str().map(str::to_owned).ok_or_else(refused);
+    }
+    Err(refused())
 }
 
 fn data_string(data: &Zval, already_encoded: bool) -> PhpResult<String> {
@@ -318,11 +386,13 @@ impl PhpClient {
         custom_data: Option<String>,
     ) -> PhpResult<String> {
         guard(|| {
+            // pusher-http-php tests `if ($custom_data)`: "" and "0" mean no custom data.
+            let custom_data = custom_data.filter(|d| !d.is_empty() && d != "0");
             let auth = self
                 .app
                 .authorize_channel(&socket_id, &channel, custom_data.as_deref())
                 .map_err(to_php)?;
-            Ok(auth.to_json())
+            channel_auth_json(&auth)
         })
     }
 
@@ -337,17 +407,11 @@ impl PhpClient {
     ) -> PhpResult<String> {
         guard(|| {
             let mut data = ZendHashTable::new();
-            let user_id_text = user_id
-                .str()
-                .map(str::to_owned)
-                .or_else(|| user_id.long().map(|n| n.to_string()))
-                .ok_or_else(|| invalid("user id must be a string or an integer"))?;
-            data.insert("user_id", user_id_text.as_str())?;
-            if let Some(info) = user_info.filter(|i| !i.is_null()) {
-                let empty = info.array().is_some_and(|a| a.is_empty());
-                if !empty {
-                    data.insert("user_info", info.shallow_clone())?;
-                }
+            data.insert("user_id", user_id_text(user_id)?.as_str())?;
+            // pusher-http-php: `if ($user_info)`, PHP's truthiness (false, 0, "", "0", [] and
+            // null are left out).
+            if let Some(info) = user_info.filter(|i| i.coerce_to_bool()) {
+                data.insert("user_info", info.shallow_clone())?;
             }
             let mut zval = Zval::new();
             zval.set_hashtable(data);
@@ -356,7 +420,7 @@ impl PhpClient {
                 .app
                 .authorize_channel(&socket_id, &channel, Some(&channel_data))
                 .map_err(to_php)?;
-            Ok(auth.to_json())
+            channel_auth_json(&auth)
         })
     }
 
@@ -368,7 +432,14 @@ impl PhpClient {
                 .app
                 .authenticate_user(&socket_id, &encoded)
                 .map_err(to_php)?;
-            Ok(auth.to_json())
+            // pusher-http-php: json_encode(['auth' => .., 'user_data' => ..]), default flags.
+            answer_json(
+                &[
+                    ("auth", Some(auth.auth.as_str())),
+                    ("user_data", Some(auth.user_data.as_str())),
+                ],
+                0,
+            )
         })
     }
 
@@ -391,26 +462,36 @@ impl PhpClient {
                 .app
                 .verify_webhook(&pairs, body.as_bytes(), freshness)
                 .map_err(to_php)?;
-            let mut events = ZendHashTable::new();
-            for e in hook.events {
-                let mut t = ZendHashTable::new();
-                t.insert("name", e.name.as_str())?;
-                for (k, v) in [
-                    ("channel", e.channel),
-                    ("event", e.event),
-                    ("data", e.data),
-                    ("socket_id", e.socket_id),
-                    ("user_id", e.user_id),
-                ] {
-                    if let Some(v) = v {
-                        t.insert(k, v.as_str())?;
+            // Every field as PHP's json_decode reads it (pusher-http-php returns the decoded
+            // events), in the body's order; decrypted data replaces the sealed one.
+            let mut decoded =
+                json_decode_assoc(&body)?.ok_or_else(|| invalid("the webhook body is not JSON"))?;
+            let events = decoded
+                .array_mut()
+                .and_then(|t| t.get_mut("events"))
+                .and_then(Zval::array_mut)
+                .ok_or_else(|| invalid("the webhook body has no events list"))?;
+            if events.len() != hook.events.len() {
+                return Err(invalid("the webhook events could not be read"));
+            }
+            let mut out = ZendHashTable::new();
+            for ((_, raw), e) in events.iter().zip(hook.events) {
+                let mut event = raw.shallow_clone();
+                let table = event
+                    .array_mut()
+                    .ok_or_else(|| invalid("every webhook event must be an object"))?;
+                if let Some(data) = &e.data {
+                    if ChannelKind::of(e.channel.as_deref().unwrap_or_default())
+                        == ChannelKind::PrivateEncrypted
+                    {
+                        table.insert("data", data.as_str())?;
                     }
                 }
-                events.push(t)?;
+                out.push(event)?;
             }
             let mut t = ZendHashTable::new();
             t.insert("time_ms", i64::try_from(hook.time_ms).unwrap_or(i64::MAX))?;
-            t.insert("events", events)?;
+            t.insert("events", out)?;
             Ok(t)
         })
     }
