@@ -173,39 +173,6 @@ typedef uint32_t pushcast_result;
 #endif // __cplusplus
 
 /*
- What to do when the queue is full.
- */
-enum pushcast_backpressure
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /*
-   Fail with PUSHCAST_RESULT_QUEUE_FULL (the default).
-   */
-  PUSHCAST_BACKPRESSURE_FAIL_FAST = 0,
-  /*
-   Wait for room up to the given timeout, then fail with PUSHCAST_RESULT_QUEUE_FULL.
-   */
-  PUSHCAST_BACKPRESSURE_BLOCK = 1,
-  /*
-   Drop the new event (counted, logged); publish reports PUSHCAST_ACCEPTED_DROPPED.
-   */
-  PUSHCAST_BACKPRESSURE_DROP_NEWEST = 2,
-  /*
-   Drop the oldest event not yet sent (counted, logged).
-   */
-  PUSHCAST_BACKPRESSURE_DROP_OLDEST = 3,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum pushcast_backpressure pushcast_backpressure;
-#else
-typedef uint32_t pushcast_backpressure;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/*
  What happened to a published event.
  */
 enum pushcast_accepted
@@ -227,66 +194,6 @@ enum pushcast_accepted
 typedef enum pushcast_accepted pushcast_accepted;
 #else
 typedef uint32_t pushcast_accepted;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/*
- What publish does while every endpoint's circuit is open.
- */
-enum pushcast_breaker_policy
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /*
-   Queue as usual (the default); queued events wait for a probe to close a circuit.
-   */
-  PUSHCAST_BREAKER_POLICY_QUEUE = 0,
-  /*
-   Fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
-   */
-  PUSHCAST_BREAKER_POLICY_FAIL_FAST = 1,
-  /*
-   With the durable spool (pushcast_config_set_spool()): events wait on disk while every
-   circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
-   */
-  PUSHCAST_BREAKER_POLICY_SPOOL = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum pushcast_breaker_policy pushcast_breaker_policy;
-#else
-typedef uint32_t pushcast_breaker_policy;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/*
- How hard the spool pushes writes to disk.
- */
-enum pushcast_spool_sync
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /*
-   Never fsync: an accepted event survives the process dying, not a power loss.
-   */
-  PUSHCAST_SPOOL_SYNC_NONE = 0,
-  /*
-   fsync every `sync_interval_ms` in the background: a power loss loses at most that much.
-   */
-  PUSHCAST_SPOOL_SYNC_INTERVAL = 1,
-  /*
-   fsync before publish returns: an accepted event survives a power loss (one fsync per
-   call; pushcast_client_publish_batch() shares it among the batch).
-   */
-  PUSHCAST_SPOOL_SYNC_EVERY_EVENT = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum pushcast_spool_sync pushcast_spool_sync;
-#else
-typedef uint32_t pushcast_spool_sync;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -347,7 +254,18 @@ typedef struct {
 } pushcast_header;
 
 /*
+ What to do when the queue is full: one of the PUSHCAST_BACKPRESSURE_* values.
+
+ A plain `uint32_t`, not a C enum: pushcast_config_set_queue() refuses any other value with
+ PUSHCAST_RESULT_INVALID_CONFIG.
+ */
+typedef uint32_t pushcast_backpressure;
+
+/*
  One event to publish. All strings NUL-terminated UTF-8 except `data` (pointer + length).
+ A length larger than any object can be is refused before anything is read:
+ `channels_len` with PUSHCAST_RESULT_TOO_MANY_CHANNELS, `data_len` with
+ PUSHCAST_RESULT_PAYLOAD_TOO_LARGE.
  */
 typedef struct {
   /*
@@ -463,6 +381,79 @@ typedef struct {
   uint64_t spool_left_at_shutdown;
 } pushcast_stats;
 
+/*
+ What publish does while every endpoint's circuit is open: one of the
+ PUSHCAST_BREAKER_POLICY_* values.
+
+ A plain `uint32_t`, not a C enum: pushcast_config_set_breaker() refuses any other value with
+ PUSHCAST_RESULT_INVALID_CONFIG.
+ */
+typedef uint32_t pushcast_breaker_policy;
+
+/*
+ How hard the spool pushes writes to disk: one of the PUSHCAST_SPOOL_SYNC_* values.
+
+ A plain `uint32_t`, not a C enum: pushcast_config_set_spool() refuses any other value with
+ PUSHCAST_RESULT_INVALID_CONFIG.
+ */
+typedef uint32_t pushcast_spool_sync;
+
+/*
+ Backpressure: fail with PUSHCAST_RESULT_QUEUE_FULL (the default).
+ */
+#define PUSHCAST_BACKPRESSURE_FAIL_FAST 0
+
+/*
+ Backpressure: wait for room up to the given timeout, then fail with
+ PUSHCAST_RESULT_QUEUE_FULL.
+ */
+#define PUSHCAST_BACKPRESSURE_BLOCK 1
+
+/*
+ Backpressure: drop the new event (counted, logged); publish reports
+ PUSHCAST_ACCEPTED_DROPPED.
+ */
+#define PUSHCAST_BACKPRESSURE_DROP_NEWEST 2
+
+/*
+ Backpressure: drop the oldest event not yet sent (counted, logged).
+ */
+#define PUSHCAST_BACKPRESSURE_DROP_OLDEST 3
+
+/*
+ Breaker policy: queue as usual (the default); queued events wait for a probe to close a
+ circuit.
+ */
+#define PUSHCAST_BREAKER_POLICY_QUEUE 0
+
+/*
+ Breaker policy: fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
+ */
+#define PUSHCAST_BREAKER_POLICY_FAIL_FAST 1
+
+/*
+ Breaker policy: with the durable spool (pushcast_config_set_spool()), events wait on disk
+ while every circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
+ */
+#define PUSHCAST_BREAKER_POLICY_SPOOL 2
+
+/*
+ Spool sync: never fsync; an accepted event survives the process dying, not a power loss.
+ */
+#define PUSHCAST_SPOOL_SYNC_NONE 0
+
+/*
+ Spool sync: fsync every `sync_interval_ms` in the background; a power loss loses at most
+ that much.
+ */
+#define PUSHCAST_SPOOL_SYNC_INTERVAL 1
+
+/*
+ Spool sync: fsync before publish returns; an accepted event survives a power loss (one
+ fsync per call; pushcast_client_publish_batch() shares it among the batch).
+ */
+#define PUSHCAST_SPOOL_SYNC_EVERY_EVENT 2
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -559,7 +550,8 @@ pushcast_result pushcast_app_authenticate_user(const pushcast_app *app,
  Verifies a webhook (`X-Pusher-Key`, `X-Pusher-Signature` over the raw body, in constant
  time) and writes its JSON (`{"time_ms", "events"}`, encrypted client events decrypted) to
  `*json_out`. `max_age_ms` > 0 also rejects webhooks whose `time_ms` is further than that
- from now. A rejected webhook gives PUSHCAST_RESULT_WEBHOOK_REJECTED.
+ from now. A rejected webhook gives PUSHCAST_RESULT_WEBHOOK_REJECTED, and so does a
+ `headers_len` or `body_len` larger than any object can be.
 
  # Safety
  `headers` must point to `headers_len` headers; `body` to `body_len` bytes.
@@ -647,7 +639,9 @@ pushcast_result pushcast_config_add_endpoint(pushcast_config *config, const char
 
 /*
  Sets the queue capacity (events), the backpressure policy (with its timeout for Block) and
- the most requests in flight.
+ the most requests in flight. A `policy` that is none of the PUSHCAST_BACKPRESSURE_* values
+ is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was. The capacity (at least
+ 1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new().
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
@@ -720,6 +714,7 @@ pushcast_result pushcast_client_publish(const pushcast_client *client,
 
 /*
  Validates all `events_len` events first, then queues them all (none if any is invalid).
+ An `events_len` larger than any array can be is PUSHCAST_RESULT_TOO_MANY_EVENTS.
 
  # Safety
  `events` must point to `events_len` valid event descriptions.
@@ -837,7 +832,9 @@ pushcast_result pushcast_client_terminate_user_connections(const pushcast_client
  Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
  (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
  request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
- `failure_threshold` 0 turns the breaker off. Checked by pushcast_client_new().
+ `failure_threshold` 0 turns the breaker off. A `policy` that is none of the
+ PUSHCAST_BREAKER_POLICY_* values is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left
+ as it was; the rest is checked by pushcast_client_new().
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
@@ -879,7 +876,10 @@ pushcast_result pushcast_client_metrics(const pushcast_client *client, char **te
  opens the same directory. `max_bytes` bounds the spool (0: 256 MiB) and the backpressure
  policy applies there, failing with PUSHCAST_RESULT_SPOOL_FULL; `max_age_ms` (0: 24 h) is
  how long an event may wait for delivery. The spool opens at the client's first use;
- failures to open or write it are PUSHCAST_RESULT_SPOOL. Checked by pushcast_client_new().
+ failures to open or write it are PUSHCAST_RESULT_SPOOL. A `sync` that is none of the
+ PUSHCAST_SPOOL_SYNC_* values (or INTERVAL with `sync_interval_ms` 0) is
+ PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was; the rest is checked by
+ pushcast_client_new().
 
  # Safety
  `config` must be a live config used by no other thread meanwhile; `dir` a valid string.

@@ -15,10 +15,12 @@ import (
 	"unsafe"
 )
 
-// Backpressure is what a publish does when the queue is full.
+// Backpressure is what a publish does when the queue is full. It reaches the library as a
+// plain uint32_t: a value that is none of the constants below makes NewClient fail with
+// ResultInvalidConfig.
 type Backpressure uint32
 
-// Backpressure policies, mirroring enum pushcast_backpressure.
+// Backpressure policies, mirroring the PUSHCAST_BACKPRESSURE_* values of pushcast.h.
 const (
 	// FailFast fails with ResultQueueFull (the default).
 	FailFast Backpressure = C.PUSHCAST_BACKPRESSURE_FAIL_FAST
@@ -134,8 +136,9 @@ const (
 	SpoolSyncEveryEvent
 )
 
-// level is the C enum value, or false for a value that is none of the constants.
-func (s SpoolSync) level() (C.pushcast_spool_sync, bool) {
+// level is the C value (a PUSHCAST_SPOOL_SYNC_* number), or false for a value that is none
+// of the constants.
+func (s SpoolSync) level() (C.uint32_t, bool) {
 	switch s {
 	case SpoolSyncInterval:
 		return C.PUSHCAST_SPOOL_SYNC_INTERVAL, true
@@ -264,7 +267,7 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 		func() C.pushcast_result {
 			return C.pushcast_config_set_queue(config,
 				C.size_t(orInt(cfg.QueueCapacity, DefaultQueueCapacity)),
-				C.pushcast_backpressure(cfg.Backpressure),
+				C.uint32_t(cfg.Backpressure), // checked by the library
 				millis(orDuration(cfg.BlockTimeout, DefaultBlockTimeout)),
 				C.size_t(orInt(cfg.MaxInFlight, DefaultMaxInFlight)))
 		},

@@ -24,8 +24,9 @@
 // # Errors
 //
 // Failing calls return a *Error carrying the library's Result code, the HTTP status of a
-// server refusal (0 otherwise) and the library's message. IsQueueFull, IsValidation and
-// IsTimeout classify them; errors.As gives the *Error itself.
+// server refusal (0 otherwise) and the library's message. IsQueueFull, IsValidation,
+// IsTimeout and IsCircuitOpen classify them; errors.As gives the *Error itself. A Backpressure
+// that is none of the constants is refused by the library (ResultInvalidConfig).
 //
 // # Concurrency
 //

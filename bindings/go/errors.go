@@ -14,7 +14,8 @@ import (
 // grouped by family, never reused.
 type Result uint32
 
-// Result codes, mirroring enum pushcast_result in pushcast.h.
+// Result codes, mirroring enum pushcast_result in pushcast.h (TestResultCodesMatchHeader
+// fails when the header has a code that is missing here).
 const (
 	ResultOK           Result = C.PUSHCAST_RESULT_OK            // success
 	ResultNullArgument Result = C.PUSHCAST_RESULT_NULL_ARGUMENT // a required argument was absent (or a handle closed)
@@ -50,6 +51,7 @@ const (
 	ResultTimeout      Result = C.PUSHCAST_RESULT_TIMEOUT       // a deadline passed
 	ResultTransport    Result = C.PUSHCAST_RESULT_TRANSPORT     // the server could not be reached
 	ResultShutDown     Result = C.PUSHCAST_RESULT_SHUT_DOWN     // the client was shut down (or closed)
+	ResultCircuitOpen  Result = C.PUSHCAST_RESULT_CIRCUIT_OPEN  // every endpoint's circuit breaker is open (fail-fast policy)
 	ResultSpoolFull    Result = C.PUSHCAST_RESULT_SPOOL_FULL    // the durable spool is full
 	ResultSpool        Result = C.PUSHCAST_RESULT_SPOOL         // the durable spool could not be used
 	ResultEngineFailed Result = C.PUSHCAST_RESULT_ENGINE_FAILED // an engine thread stopped on a bug
@@ -85,6 +87,7 @@ var resultNames = map[Result]string{
 	ResultTimeout:           "timeout",
 	ResultTransport:         "transport error",
 	ResultShutDown:          "shut down",
+	ResultCircuitOpen:       "circuit open",
 	ResultSpoolFull:         "spool full",
 	ResultSpool:             "spool error",
 	ResultEngineFailed:      "engine failed",
@@ -149,6 +152,10 @@ func IsQueueFull(err error) bool { return err != nil && Code(err) == ResultQueue
 // IsValidation reports whether err is a validation error (codes 1000-1999): the input was
 // refused before anything touched the network.
 func IsValidation(err error) bool { return err != nil && Code(err).IsValidation() }
+
+// IsCircuitOpen reports whether err is a publish refused because every endpoint's circuit
+// breaker is open (ResultCircuitOpen, under the fail-fast breaker policy).
+func IsCircuitOpen(err error) bool { return err != nil && Code(err) == ResultCircuitOpen }
 
 // IsTimeout reports whether err is a passed deadline (ResultTimeout).
 func IsTimeout(err error) bool { return err != nil && Code(err) == ResultTimeout }

@@ -3,4 +3,5 @@
 
 pub mod checks;
 pub mod ffi;
+pub mod ffi_config;
 pub mod gen;

@@ -7,7 +7,9 @@
  * Prints one line per test and, last, "c tests=N failed=F".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,23 @@ static const char *endpoint;
     } while (0)
 
 #define OK(call) CHECK_RESULT(call, PUSHCAST_RESULT_OK)
+
+/* A call that must fail with `expected` and leave an error object whose message holds both
+ * `word1` and `word2` (the argument's name, and what it accepts). */
+#define CHECK_REFUSED(call, expected, word1, word2)                                            \
+    do {                                                                                       \
+        pushcast_result got_ = (call);                                                         \
+        pushcast_error *e_ = pushcast_error_last();                                            \
+        const char *m_ = pushcast_error_message(e_);                                           \
+        if (got_ != (expected) || e_ == NULL || pushcast_error_code(e_) != (expected) ||       \
+            strstr(m_, (word1)) == NULL || strstr(m_, (word2)) == NULL) {                      \
+            fprintf(stderr, "  %s:%d: %s gave %u (%s), expected %u naming %s and %s\n",       \
+                    __FILE__, __LINE__, #call, (unsigned)got_, m_, (unsigned)(expected),       \
+                    (word1), (word2));                                                         \
+            failures_in_test++;                                                                \
+        }                                                                                      \
+        pushcast_error_free(e_);                                                               \
+    } while (0)
 
 static pushcast_app *test_app(const char *secret) {
     pushcast_app *app = NULL;
@@ -407,6 +426,152 @@ static void test_spool(void) {
     pushcast_app_free(app);
 }
 
+/* Whether a directory holds anything besides . and .. */
+static int dir_is_empty(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *entry;
+    int empty = 1;
+    if (d == NULL) {
+        return 0;
+    }
+    while ((entry = readdir(d)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+            empty = 0;
+        }
+    }
+    closedir(d);
+    return empty;
+}
+
+/* Enumerations cross the boundary as uint32_t: a value outside its enum is
+ * PUSHCAST_RESULT_INVALID_CONFIG naming the argument and the accepted values (never undefined
+ * behaviour), and the refused call leaves the config as it was; every value inside is taken. */
+static void test_out_of_range_enums(void) {
+    static const uint32_t values[] = {0, 1, 2, 3, 4, 5, 1000, 0x7fffffffu, 0x80000000u, UINT32_MAX};
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    uint64_t pending = 99;
+    char dir[] = "/tmp/pushcast-c-enums-XXXXXX";
+    size_t i;
+    CHECK(mkdtemp(dir) != NULL);
+
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    OK(pushcast_config_set_timeouts(config, 50, 50, 200, 50));
+    for (i = 0; i < sizeof values / sizeof values[0]; i++) {
+        uint32_t v = values[i];
+        /* Each refused call also carries a setting pushcast_client_new() would refuse (a zero
+         * cool-down, a zero capacity) or a spool directory: none of it may be applied. */
+        if (v > PUSHCAST_BREAKER_POLICY_SPOOL) {
+            CHECK_REFUSED(pushcast_config_set_breaker(config, 1, 0, 0, v), PUSHCAST_RESULT_INVALID_CONFIG,
+                          "policy", "PUSHCAST_BREAKER_POLICY_SPOOL");
+        }
+        if (v > PUSHCAST_SPOOL_SYNC_EVERY_EVENT) {
+            CHECK_REFUSED(pushcast_config_set_spool(config, dir, v, 10, 1, 1), PUSHCAST_RESULT_INVALID_CONFIG,
+                          "sync", "PUSHCAST_SPOOL_SYNC_EVERY_EVENT");
+        }
+        if (v > PUSHCAST_BACKPRESSURE_DROP_OLDEST) {
+            CHECK_REFUSED(pushcast_config_set_queue(config, 0, v, 100, 0), PUSHCAST_RESULT_INVALID_CONFIG,
+                          "policy", "PUSHCAST_BACKPRESSURE_DROP_OLDEST");
+        }
+    }
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    OK(publish_one(client, "c-enums", "e", "{}"));
+    OK(pushcast_client_shutdown(client, 0, &pending));
+    CHECK(dir_is_empty(dir)); /* no spool was opened there */
+    pushcast_client_free(client);
+
+    /* Every value inside each enum is accepted. */
+    for (i = 0; i < sizeof values / sizeof values[0]; i++) {
+        uint32_t v = values[i];
+        OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+        if (v <= PUSHCAST_BACKPRESSURE_DROP_OLDEST) {
+            OK(pushcast_config_set_queue(config, 10, v, 100, 4));
+        }
+        if (v <= PUSHCAST_BREAKER_POLICY_SPOOL) {
+            OK(pushcast_config_set_breaker(config, 1, 100, 100, v));
+        }
+        if (v <= PUSHCAST_SPOOL_SYNC_EVERY_EVENT) {
+            OK(pushcast_config_set_spool(config, dir, v, 10, 0, 0));
+        }
+        OK(pushcast_client_new(config, &client));
+        pushcast_config_free(config);
+        pushcast_client_free(client);
+    }
+    rmdir(dir);
+    pushcast_app_free(app);
+}
+
+/* Lengths larger than any object can be (over PTRDIFF_MAX bytes) are refused with a typed
+ * result before any memory is read, and integer arguments at their extremes are taken. */
+static void test_integer_extremes(void) {
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    const char *channels[1] = {"c-extremes"};
+    const char *body = "{\"time_ms\":1,\"events\":[]}";
+    pushcast_header headers[2];
+    pushcast_event event;
+    char *json = NULL;
+    uint64_t pending = 99;
+    size_t huge[2];
+    size_t i;
+    huge[0] = SIZE_MAX;
+    huge[1] = SIZE_MAX / 2 + 1;
+
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    OK(pushcast_config_set_timeouts(config, UINT64_MAX, UINT64_MAX, 100, UINT64_MAX));
+    OK(pushcast_config_set_breaker(config, UINT32_MAX, UINT64_MAX, UINT64_MAX, PUSHCAST_BREAKER_POLICY_QUEUE));
+    OK(pushcast_config_add_conflate_rule(config, "e", NULL, NULL, UINT64_MAX));
+    OK(pushcast_config_set_queue(config, SIZE_MAX, PUSHCAST_BACKPRESSURE_BLOCK, UINT64_MAX, 4));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+
+    memset(&event, 0, sizeof event);
+    event.channels = channels;
+    event.channels_len = 1;
+    event.name = "e";
+    event.data = (const uint8_t *)"{}";
+    for (i = 0; i < 2; i++) {
+        event.data_len = huge[i];
+        CHECK_REFUSED(pushcast_client_publish(client, &event, NULL), PUSHCAST_RESULT_PAYLOAD_TOO_LARGE,
+                      "event.data_len", "larger than");
+        event.data_len = 2;
+        event.channels_len = huge[i];
+        CHECK_REFUSED(pushcast_client_publish(client, &event, NULL), PUSHCAST_RESULT_TOO_MANY_CHANNELS,
+                      "event.channels_len", "larger than");
+        event.channels_len = 1;
+        CHECK_REFUSED(pushcast_client_publish_batch(client, &event, huge[i], NULL), PUSHCAST_RESULT_TOO_MANY_EVENTS,
+                      "events_len", "larger than");
+    }
+    /* Extreme timeouts: nothing pending, so these return at once. */
+    OK(pushcast_client_flush(client, UINT64_MAX, &pending));
+    CHECK(pending == 0);
+    OK(pushcast_client_shutdown(client, UINT64_MAX, &pending));
+    CHECK(pending == 0);
+    /* The event fails (port 1 refuses, 100 ms delivery timeout) long before UINT64_MAX ms. */
+    CHECK(pushcast_client_publish_confirmed(client, &event, UINT64_MAX) != PUSHCAST_RESULT_OK);
+    OK(pushcast_client_shutdown(client, 0, &pending));
+    pushcast_client_free(client);
+
+    headers[0].name = "X-Pusher-Key";
+    headers[0].value = "app-key";
+    headers[1].name = "X-Pusher-Signature";
+    headers[1].value = "00";
+    for (i = 0; i < 2; i++) {
+        CHECK_REFUSED(pushcast_app_verify_webhook(app, headers, huge[i], (const uint8_t *)body, strlen(body), 0, &json),
+                      PUSHCAST_RESULT_WEBHOOK_REJECTED, "headers_len", "larger than");
+        CHECK_REFUSED(pushcast_app_verify_webhook(app, headers, 2, (const uint8_t *)body, huge[i], 0, &json),
+                      PUSHCAST_RESULT_WEBHOOK_REJECTED, "body_len", "larger than");
+    }
+    CHECK(json == NULL);
+    CHECK_RESULT(pushcast_app_verify_webhook(app, headers, 2, (const uint8_t *)body, strlen(body), UINT64_MAX, &json),
+                 PUSHCAST_RESULT_WEBHOOK_REJECTED);
+    OK(pushcast_app_set_limit(app, "max_body_bytes", SIZE_MAX));
+    pushcast_app_free(app);
+}
+
 #define REAL_EVENTS 500
 
 static void test_real_publish(void) {
@@ -552,6 +717,8 @@ static const struct test tests[] = {
     {"queue_full", test_queue_full},
     {"breaker_conflation_and_metrics", test_breaker_conflation_and_metrics},
     {"spool", test_spool},
+    {"out_of_range_enums", test_out_of_range_enums},
+    {"integer_extremes", test_integer_extremes},
     {"real_publish", test_real_publish},
     {"threads", test_threads},
     {"fork", test_fork},

@@ -10,17 +10,27 @@ compiler needed at install. ::
         client.publish(["orders.1"], "OrderShipped", {"id": 1})
         client.publish_confirmed(["orders.1"], "Paid", {"id": 1}, timeout=5)
     print(app.authorize_channel("123.456", "private-orders.1"))
+
+Failures raise PushcastError subclasses, one per family of result codes (ValidationError,
+ConfigError, WebhookError, ApiError, DeliveryError with QueueFullError, DeliveryTimeout,
+TransportError, ShutDownError, CircuitOpenError, SpoolError, EngineFailedError). App and
+Client may be used from several threads at once and closed from any of them; a closed one
+raises ClosedError.
 """
 
 import ctypes
 import json
+import math
+import numbers
+import operator
+import threading
 
 from . import _native as n
 
 __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
-    "ApiError", "QueueFullError", "DeliveryTimeout", "TransportError", "ShutDownError",
-    "SpoolError", "version",
+    "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
+    "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError", "version",
 ]
 
 
@@ -51,41 +61,77 @@ class ApiError(PushcastError):
     """The server refused the request; `http_status` says how (4000-4999)."""
 
 
-class QueueFullError(PushcastError):
+class DeliveryError(PushcastError):
+    """Publishing or delivery failed (5000-5999); the subclasses below name each code, and a
+    code newer than this binding is a DeliveryError itself."""
+
+
+class QueueFullError(DeliveryError):
     """The publish queue is full (5000), or the durable spool is (5005)."""
 
 
-class DeliveryTimeout(PushcastError):
+class DeliveryTimeout(DeliveryError):
     """A deadline passed (5001); a confirmed event may still be delivered later."""
 
 
-class TransportError(PushcastError):
+class TransportError(DeliveryError):
     """The server could not be reached: DNS, connect, TLS (5002)."""
 
 
-class ShutDownError(PushcastError):
+class ShutDownError(DeliveryError):
     """The client was shut down (5003)."""
 
 
-class SpoolError(PushcastError):
+class ClosedError(ShutDownError):
+    """The App or Client was closed (code 5003, raised by the binding): its native handle is
+    freed, so nothing can be done with it any more."""
+
+
+class CircuitOpenError(DeliveryError):
+    """Every endpoint's circuit breaker is open and the fail-fast breaker policy refused the
+    event (5004)."""
+
+
+class SpoolError(DeliveryError):
     """The durable spool could not be opened, written or read (5006)."""
 
 
+class EngineFailedError(DeliveryError):
+    """A thread of the publishing engine stopped on a bug (5007): publishing fails until the
+    client is shut down; the message says why."""
+
+
+# Each result code of include/pushcast.h with its class (tests/test_pushcast.py fails when the
+# header has a code missing here). Codes newer than this binding get their family's class.
+_CLASS_OF_CODE = {
+    1: PushcastError,      # NULL_ARGUMENT
+    2: PushcastError,      # INVALID_UTF8
+    3: PushcastError,      # PANIC (a bug in libpushcast)
+    4: PushcastError,      # UNKNOWN
+    **{code: ValidationError for code in range(1000, 1014)},
+    2000: ConfigError,     # INVALID_CONFIG
+    2001: ConfigError,     # MISSING_MASTER_KEY
+    3000: WebhookError,    # WEBHOOK_REJECTED
+    3100: WebhookError,    # DECRYPTION_FAILED
+    4000: ApiError,        # API_ERROR
+    4001: ApiError,        # MALFORMED_RESPONSE
+    5000: QueueFullError,
+    5001: DeliveryTimeout,
+    5002: TransportError,
+    5003: ShutDownError,
+    5004: CircuitOpenError,
+    5005: QueueFullError,  # SPOOL_FULL
+    5006: SpoolError,
+    5007: EngineFailedError,
+}
+_CLASS_OF_FAMILY = {1: ValidationError, 2: ConfigError, 3: WebhookError, 4: ApiError, 5: DeliveryError}
+
+
 def _error_class(code):
-    if code in (5000, 5005):
-        return QueueFullError
-    if code == 5006:
-        return SpoolError
-    if code == 5001:
-        return DeliveryTimeout
-    if code == 5002:
-        return TransportError
-    if code == 5003:
-        return ShutDownError
-    for low, cls in ((1000, ValidationError), (2000, ConfigError), (3000, WebhookError), (4000, ApiError)):
-        if low <= code < low + 1000:
-            return cls
-    return PushcastError
+    cls = _CLASS_OF_CODE.get(code)
+    if cls is not None:
+        return cls
+    return _CLASS_OF_FAMILY.get(code // 1000, PushcastError)
 
 
 def _check(result):
@@ -104,6 +150,85 @@ def _b(text):
     return None if text is None else text.encode("utf-8")
 
 
+_UINT64_MAX = 2**64 - 1
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
+
+
+def _uint(value, what, top=_UINT64_MAX):
+    """An integer argument checked against its C type's range: ctypes would silently wrap -1
+    into 2**64 - 1 (a queue of 18 quintillion events, a wait of 584 million years)."""
+    number = operator.index(value)
+    if not 0 <= number <= top:
+        raise ValueError(f"{what} must be an integer from 0 to {top}, not {value!r}")
+    return number
+
+
+def _ms(seconds, what):
+    """A duration in seconds as whole milliseconds for the C API: rounded, and at least 1 when
+    positive (so it never turns into "no time at all"). Negative, NaN or too large is a
+    ValueError rather than a wrapped-around number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"{what} must be a number of seconds, not {seconds!r}")
+    if math.isnan(seconds) or seconds < 0 or seconds * 1000 > _UINT64_MAX:
+        raise ValueError(f"{what} must be from 0 to {_UINT64_MAX // 1000} seconds, not {seconds!r}")
+    ms = min(round(seconds * 1000), _UINT64_MAX)
+    return 1 if ms == 0 and seconds > 0 else ms
+
+
+class _Handle:
+    """A native handle shared by threads: calls use it under a count, and close() frees it
+    only once no call is using it.
+
+    ctypes releases the GIL for every library call, so without this, close() (or __del__) on
+    one thread could free the handle while another thread's call was still inside the library
+    (a use after free: heap corruption, abort). Once close() has begun, new calls raise
+    ClosedError; close() waits for the calls in progress (a publish_confirmed or flush up to its
+    timeout), then frees the handle, once. Concurrent close() calls all return after the free.
+    """
+
+    __slots__ = ("_ptr", "_free", "_what", "_cond", "_users", "_closing")
+
+    def __init__(self, ptr, free, what):
+        self._ptr = ptr
+        self._free = free
+        self._what = what
+        self._cond = threading.Condition(threading.Lock())
+        self._users = 0
+        self._closing = False
+
+    def call(self, fn, *args):
+        """fn(handle, *args) with the handle kept alive for the whole call."""
+        with self._cond:
+            if self._closing:
+                raise ClosedError(5003, f"the {self._what} is closed")
+            self._users += 1
+        try:
+            return fn(self._ptr, *args)
+        finally:
+            with self._cond:
+                self._users -= 1
+                if self._users == 0 and self._closing:
+                    self._cond.notify_all()
+
+    def close(self):
+        with self._cond:
+            if self._closing:
+                while self._ptr is not None:  # another thread is freeing it
+                    self._cond.wait()
+                return
+            self._closing = True
+            while self._users:
+                self._cond.wait()
+            ptr = self._ptr
+        try:
+            # Outside the lock: freeing a client flushes for up to its shutdown timeout.
+            self._free(ptr)
+        finally:
+            with self._cond:
+                self._ptr = None
+                self._cond.notify_all()
+
+
 def _take_string(address):
     """Copies and frees a string returned through `char **`."""
     try:
@@ -112,9 +237,9 @@ def _take_string(address):
         n.string_free(address)
 
 
-def _call_json(fn, *args):
+def _call_json(handle, fn, *args):
     out = ctypes.c_void_p()
-    _check(fn(*args, ctypes.byref(out)))
+    _check(handle.call(fn, *args, ctypes.byref(out)))
     return json.loads(_take_string(out.value))
 
 
@@ -136,51 +261,56 @@ class App:
     """Credentials, server profile and encryption key; channel auth and webhooks.
 
     `profile`: "strict" (default), "pusher", "reverb", "sockudo" or "soketi"; `limits`: a dict of
-    overrides such as {"max_events_per_batch": 100} (0 = unlimited)."""
+    overrides such as {"max_events_per_batch": 100} (0 = unlimited).
+
+    Its methods may be called from several threads at once, and close() from any of them: it
+    waits for calls in progress, after which every call raises ClosedError."""
 
     def __init__(self, app_id, key, secret, profile="strict", master_key_base64=None, limits=None):
-        handle = ctypes.c_void_p()
-        _check(n.app_new(_b(app_id), _b(key), _b(secret), ctypes.byref(handle)))
-        self._handle = handle
+        limits = {name: _uint(value, f"limits[{name!r}]", _SIZE_MAX) for name, value in (limits or {}).items()}
+        ptr = ctypes.c_void_p()
+        _check(n.app_new(_b(app_id), _b(key), _b(secret), ctypes.byref(ptr)))
+        self._handle = _Handle(ptr, n.app_free, "App")
         try:
-            _check(n.app_set_profile(self._handle, _b(profile)))
-            for name, value in (limits or {}).items():
-                _check(n.app_set_limit(self._handle, _b(name), value))
+            self._handle.call(lambda p: _check(n.app_set_profile(p, _b(profile))))
+            for name, value in limits.items():
+                self._handle.call(lambda p: _check(n.app_set_limit(p, _b(name), value)))
             if master_key_base64 is not None:
-                _check(n.app_set_master_key(self._handle, _b(master_key_base64)))
+                self._handle.call(lambda p: _check(n.app_set_master_key(p, _b(master_key_base64))))
         except PushcastError:
             self.close()
             raise
 
     def close(self):
-        if getattr(self, "_handle", None):
-            n.app_free(self._handle)
-            self._handle = None
+        """Frees the app (idempotent). Clients made from it keep working (they hold a copy)."""
+        handle = self.__dict__.get("_handle")
+        if handle is not None:
+            handle.close()
 
     __del__ = close
 
     def authorize_channel(self, socket_id, channel, channel_data=None):
         """The `/broadcasting/auth` answer for a private or encrypted channel (or a presence
         channel with already-encoded `channel_data`), as a dict."""
-        return _call_json(n.app_authorize_channel, self._handle, _b(socket_id), _b(channel), _b(channel_data))
+        return _call_json(self._handle, n.app_authorize_channel, _b(socket_id), _b(channel), _b(channel_data))
 
     def authorize_presence_channel(self, socket_id, channel, user_id, user_info=None):
         info = None if user_info is None else json.dumps(user_info, ensure_ascii=False)
         return _call_json(
-            n.app_authorize_presence, self._handle, _b(socket_id), _b(channel), _b(str(user_id)), _b(info)
+            self._handle, n.app_authorize_presence, _b(socket_id), _b(channel), _b(str(user_id)), _b(info)
         )
 
     def authenticate_user(self, socket_id, user_data):
         """User sign-in: `user_data` is a dict (encoded compactly) or an already-encoded string."""
         text = user_data if isinstance(user_data, str) else json.dumps(user_data, separators=(",", ":"))
-        return _call_json(n.app_authenticate_user, self._handle, _b(socket_id), _b(text))
+        return _call_json(self._handle, n.app_authenticate_user, _b(socket_id), _b(text))
 
     def verify_webhook(self, headers, body, max_age=None):
         """Verifies and reads a webhook; `max_age` in seconds also checks `time_ms`."""
         items = list(headers.items())
         array = (n.Header * len(items))(*[n.Header(_b(k), _b(v)) for k, v in items])
-        max_age_ms = 0 if max_age is None else int(max_age * 1000)
-        return _call_json(n.app_verify_webhook, self._handle, array, len(items), body, len(body), max_age_ms)
+        max_age_ms = 0 if max_age is None else _ms(max_age, "max_age")
+        return _call_json(self._handle, n.app_verify_webhook, array, len(items), body, len(body), max_age_ms)
 
 
 _BACKPRESSURE = {"fail_fast": 0, "block": 1, "drop_newest": 2, "drop_oldest": 3}
@@ -208,9 +338,12 @@ class _EventBuffer:
 
 
 class Client:
-    """The background publisher. Thread-safe. `publish` never waits on the network.
+    """The background publisher. Thread-safe: every method may be called from several threads
+    at once, and close() from any of them (it waits for the calls in progress; after it, every
+    call raises ClosedError). `publish` never waits on the network.
 
-    Use it as a context manager (flushes for `shutdown_timeout` on exit), or call `close()`."""
+    Use it as a context manager (flushes for `shutdown_timeout` on exit), or call `close()`.
+    Durations are in seconds; negative ones, and integers outside their C type, are ValueError."""
 
     def __init__(
         self,
@@ -238,37 +371,51 @@ class Client:
             raise ValueError(f"backpressure must be one of {sorted(_BACKPRESSURE)}")
         if spool_sync not in _SPOOL_SYNC:
             raise ValueError(f"spool_sync must be one of {sorted(_SPOOL_SYNC)}")
+        queue = (
+            _uint(queue_capacity, "queue_capacity", _SIZE_MAX),
+            _BACKPRESSURE[backpressure],
+            _ms(block_timeout, "block_timeout"),
+            _uint(max_in_flight, "max_in_flight", _SIZE_MAX),
+        )
+        timeouts = (
+            _ms(connect_timeout, "connect_timeout"),
+            _ms(request_timeout, "request_timeout"),
+            _ms(delivery_timeout, "delivery_timeout"),
+            _ms(shutdown_timeout, "shutdown_timeout"),
+        )
+        spool = None
+        if spool_dir is not None:
+            # The durable spool: accepted events are on disk before publish returns and are
+            # replayed by the next process on the same directory (0: the library's default).
+            spool = (
+                _b(str(spool_dir)),
+                _SPOOL_SYNC[spool_sync],
+                _ms(spool_sync_interval, "spool_sync_interval"),
+                _uint(spool_max_bytes, "spool_max_bytes"),
+                _ms(spool_max_age, "spool_max_age"),
+            )
         config = ctypes.c_void_p()
-        _check(n.config_new(app._handle, _b(endpoints[0]), ctypes.byref(config)))
+        app._handle.call(lambda p: _check(n.config_new(p, _b(endpoints[0]), ctypes.byref(config))))
         try:
             for extra in endpoints[1:]:
                 _check(n.config_add_endpoint(config, _b(extra)))
-            _check(n.config_set_queue(
-                config, queue_capacity, _BACKPRESSURE[backpressure], int(block_timeout * 1000), max_in_flight
-            ))
-            _check(n.config_set_timeouts(
-                config, int(connect_timeout * 1000), int(request_timeout * 1000),
-                int(delivery_timeout * 1000), int(shutdown_timeout * 1000),
-            ))
+            _check(n.config_set_queue(config, *queue))
+            _check(n.config_set_timeouts(config, *timeouts))
             _check(n.config_set_tls(config, _b(ca_file), danger_accept_invalid_certs))
-            if spool_dir is not None:
-                # The durable spool: accepted events are on disk before publish returns and are
-                # replayed by the next process on the same directory (0: the library's default).
-                _check(n.config_set_spool(
-                    config, _b(str(spool_dir)), _SPOOL_SYNC[spool_sync], int(spool_sync_interval * 1000),
-                    spool_max_bytes, int(spool_max_age * 1000),
-                ))
-            handle = ctypes.c_void_p()
-            _check(n.client_new(config, ctypes.byref(handle)))
-            self._handle = handle
+            if spool is not None:
+                _check(n.config_set_spool(config, *spool))
+            ptr = ctypes.c_void_p()
+            _check(n.client_new(config, ctypes.byref(ptr)))
+            self._handle = _Handle(ptr, n.client_free, "Client")
         finally:
             n.config_free(config)
 
     def close(self):
-        """Flushes for the shutdown timeout, then frees the client (idempotent)."""
-        if getattr(self, "_handle", None):
-            n.client_free(self._handle)
-            self._handle = None
+        """Waits for calls in progress on other threads, flushes for the shutdown timeout, then
+        frees the client (idempotent)."""
+        handle = self.__dict__.get("_handle")
+        if handle is not None:
+            handle.close()
 
     __del__ = close
 
@@ -283,7 +430,7 @@ class Client:
         """Queues an event; returns "queued" or "dropped" (drop-newest policy, counted)."""
         buf = _EventBuffer(channels, event, data, socket_id)
         accepted = ctypes.c_uint32()
-        _check(n.client_publish(self._handle, ctypes.byref(buf.event), ctypes.byref(accepted)))
+        _check(self._handle.call(n.client_publish, ctypes.byref(buf.event), ctypes.byref(accepted)))
         return "dropped" if accepted.value == 1 else "queued"
 
     def publish_batch(self, events):
@@ -291,46 +438,46 @@ class Client:
         buffers = [_EventBuffer(*e) for e in events]
         array = (n.Event * len(buffers))(*[b.event for b in buffers])
         accepted = ctypes.c_uint32()
-        _check(n.client_publish_batch(self._handle, array, len(buffers), ctypes.byref(accepted)))
+        _check(self._handle.call(n.client_publish_batch, array, len(buffers), ctypes.byref(accepted)))
         return "dropped" if accepted.value == 1 else "queued"
 
     def publish_confirmed(self, channels, event, data, timeout=5.0, socket_id=None):
         """Queues an event and waits for the server's acknowledgement of every channel."""
         buf = _EventBuffer(channels, event, data, socket_id)
-        _check(n.client_publish_confirmed(self._handle, ctypes.byref(buf.event), int(timeout * 1000)))
+        _check(self._handle.call(n.client_publish_confirmed, ctypes.byref(buf.event), _ms(timeout, "timeout")))
 
     def send_to_user(self, user_id, event, data):
-        _check(n.client_send_to_user(self._handle, _b(str(user_id)), _b(event), _data_bytes(data)))
+        _check(self._handle.call(n.client_send_to_user, _b(str(user_id)), _b(event), _data_bytes(data)))
 
     def flush(self, timeout=5.0):
         """Waits for pending events; returns how many are still pending."""
         pending = ctypes.c_uint64()
-        _check(n.client_flush(self._handle, int(timeout * 1000), ctypes.byref(pending)))
+        _check(self._handle.call(n.client_flush, _ms(timeout, "timeout"), ctypes.byref(pending)))
         return pending.value
 
     def shutdown(self, timeout=5.0):
         """Flushes, then stops the engine; returns how many events were abandoned."""
         abandoned = ctypes.c_uint64()
-        _check(n.client_shutdown(self._handle, int(timeout * 1000), ctypes.byref(abandoned)))
+        _check(self._handle.call(n.client_shutdown, _ms(timeout, "timeout"), ctypes.byref(abandoned)))
         return abandoned.value
 
     def stats(self):
         s = n.Stats()
-        _check(n.client_stats(self._handle, ctypes.byref(s)))
+        _check(self._handle.call(n.client_stats, ctypes.byref(s)))
         return {name: getattr(s, name) for name in n.STATS_FIELDS}
 
     def drain_failures(self):
         """Takes the recent failures: [{"event", "channel", "error", "code"}]."""
-        return _call_json(n.client_drain_failures, self._handle)
+        return _call_json(self._handle, n.client_drain_failures)
 
     def channels(self, filter_by_prefix=None, info=None):
-        return _call_json(n.client_channels, self._handle, _b(filter_by_prefix), _b(info))
+        return _call_json(self._handle, n.client_channels, _b(filter_by_prefix), _b(info))
 
     def channel_info(self, channel, info=None):
-        return _call_json(n.client_channel_info, self._handle, _b(channel), _b(info))
+        return _call_json(self._handle, n.client_channel_info, _b(channel), _b(info))
 
     def presence_users(self, channel):
-        return _call_json(n.client_presence_users, self._handle, _b(channel))
+        return _call_json(self._handle, n.client_presence_users, _b(channel))
 
     def terminate_user_connections(self, user_id):
-        _check(n.client_terminate(self._handle, _b(str(user_id))))
+        _check(self._handle.call(n.client_terminate, _b(str(user_id))))

@@ -6,10 +6,17 @@ import hashlib
 import hmac
 import json
 import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 import pushcast
+
+HEADER = Path(__file__).resolve().parents[3] / "include" / "pushcast.h"
 
 GOLDEN = pushcast.App("1", "thisisaauthkey", "thisisasecret")
 
@@ -140,3 +147,199 @@ def test_spool_keeps_events_for_the_next_client(tmp_path):
     with pushcast.Client(app, url, spool_dir=blocked) as client:
         with pytest.raises(pushcast.SpoolError):
             client.publish("py-spool", "Tick", {})
+
+
+def run_isolated(script, timeout=120):
+    """Runs `script` in a fresh interpreter with the same library and binding, so that a crash
+    (abort, SIGSEGV) fails this test instead of killing pytest. Returns its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True, text=True, timeout=timeout, env=dict(os.environ),
+    )
+    assert done.returncode == 0, (
+        f"exit {done.returncode}\nstdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    )
+    return done.stdout
+
+
+def test_close_racing_calls_never_frees_a_handle_in_use():
+    # ctypes releases the GIL during each library call: close() on one thread used to free the
+    # handle under another thread's call (malloc(): mismatching next->prev_size, abort).
+    out = run_isolated("""
+        import threading, time
+        import pushcast
+
+        Closed = getattr(pushcast, "ClosedError", type("NoClosedError", (Exception,), {}))
+        failures = []
+
+        def hammer(obj, call, start, tally):
+            start.wait()
+            while True:
+                try:
+                    call(obj)
+                    tally.append("ok")
+                except Closed:
+                    tally.append("closed")
+                    return
+                except BaseException as e:  # anything else is a failure of the test
+                    failures.append(repr(e))
+                    return
+
+        def race(make, call, rounds):
+            calls = 0
+            for r in range(rounds):
+                obj = make(r)
+                start = threading.Barrier(5)
+                tallies = [[] for _ in range(4)]
+                threads = [threading.Thread(target=hammer, args=(obj, call, start, t)) for t in tallies]
+                for t in threads:
+                    t.start()
+                start.wait()
+                time.sleep(0.003 * (r % 7))  # 0 to 18 ms of calls before close()
+                obj.close()
+                for t in threads:
+                    t.join(60)
+                    if t.is_alive():
+                        failures.append(f"round {r}: a caller hangs after close()")
+                # Every thread ended on the closed error, nothing else.
+                if not all(t and t[-1] == "closed" for t in tallies):
+                    failures.append(f"round {r}: threads ended on {[t[-1:] for t in tallies]}")
+                obj.close()  # idempotent
+                calls += sum(t.count("ok") for t in tallies)
+            return calls
+
+        def client(r):
+            c = pushcast.Client(app, "http://127.0.0.1:1", queue_capacity=10_000_000, shutdown_timeout=0,
+                                connect_timeout=0.05, delivery_timeout=0.1)
+            if r % 2:
+                c.publish(["race"], "e", {})  # the engine starts here, not during the race
+            return c
+
+        app = pushcast.App("12345", "k", "s")
+        published = race(client, lambda c: c.publish(["race"], "e", {"x": 1}), 40)
+        authorized = race(
+            lambda r: pushcast.App("12345", "k", "s"),
+            lambda a: a.authorize_channel("1.1", "private-race"),
+            40,
+        )
+        assert not failures, failures[:5]
+        print("ok", published, authorized)
+    """)
+    _, published, authorized = out.split()
+    assert int(published) > 100 and int(authorized) > 100, out  # the calls did overlap close()
+
+
+def test_use_after_close_is_a_clear_error():
+    app = pushcast.App("12345", "k", "s")
+    client = pushcast.Client(app, "http://127.0.0.1:1", shutdown_timeout=0)
+    client.close()
+    with pytest.raises(pushcast.ClosedError, match="Client is closed") as err:
+        client.publish("c", "e", {})
+    assert isinstance(err.value, pushcast.ShutDownError) and err.value.code == 5003
+    for call in (client.stats, client.flush, client.drain_failures, lambda: client.publish_batch([("c", "e", {})])):
+        with pytest.raises(pushcast.ClosedError):
+            call()
+    app.close()
+    with pytest.raises(pushcast.ClosedError, match="App is closed"):
+        app.authorize_channel("1.1", "private-x")
+    with pytest.raises(pushcast.ClosedError):
+        pushcast.Client(app, "http://127.0.0.1:1")
+
+
+def test_integers_outside_their_c_type_are_refused_not_wrapped():
+    # ctypes wraps -1 into 2**64 - 1 without a word: a queue of 18 quintillion events, or a
+    # flush that waits 584 million years.
+    app = pushcast.App("12345", "k", "s")
+    for kwargs in (
+        {"queue_capacity": -1},
+        {"queue_capacity": 2**64},
+        {"max_in_flight": -1},
+        {"block_timeout": -0.5},
+        {"delivery_timeout": float("nan")},
+        {"shutdown_timeout": float("inf")},
+        {"spool_dir": "/nonexistent", "spool_max_bytes": -1},
+        {"spool_dir": "/nonexistent", "spool_max_bytes": 2**64},
+    ):
+        with pytest.raises(ValueError):
+            pushcast.Client(app, "http://127.0.0.1:1", **kwargs)
+    with pytest.raises(ValueError):
+        pushcast.App("1", "k", "s", limits={"max_body_bytes": -1})
+    with pytest.raises(TypeError):
+        pushcast.Client(app, "http://127.0.0.1:1", queue_capacity=1.5)
+    with pushcast.Client(app, "http://127.0.0.1:1", shutdown_timeout=0) as client:
+        for call in (
+            lambda: client.flush(-1),
+            lambda: client.shutdown(-1),
+            lambda: client.publish_confirmed("c", "e", {}, timeout=-1),
+        ):
+            with pytest.raises(ValueError):
+                call()
+        assert client.flush(0.0004) == 0
+        assert client.stats()["enqueued"] == 0
+
+
+def test_enumerations_take_names_and_the_library_refuses_raw_numbers():
+    app = pushcast.App("12345", "k", "s")
+    with pytest.raises(ValueError):
+        pushcast.Client(app, "http://127.0.0.1:1", backpressure=4)
+    with pytest.raises(ValueError):
+        pushcast.Client(app, "http://127.0.0.1:1", spool_dir="/nonexistent", spool_sync=3)
+    # Underneath, the library checks the numbers itself (this crashed the process before).
+    out = run_isolated("""
+        import ctypes
+        import pushcast
+        from pushcast import _native as n
+
+        app = pushcast.App("12345", "k", "s")
+        config = ctypes.c_void_p()
+        handle = getattr(app._handle, "_ptr", app._handle)  # the raw pointer, before or after _Handle
+        n.config_new(handle, b"http://127.0.0.1:1", ctypes.byref(config))
+        for value in (4, 1000, 2**32 - 1):
+            for name, call in (
+                ("queue", lambda: n.config_set_queue(config, 10, value, 0, 4)),
+                ("spool", lambda: n.config_set_spool(config, b"/nonexistent", value, 10, 0, 0)),
+            ):
+                try:
+                    pushcast._check(call())
+                    print("accepted", name, value)
+                except pushcast.ConfigError as e:
+                    print("refused", name, value, e.message)
+        n.config_free(config)
+    """)
+    lines = out.splitlines()
+    assert len(lines) == 6 and all(line.startswith("refused ") for line in lines), out
+    assert "PUSHCAST_BACKPRESSURE_DROP_OLDEST" in lines[0] and "PUSHCAST_SPOOL_SYNC_EVERY_EVENT" in lines[1], out
+
+
+def header_result_codes():
+    codes = dict(
+        (name, int(number))
+        for name, number in re.findall(r"^\s*PUSHCAST_RESULT_([A-Z0-9_]+) = ([0-9]+),", HEADER.read_text(), re.M)
+    )
+    assert len(codes) >= 30, f"only {len(codes)} result codes in {HEADER}: has its format changed?"
+    return codes
+
+
+def test_every_result_code_of_the_header_has_its_error_class():
+    # Each code maps to the class of its family, and every code past the boundary family
+    # (0-4) to a more precise class than PushcastError: a code added to the library cannot be
+    # forgotten here again (CIRCUIT_OPEN was).
+    codes = sorted(header_result_codes().items(), key=lambda item: item[1])
+    generic = [f"{name} ({code})" for name, code in codes if code >= 1000 and pushcast._error_class(code) is pushcast.PushcastError]
+    assert not generic, f"codes that only get the generic PushcastError: {generic}"
+    families = {
+        1: "ValidationError", 2: "ConfigError", 3: "WebhookError", 4: "ApiError", 5: "DeliveryError",
+    }
+    for name, code in codes:
+        if code == 0:
+            continue
+        cls = pushcast._error_class(code)
+        if code < 1000:
+            assert cls is pushcast.PushcastError, name
+        else:
+            assert issubclass(cls, getattr(pushcast, families[code // 1000])), (name, cls)
+    assert set(pushcast._CLASS_OF_CODE) == set(header_result_codes().values()) - {0}
+    # A code newer than this binding still gets its family's class.
+    assert pushcast._error_class(5999) is pushcast.DeliveryError
+    assert pushcast._error_class(1999) is pushcast.ValidationError
+    assert pushcast._error_class(7) is pushcast.PushcastError

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use pushcast_core::{App, Credentials, Freshness, MasterKey, ServerProfile};
 
 use crate::boundary::{
-    arg_bytes, arg_mut, arg_opt_str, arg_ref, arg_str, check_out, guard, owned_string,
+    arg_mut, arg_opt_str, arg_ref, arg_slice, arg_str, check_out, guard, owned_string,
     pushcast_result, write_out, Failure,
 };
 
@@ -264,7 +264,8 @@ pub struct pushcast_header {
 /// Verifies a webhook (`X-Pusher-Key`, `X-Pusher-Signature` over the raw body, in constant
 /// time) and writes its JSON (`{"time_ms", "events"}`, encrypted client events decrypted) to
 /// `*json_out`. `max_age_ms` > 0 also rejects webhooks whose `time_ms` is further than that
-/// from now. A rejected webhook gives PUSHCAST_RESULT_WEBHOOK_REJECTED.
+/// from now. A rejected webhook gives PUSHCAST_RESULT_WEBHOOK_REJECTED, and so does a
+/// `headers_len` or `body_len` larger than any object can be.
 ///
 /// # Safety
 /// `headers` must point to `headers_len` headers; `body` to `body_len` bytes.
@@ -278,29 +279,29 @@ pub unsafe extern "C" fn pushcast_app_verify_webhook(
     max_age_ms: u64,
     json_out: *mut *mut c_char,
 ) -> pushcast_result {
+    use pushcast_result as R;
     guard(|| {
         check_out(json_out, "json_out")?;
-        // SAFETY: caller's contract on each pointer.
-        let app = unsafe { arg_ref(app, "app")? };
-        let body = unsafe { arg_bytes(body, body_len, "body")? };
-        let raw = if headers_len == 0 {
-            &[][..]
-        } else if headers.is_null() {
-            return Err(Failure::null("headers"));
-        } else {
-            // SAFETY: `headers_len` headers per the caller's contract.
-            unsafe { std::slice::from_raw_parts(headers, headers_len) }
+        // SAFETY: caller's contract on each pointer and length.
+        let (app, raw, body) = unsafe {
+            (
+                arg_ref(app, "app")?,
+                arg_slice(headers, headers_len, "headers", R::WebhookRejected)?,
+                arg_slice(body, body_len, "body", R::WebhookRejected)?,
+            )
         };
-        let mut pairs = Vec::with_capacity(raw.len());
-        for h in raw {
-            // SAFETY: each header's strings per the caller's contract.
-            pairs.push(unsafe {
-                (
-                    arg_str(h.name, "header name")?,
-                    arg_str(h.value, "header value")?,
-                )
-            });
-        }
+        let pairs = raw
+            .iter()
+            .map(|h| {
+                // SAFETY: each header's strings per the caller's contract.
+                unsafe {
+                    Ok((
+                        arg_str(h.name, "header name")?,
+                        arg_str(h.value, "header value")?,
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, Failure>>()?;
         let freshness = (max_age_ms > 0).then(|| Freshness {
             now_ms: pushcast_core::unix_now() * 1000,
             max_age_ms,

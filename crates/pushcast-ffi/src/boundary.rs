@@ -217,44 +217,98 @@ pub(crate) unsafe fn arg_opt_str<'a>(
     }
 }
 
-/// Borrows `len` bytes of UTF-8 at `ptr` (NULL allowed only when `len` is 0).
+/// Borrows `len` items at `ptr`: the array arguments (`channels`, `events`, `headers`, `data`,
+/// `body`), each passed with a length named `{name}_len`. NULL is allowed only when `len` is 0.
+///
+/// A length over `isize::MAX` bytes cannot describe memory the caller owns (no object is that
+/// large, and Rust slices must not be): it is refused with `too_long` before anything is
+/// read, instead of the undefined behaviour (or the abort of a debug build) of making a slice.
 ///
 /// # Safety
-/// `ptr` must point to `len` readable bytes that outlive `'a`.
-pub(crate) unsafe fn arg_text<'a>(
-    ptr: *const u8,
+/// `ptr` must point to `len` readable, aligned items that outlive `'a`.
+pub(crate) unsafe fn arg_slice<'a, T>(
+    ptr: *const T,
     len: usize,
     name: &str,
-) -> Result<&'a str, Failure> {
-    if len == 0 {
-        return Ok("");
-    }
-    if ptr.is_null() {
-        return Err(Failure::null(name));
-    }
-    // SAFETY: `len` readable bytes per this function's contract.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
-    std::str::from_utf8(bytes).map_err(|_| Failure::utf8(name))
-}
-
-/// Borrows `len` bytes at `ptr` (NULL allowed only when `len` is 0).
-///
-/// # Safety
-/// `ptr` must point to `len` readable bytes that outlive `'a`.
-pub(crate) unsafe fn arg_bytes<'a>(
-    ptr: *const u8,
-    len: usize,
-    name: &str,
-) -> Result<&'a [u8], Failure> {
+    too_long: pushcast_result,
+) -> Result<&'a [T], Failure> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
         return Err(Failure::null(name));
     }
-    // SAFETY: `len` readable bytes per this function's contract.
+    let max = isize::MAX as usize / std::mem::size_of::<T>().max(1);
+    if len > max {
+        return Err(Failure {
+            code: too_long,
+            message: format!(
+                "argument `{name}_len` is {len}, larger than any object can be (at most {max})"
+            ),
+            http_status: 0,
+        });
+    }
+    // SAFETY: non-NULL, `len` readable items per this function's contract, and at most
+    // isize::MAX bytes (checked above).
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
+
+/// Borrows `len` bytes of UTF-8 at `ptr`, as [`arg_slice`].
+///
+/// # Safety
+/// As [`arg_slice`].
+pub(crate) unsafe fn arg_text<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+    too_long: pushcast_result,
+) -> Result<&'a str, Failure> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { arg_slice(ptr, len, name, too_long)? };
+    std::str::from_utf8(bytes).map_err(|_| Failure::utf8(name))
+}
+
+/// The accepted values of one C enumeration. Enumerations cross the boundary as plain
+/// `uint32_t` (casting an arbitrary C integer into a Rust enum is undefined behaviour); each
+/// setter matches the number against its constants and refuses any other with
+/// [`CEnum::refuse`]. Made with [`c_enum!`], so a name here is always its constant's.
+pub(crate) struct CEnum {
+    /// The C type's name.
+    pub(crate) type_name: &'static str,
+    /// Each accepted number with its constant's name.
+    pub(crate) values: &'static [(u32, &'static str)],
+}
+
+impl CEnum {
+    /// PUSHCAST_RESULT_INVALID_CONFIG for `value` given as `argument`: the message names the
+    /// argument, its type and every accepted value.
+    pub(crate) fn refuse(&self, argument: &'static str, value: u32) -> Failure {
+        let accepted: Vec<String> = self
+            .values
+            .iter()
+            .map(|(number, name)| format!("{number} ({name})"))
+            .collect();
+        Failure::from(Error::InvalidConfig {
+            field: argument,
+            reason: format!(
+                "{value} is not a {}; accepted: {}",
+                self.type_name,
+                accepted.join(", ")
+            ),
+        })
+    }
+}
+
+/// `c_enum!(pushcast_x: PUSHCAST_X_A, PUSHCAST_X_B)`: the [`CEnum`] of those constants.
+macro_rules! c_enum {
+    ($type_name:ident: $($value:ident),+ $(,)?) => {
+        $crate::boundary::CEnum {
+            type_name: stringify!($type_name),
+            values: &[$(($value, stringify!($value))),+],
+        }
+    };
+}
+pub(crate) use c_enum;
 
 /// Borrows a handle.
 ///
@@ -473,5 +527,108 @@ mod tests {
             (failure.code, failure.http_status),
             (pushcast_result::ApiError, 401)
         );
+    }
+
+    /// The enumerations that cross the boundary as `uint32_t`: each setter's match and its
+    /// table (the error message) agree, numbers run 0.., and every other number is refused
+    /// with a message naming each accepted constant.
+    #[test]
+    fn enum_arguments_take_their_table_and_refuse_everything_else() {
+        use crate::*;
+        type Setter = fn(*mut pushcast_config, u32) -> pushcast_result;
+        let mut app = std::ptr::null_mut();
+        let mut config = std::ptr::null_mut();
+        // SAFETY: valid strings and out-pointers; the handles are freed below.
+        unsafe {
+            assert_eq!(
+                pushcast_app_new(c"1".as_ptr(), c"k".as_ptr(), c"s".as_ptr(), &mut app),
+                pushcast_result::Ok
+            );
+            assert_eq!(
+                pushcast_config_new(app, c"http://127.0.0.1:1".as_ptr(), &mut config),
+                pushcast_result::Ok
+            );
+        }
+        let cases: [(&CEnum, Setter); 3] = [
+            (&crate::client::BACKPRESSURE, |c, v| unsafe {
+                pushcast_config_set_queue(c, 1, v, 1, 1)
+            }),
+            (&crate::resilience::BREAKER_POLICY, |c, v| unsafe {
+                pushcast_config_set_breaker(c, 1, 1, 1, v)
+            }),
+            (&crate::spool::SPOOL_SYNC, |c, v| unsafe {
+                pushcast_config_set_spool(c, c"/nonexistent".as_ptr(), v, 1, 0, 0)
+            }),
+        ];
+        for (table, set) in cases {
+            for (i, (number, name)) in table.values.iter().enumerate() {
+                assert_eq!(*number, i as u32, "{name}");
+                assert_eq!(set(config, *number), pushcast_result::Ok, "{name}");
+            }
+            let len = table.values.len() as u32;
+            for value in [len, len + 1, 1000, 1 << 31, u32::MAX] {
+                assert_eq!(set(config, value), pushcast_result::InvalidConfig);
+                let error = pushcast_error_last();
+                // SAFETY: a live error object just taken, freed once.
+                let message = unsafe {
+                    let m = CStr::from_ptr(pushcast_error_message(error))
+                        .to_string_lossy()
+                        .into_owned();
+                    pushcast_error_free(error);
+                    m
+                };
+                assert!(message.contains(table.type_name), "{message}");
+                assert!(message.contains(&value.to_string()), "{message}");
+                for (_, name) in table.values {
+                    assert!(message.contains(name), "{message}");
+                }
+            }
+        }
+        // SAFETY: live handles, freed once.
+        unsafe {
+            pushcast_config_free(config);
+            pushcast_app_free(app);
+        }
+    }
+
+    #[test]
+    fn lengths_no_object_can_have_are_refused_before_reading() {
+        let byte = 0u8;
+        let word = 0u64;
+        for len in [usize::MAX, isize::MAX as usize + 1] {
+            // SAFETY: refused before the pointer is read.
+            let refused =
+                unsafe { arg_slice(&byte, len, "data", pushcast_result::PayloadTooLarge) };
+            let failure = refused.err().unwrap();
+            assert_eq!(failure.code, pushcast_result::PayloadTooLarge);
+            assert!(
+                failure.message.contains("`data_len`"),
+                "{}",
+                failure.message
+            );
+        }
+        // SAFETY: as above.
+        let refused = unsafe {
+            arg_slice(
+                &word,
+                isize::MAX as usize / 8 + 1,
+                "w",
+                pushcast_result::TooManyEvents,
+            )
+        };
+        assert_eq!(refused.err().unwrap().code, pushcast_result::TooManyEvents);
+        // SAFETY: one readable item.
+        assert_eq!(
+            unsafe { arg_slice(&word, 1, "w", pushcast_result::TooManyEvents) }
+                .ok()
+                .map(<[u64]>::len),
+            Some(1)
+        );
+        // SAFETY: NULL is allowed for an empty slice and refused otherwise.
+        unsafe {
+            assert!(arg_slice(std::ptr::null::<u8>(), 0, "d", pushcast_result::Ok).is_ok());
+            let null = arg_slice(std::ptr::null::<u8>(), 1, "d", pushcast_result::Ok);
+            assert_eq!(null.err().unwrap().code, pushcast_result::NullArgument);
+        }
     }
 }

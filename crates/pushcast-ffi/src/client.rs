@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::app::pushcast_app;
 use crate::boundary::{
-    arg_mut, arg_opt_str, arg_ref, arg_str, arg_text, check_out, code_of, guard, guard_value,
-    owned_string, pushcast_result, write_optional, write_out, Failure,
+    arg_mut, arg_opt_str, arg_ref, arg_slice, arg_str, arg_text, c_enum, check_out, code_of, guard,
+    guard_value, owned_string, pushcast_result, write_optional, write_out, CEnum, Failure,
 };
 
 /// Publisher settings. Underneath: `pushcast_client::ClientConfig`.
@@ -21,20 +21,30 @@ pub struct pushcast_config {
     pub(crate) config: ClientConfig,
 }
 
-/// What to do when the queue is full.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum pushcast_backpressure {
-    /// Fail with PUSHCAST_RESULT_QUEUE_FULL (the default).
-    FailFast = 0,
-    /// Wait for room up to the given timeout, then fail with PUSHCAST_RESULT_QUEUE_FULL.
-    Block = 1,
-    /// Drop the new event (counted, logged); publish reports PUSHCAST_ACCEPTED_DROPPED.
-    DropNewest = 2,
-    /// Drop the oldest event not yet sent (counted, logged).
-    DropOldest = 3,
-}
+/// What to do when the queue is full: one of the PUSHCAST_BACKPRESSURE_* values.
+///
+/// A plain `uint32_t`, not a C enum: pushcast_config_set_queue() refuses any other value with
+/// PUSHCAST_RESULT_INVALID_CONFIG.
+pub type pushcast_backpressure = u32;
+
+/// Backpressure: fail with PUSHCAST_RESULT_QUEUE_FULL (the default).
+pub const PUSHCAST_BACKPRESSURE_FAIL_FAST: pushcast_backpressure = 0;
+/// Backpressure: wait for room up to the given timeout, then fail with
+/// PUSHCAST_RESULT_QUEUE_FULL.
+pub const PUSHCAST_BACKPRESSURE_BLOCK: pushcast_backpressure = 1;
+/// Backpressure: drop the new event (counted, logged); publish reports
+/// PUSHCAST_ACCEPTED_DROPPED.
+pub const PUSHCAST_BACKPRESSURE_DROP_NEWEST: pushcast_backpressure = 2;
+/// Backpressure: drop the oldest event not yet sent (counted, logged).
+pub const PUSHCAST_BACKPRESSURE_DROP_OLDEST: pushcast_backpressure = 3;
+
+/// The accepted pushcast_backpressure values.
+pub(crate) const BACKPRESSURE: CEnum = c_enum!(
+    pushcast_backpressure: PUSHCAST_BACKPRESSURE_FAIL_FAST,
+    PUSHCAST_BACKPRESSURE_BLOCK,
+    PUSHCAST_BACKPRESSURE_DROP_NEWEST,
+    PUSHCAST_BACKPRESSURE_DROP_OLDEST,
+);
 
 /// What happened to a published event.
 #[repr(u32)]
@@ -48,6 +58,9 @@ pub enum pushcast_accepted {
 }
 
 /// One event to publish. All strings NUL-terminated UTF-8 except `data` (pointer + length).
+/// A length larger than any object can be is refused before anything is read:
+/// `channels_len` with PUSHCAST_RESULT_TOO_MANY_CHANNELS, `data_len` with
+/// PUSHCAST_RESULT_PAYLOAD_TOO_LARGE.
 #[repr(C)]
 pub struct pushcast_event {
     /// Array of `channels_len` channel names.
@@ -155,7 +168,9 @@ pub unsafe extern "C" fn pushcast_config_add_endpoint(
 }
 
 /// Sets the queue capacity (events), the backpressure policy (with its timeout for Block) and
-/// the most requests in flight.
+/// the most requests in flight. A `policy` that is none of the PUSHCAST_BACKPRESSURE_* values
+/// is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was. The capacity (at least
+/// 1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new().
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
@@ -170,16 +185,18 @@ pub unsafe extern "C" fn pushcast_config_set_queue(
     guard(|| {
         // SAFETY: caller's contract.
         let c = unsafe { arg_mut(config, "config")? };
-        c.config.queue_capacity = capacity;
-        c.config.max_in_flight = max_in_flight;
-        c.config.backpressure = match policy {
-            pushcast_backpressure::FailFast => Backpressure::FailFast,
-            pushcast_backpressure::Block => Backpressure::Block {
+        let backpressure = match policy {
+            PUSHCAST_BACKPRESSURE_FAIL_FAST => Backpressure::FailFast,
+            PUSHCAST_BACKPRESSURE_BLOCK => Backpressure::Block {
                 timeout: Duration::from_millis(block_timeout_ms),
             },
-            pushcast_backpressure::DropNewest => Backpressure::DropNewest,
-            pushcast_backpressure::DropOldest => Backpressure::DropOldest,
+            PUSHCAST_BACKPRESSURE_DROP_NEWEST => Backpressure::DropNewest,
+            PUSHCAST_BACKPRESSURE_DROP_OLDEST => Backpressure::DropOldest,
+            other => return Err(BACKPRESSURE.refuse("policy", other)),
         };
+        c.config.queue_capacity = capacity;
+        c.config.max_in_flight = max_in_flight;
+        c.config.backpressure = backpressure;
         Ok(())
     })
 }
@@ -299,27 +316,28 @@ pub unsafe extern "C" fn pushcast_client_free(client: *mut pushcast_client) {
 /// Reads a C event description into a core event.
 ///
 /// # Safety
-/// `event` must be NULL or valid as documented on pushcast_event.
-unsafe fn read_event(event: *const pushcast_event) -> Result<Event, Failure> {
-    // SAFETY: caller's contract.
-    let e = unsafe { arg_ref(event, "event")? };
-    let channels = if e.channels_len == 0 {
-        Vec::new()
-    } else if e.channels.is_null() {
-        return Err(Failure::null("event.channels"));
-    } else {
-        // SAFETY: `channels_len` pointers per the contract.
-        let raw = unsafe { std::slice::from_raw_parts(e.channels, e.channels_len) };
-        raw.iter()
-            // SAFETY: each channel name per the contract.
-            .map(|c| unsafe { arg_str(*c, "event.channels[i]") }.map(str::to_owned))
-            .collect::<Result<_, _>>()?
+/// `event`'s pointers must be valid as documented on pushcast_event.
+unsafe fn read_event(e: &pushcast_event) -> Result<Event, Failure> {
+    use pushcast_result as R;
+    // SAFETY: `channels_len` pointers per the contract.
+    let raw = unsafe {
+        arg_slice(
+            e.channels,
+            e.channels_len,
+            "event.channels",
+            R::TooManyChannels,
+        )?
     };
+    let channels = raw
+        .iter()
+        // SAFETY: each channel name per the contract.
+        .map(|c| unsafe { arg_str(*c, "event.channels[i]") }.map(str::to_owned))
+        .collect::<Result<Vec<String>, _>>()?;
     // SAFETY: per the contract.
     let (name, data, socket) = unsafe {
         (
             arg_str(e.name, "event.name")?,
-            arg_text(e.data, e.data_len, "event.data")?,
+            arg_text(e.data, e.data_len, "event.data", R::PayloadTooLarge)?,
             arg_opt_str(e.socket_id, "event.socket_id")?,
         )
     };
@@ -341,8 +359,9 @@ pub unsafe extern "C" fn pushcast_client_publish(
 ) -> pushcast_result {
     guard(|| {
         // SAFETY: caller's contract.
-        let (client, event) = unsafe { (arg_ref(client, "client")?, read_event(event)?) };
-        let accepted = client.client.publish(event)?;
+        let (client, event) = unsafe { (arg_ref(client, "client")?, arg_ref(event, "event")?) };
+        // SAFETY: caller's contract.
+        let accepted = client.client.publish(unsafe { read_event(event)? })?;
         // SAFETY: NULL or writable, per the contract.
         unsafe { write_optional(accepted_out, accepted_code(accepted)) };
         Ok(())
@@ -357,6 +376,7 @@ fn accepted_code(a: Accepted) -> pushcast_accepted {
 }
 
 /// Validates all `events_len` events first, then queues them all (none if any is invalid).
+/// An `events_len` larger than any array can be is PUSHCAST_RESULT_TOO_MANY_EVENTS.
 ///
 /// # Safety
 /// `events` must point to `events_len` valid event descriptions.
@@ -369,15 +389,18 @@ pub unsafe extern "C" fn pushcast_client_publish_batch(
 ) -> pushcast_result {
     guard(|| {
         // SAFETY: caller's contract.
-        let client = unsafe { arg_ref(client, "client")? };
-        if events_len > 0 && events.is_null() {
-            return Err(Failure::null("events"));
-        }
-        let mut all = Vec::with_capacity(events_len);
-        for i in 0..events_len {
-            // SAFETY: `events_len` descriptions per the contract.
-            all.push(unsafe { read_event(events.add(i))? });
-        }
+        let (client, events) = unsafe {
+            (
+                arg_ref(client, "client")?,
+                arg_slice(events, events_len, "events", pushcast_result::TooManyEvents)?,
+            )
+        };
+        // Collected without reserving `events_len` up front: the events are read one by one.
+        let all = events
+            .iter()
+            // SAFETY: each description per the contract.
+            .map(|e| unsafe { read_event(e) })
+            .collect::<Result<Vec<_>, _>>()?;
         let accepted = client.client.publish_batch(all)?;
         // SAFETY: NULL or writable, per the contract.
         unsafe { write_optional(accepted_out, accepted_code(accepted)) };
@@ -398,7 +421,9 @@ pub unsafe extern "C" fn pushcast_client_publish_confirmed(
 ) -> pushcast_result {
     guard(|| {
         // SAFETY: caller's contract.
-        let (client, event) = unsafe { (arg_ref(client, "client")?, read_event(event)?) };
+        let (client, event) = unsafe { (arg_ref(client, "client")?, arg_ref(event, "event")?) };
+        // SAFETY: caller's contract.
+        let event = unsafe { read_event(event)? };
         client
             .client
             .publish_confirmed(event, Duration::from_millis(timeout_ms))?;

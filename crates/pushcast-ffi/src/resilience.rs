@@ -6,28 +6,40 @@ use std::time::Duration;
 use ::pushcast_client::{BreakerOpenPolicy, ConflateRule};
 
 use crate::boundary::{
-    arg_mut, arg_opt_str, arg_ref, check_out, guard, owned_string, pushcast_result, write_out,
+    arg_mut, arg_opt_str, arg_ref, c_enum, check_out, guard, owned_string, pushcast_result,
+    write_out, CEnum,
 };
 use crate::client::{pushcast_client, pushcast_config};
 
-/// What publish does while every endpoint's circuit is open.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum pushcast_breaker_policy {
-    /// Queue as usual (the default); queued events wait for a probe to close a circuit.
-    Queue = 0,
-    /// Fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
-    FailFast = 1,
-    /// With the durable spool (pushcast_config_set_spool()): events wait on disk while every
-    /// circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
-    Spool = 2,
-}
+/// What publish does while every endpoint's circuit is open: one of the
+/// PUSHCAST_BREAKER_POLICY_* values.
+///
+/// A plain `uint32_t`, not a C enum: pushcast_config_set_breaker() refuses any other value with
+/// PUSHCAST_RESULT_INVALID_CONFIG.
+pub type pushcast_breaker_policy = u32;
+
+/// Breaker policy: queue as usual (the default); queued events wait for a probe to close a
+/// circuit.
+pub const PUSHCAST_BREAKER_POLICY_QUEUE: pushcast_breaker_policy = 0;
+/// Breaker policy: fail at once with PUSHCAST_RESULT_CIRCUIT_OPEN (counted).
+pub const PUSHCAST_BREAKER_POLICY_FAIL_FAST: pushcast_breaker_policy = 1;
+/// Breaker policy: with the durable spool (pushcast_config_set_spool()), events wait on disk
+/// while every circuit is open, memory holds one probe batch. Without a spool, as QUEUE.
+pub const PUSHCAST_BREAKER_POLICY_SPOOL: pushcast_breaker_policy = 2;
+
+/// The accepted pushcast_breaker_policy values.
+pub(crate) const BREAKER_POLICY: CEnum = c_enum!(
+    pushcast_breaker_policy: PUSHCAST_BREAKER_POLICY_QUEUE,
+    PUSHCAST_BREAKER_POLICY_FAIL_FAST,
+    PUSHCAST_BREAKER_POLICY_SPOOL,
+);
 
 /// Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
 /// (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
 /// request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
-/// `failure_threshold` 0 turns the breaker off. Checked by pushcast_client_new().
+/// `failure_threshold` 0 turns the breaker off. A `policy` that is none of the
+/// PUSHCAST_BREAKER_POLICY_* values is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left
+/// as it was; the rest is checked by pushcast_client_new().
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
@@ -42,14 +54,16 @@ pub unsafe extern "C" fn pushcast_config_set_breaker(
     guard(|| {
         // SAFETY: caller's contract.
         let c = unsafe { arg_mut(config, "config")? };
+        let open_policy = match policy {
+            PUSHCAST_BREAKER_POLICY_QUEUE => BreakerOpenPolicy::Queue,
+            PUSHCAST_BREAKER_POLICY_FAIL_FAST => BreakerOpenPolicy::FailFast,
+            PUSHCAST_BREAKER_POLICY_SPOOL => BreakerOpenPolicy::Spool,
+            other => return Err(BREAKER_POLICY.refuse("policy", other)),
+        };
         c.config.breaker_failure_threshold = failure_threshold;
         c.config.breaker_cooldown = Duration::from_millis(cooldown_ms);
         c.config.breaker_cooldown_max = Duration::from_millis(cooldown_max_ms);
-        c.config.breaker_open_policy = match policy {
-            pushcast_breaker_policy::Queue => BreakerOpenPolicy::Queue,
-            pushcast_breaker_policy::FailFast => BreakerOpenPolicy::FailFast,
-            pushcast_breaker_policy::Spool => BreakerOpenPolicy::Spool,
-        };
+        c.config.breaker_open_policy = open_policy;
         Ok(())
     })
 }
