@@ -355,7 +355,11 @@ fn prepare_valid(event: &Event, profile: &ServerProfile) -> bool {
         && event.info.as_deref().is_none_or(info_valid)
         && (encrypted == 0 || encrypted == channels.len())
         && within(sent_len, profile.max_event_data_bytes)
+        && (profile.supports_user_sign_in || !channels.iter().any(|c| c.starts_with(TO_USER)))
 }
+
+/// The prefix of the channels that only servers with user sign-in deliver to.
+const TO_USER: &str = "#server-to-user-";
 
 /// The error `prepare` gave is one the event deserves.
 fn check_prepare_rejection(event: &Event, profile: &ServerProfile, error: &Error) {
@@ -381,6 +385,9 @@ fn check_prepare_rejection(event: &Event, profile: &ServerProfile, error: &Error
         Error::MixedEncryption => {
             channels.iter().any(|c| c.starts_with(ENCRYPTED))
                 && channels.iter().any(|c| !c.starts_with(ENCRYPTED))
+        }
+        Error::Unsupported { .. } => {
+            !profile.supports_user_sign_in && channels.iter().any(|c| c.starts_with(TO_USER))
         }
         Error::PayloadTooLarge {
             scope: SizeScope::EventData,
@@ -670,7 +677,7 @@ fn check_size_prechecks(app: &App, wires: &[WireEvent], ts: u64) {
     let widest = 9_999_999_999;
     // Bodies of exactly the budget, and one byte over (skipped for budgets of megabytes).
     if let Some(max) = max.filter(|m| *m <= 200_000) {
-        for t in [ts, 0, 1_700_000_000, widest] {
+        for t in [ts.min(widest), 0, 1_700_000_000, widest] {
             assert!(
                 app.sign_batch_body(vec![b'x'; max], t).is_ok(),
                 "a {max}-byte body (max_batch_body_bytes) refused at timestamp {t}"
@@ -701,7 +708,7 @@ fn check_size_prechecks(app: &App, wires: &[WireEvent], ts: u64) {
         );
         if checked.is_ok() {
             for body in singles {
-                for t in [ts, 1_700_000_000, widest] {
+                for t in [ts.min(widest), 1_700_000_000, widest] {
                     assert!(app.sign_batch_body(body.clone(), t).is_ok());
                 }
             }
@@ -1210,8 +1217,10 @@ pub fn auth(case: &AuthCase) {
         Err(e) => assert!(!valid, "presence refused a valid {case:?}: {e:?}"),
     }
 
-    // User sign-in.
-    let valid = socket_id_valid(socket) && user_json_valid(&case.user_data, "id");
+    // User sign-in (refused before anything else by a profile whose server has none).
+    let valid = socket_id_valid(socket)
+        && user_json_valid(&case.user_data, "id")
+        && profile.supports_user_sign_in;
     match app.authenticate_user(socket, &case.user_data) {
         Ok(auth) => {
             assert!(valid, "signed in {case:?}");
@@ -1225,6 +1234,7 @@ pub fn auth(case: &AuthCase) {
             assert_eq!(json["auth"], Value::from(auth.auth.as_str()));
             assert_eq!(json["user_data"], Value::from(case.user_data.as_str()));
         }
+        Err(Error::Unsupported { .. }) => assert!(!profile.supports_user_sign_in),
         Err(e) => assert!(!valid, "sign-in refused a valid {case:?}: {e:?}"),
     }
 }
