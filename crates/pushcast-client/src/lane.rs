@@ -94,6 +94,18 @@ impl Batch {
     }
 }
 
+/// The time left before the earliest deadline of `batch`'s items.
+fn time_left(batch: &Batch) -> Duration {
+    batch
+        .items
+        .iter()
+        .map(|i| i.deadline)
+        .min()
+        .map_or(Duration::ZERO, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
+}
+
 /// What a refusal of a batch of several items says about its items.
 #[derive(Debug, PartialEq, Eq)]
 enum Refusal {
@@ -404,6 +416,13 @@ async fn deliver_part(
                 Refusal::Singles => {
                     counters.split_batches.fetch_add(1, Relaxed);
                     counters.retried.fetch_add(size as u64, Relaxed);
+                    // A failing server: the parts wait what the batch would have waited
+                    // (its Retry-After, else the backoff) before they are sent.
+                    let pause = backoff(shared, rng, attempt, retry_after).min(time_left(&batch));
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        () = abort.notified() => {}
+                    }
                     return batch.split(1);
                 }
                 Refusal::Whole => {
@@ -429,15 +448,7 @@ async fn deliver_part(
             .retried
             .fetch_add(batch.items.len() as u64, Relaxed);
         // Nor does a pause outlast it: the items then fail on time, with the last error.
-        let left = batch
-            .items
-            .iter()
-            .map(|i| i.deadline)
-            .min()
-            .map_or(Duration::ZERO, |d| {
-                d.saturating_duration_since(Instant::now())
-            });
-        let pause = backoff(shared, rng, attempt, retry_after).min(left);
+        let pause = backoff(shared, rng, attempt, retry_after).min(time_left(&batch));
         attempt += 1;
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
