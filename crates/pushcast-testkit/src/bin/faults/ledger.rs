@@ -2,12 +2,23 @@
 //! exactly one of delivered (seen by a real subscriber), failed (reported by the client: its
 //! failure log, a publish error, or a count a child process printed) or dropped (refused or
 //! dropped by the queue-full policy, reported as such). Whatever is in none of them is lost.
+//! A scenario's [`Outcome`] adds the hangs it saw (child processes killed after their deadline).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use pushcast_client::{Accepted, Client, Failure, StatsSnapshot};
 use pushcast_core::{Error, Event};
 use pushcast_testkit::Received;
+
+/// A scenario's verdict, as the suite's last line sums it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    pub ok: bool,
+    /// Published events neither delivered, failed nor dropped.
+    pub lost: u64,
+    /// Processes that never finished and were killed after their deadline.
+    pub hangs: u64,
+}
 
 /// The accounting of one scenario, and its verdict.
 #[derive(Default)]
@@ -20,6 +31,7 @@ pub struct Ledger {
     /// Failures reported only as a number (by a child process).
     failed_uncounted_names: u64,
     dropped: BTreeSet<String>,
+    hangs: u64,
     figures: Vec<(String, String)>,
     problems: Vec<String>,
 }
@@ -78,6 +90,12 @@ impl Ledger {
     /// Records failures a child process reported only as a count.
     pub fn failed_count(&mut self, n: u64) {
         self.failed_uncounted_names += n;
+    }
+
+    /// Records processes that hung (killed after their deadline); the scenario fails.
+    pub fn hangs(&mut self, n: u64) {
+        self.hangs += n;
+        self.check(n == 0, format!("{n} process(es) hung and were killed"));
     }
 
     /// Records what a subscriber received (events of this scenario only; repeats are counted
@@ -152,8 +170,8 @@ impl Ledger {
         (self.published.len() as u64).saturating_sub(accounted)
     }
 
-    /// Prints problems (standard error) and the scenario's line; returns (ok, lost).
-    pub fn finish(mut self) -> (bool, u64) {
+    /// Prints problems (standard error) and the scenario's line; returns the verdict.
+    pub fn finish(mut self) -> Outcome {
         let lost = self.lost();
         let both = self
             .delivered
@@ -196,6 +214,10 @@ impl Ledger {
             line.push_str(&format!(" {k}={v}"));
         }
         println!("{line}");
-        (ok, lost)
+        Outcome {
+            ok,
+            lost,
+            hangs: self.hangs,
+        }
     }
 }

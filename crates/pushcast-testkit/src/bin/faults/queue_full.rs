@@ -8,18 +8,18 @@ use std::time::{Duration, Instant};
 use pushcast_client::{Accepted, Backpressure, Client};
 use pushcast_testkit::{Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, wait_until};
 
 const CHANNEL: &str = "full";
 const CAPACITY: usize = 50;
 const BLOCK: Duration = Duration::from_millis(100);
 
-pub fn fail_fast() -> (bool, u64) {
+pub fn fail_fast() -> Outcome {
     run("queue-full-fail-fast", Backpressure::FailFast, 100)
 }
 
-pub fn block() -> (bool, u64) {
+pub fn block() -> Outcome {
     // Each refusal waits BLOCK: few over capacity keep it short.
     run(
         "queue-full-block",
@@ -28,15 +28,15 @@ pub fn block() -> (bool, u64) {
     )
 }
 
-pub fn drop_newest() -> (bool, u64) {
+pub fn drop_newest() -> Outcome {
     run("queue-full-drop-newest", Backpressure::DropNewest, 100)
 }
 
-pub fn drop_oldest() -> (bool, u64) {
+pub fn drop_oldest() -> Outcome {
     run("queue-full-drop-oldest", Backpressure::DropOldest, 100)
 }
 
-fn run(name: &str, policy: Backpressure, over: usize) -> (bool, u64) {
+fn run(name: &str, policy: Backpressure, over: usize) -> Outcome {
     let mut ledger = Ledger::new(name);
     let server = Sockudo::start();
     let app = server.app();

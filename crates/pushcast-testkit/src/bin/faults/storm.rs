@@ -7,7 +7,7 @@ use std::time::Duration;
 use pushcast_client::Client;
 use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, wait_until};
 
 const CHANNEL: &str = "storm";
@@ -15,7 +15,7 @@ const EVENTS: usize = 500;
 /// Storm answers of each status before the storm ends.
 const ANSWERS: usize = 3;
 
-pub fn run() -> (bool, u64) {
+pub fn run() -> Outcome {
     let mut ledger = Ledger::new("retry-after-storm");
     let server = Sockudo::start();
     let app = server.app();
