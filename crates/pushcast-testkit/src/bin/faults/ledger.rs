@@ -76,10 +76,14 @@ impl Ledger {
         self.published.extend(names);
     }
 
-    /// Records the client's failure log: queue-full entries are drops, the rest failures.
+    /// Records the client's failure log: queue-full refusals and drop-oldest victims are
+    /// drops, the rest failures.
     pub fn failures(&mut self, failures: Vec<Failure>) {
         for f in failures {
-            if matches!(f.error, Error::QueueFull { .. }) {
+            if matches!(
+                f.error,
+                Error::QueueFull { .. } | Error::DroppedForNewer { .. }
+            ) {
                 self.dropped.insert(f.event);
             } else {
                 self.failed.insert(f.event, f.error);
