@@ -31,6 +31,10 @@ pub struct Ledger {
     /// Failures reported only as a number (by a child process).
     failed_uncounted_names: u64,
     dropped: BTreeSet<String>,
+    /// Events the publisher gave up on without knowing whether the server took them (abandoned
+    /// at a shutdown with their request in flight, or published by a child process that was
+    /// killed): failed unless a subscriber saw them.
+    unconfirmed: BTreeSet<String>,
     hangs: u64,
     figures: Vec<(String, String)>,
     problems: Vec<String>,
@@ -94,6 +98,11 @@ impl Ledger {
     /// Records failures a child process reported only as a count.
     pub fn failed_count(&mut self, n: u64) {
         self.failed_uncounted_names += n;
+    }
+
+    /// Records events whose fate the publisher could not know (see `unconfirmed`).
+    pub fn unconfirmed(&mut self, names: impl IntoIterator<Item = String>) {
+        self.unconfirmed.extend(names);
     }
 
     /// Records processes that hung (killed after their deadline); the scenario fails.
@@ -176,6 +185,18 @@ impl Ledger {
 
     /// Prints problems (standard error) and the scenario's line; returns the verdict.
     pub fn finish(mut self) -> Outcome {
+        // An unconfirmed event a subscriber saw was delivered; one it did not see failed.
+        let mut arrived = 0;
+        for name in std::mem::take(&mut self.unconfirmed) {
+            if self.delivered.contains(&name) {
+                arrived += 1;
+            } else {
+                self.failed.entry(name).or_insert(Error::ShutDown);
+            }
+        }
+        if arrived > 0 {
+            self.figure("unconfirmed_but_arrived", arrived);
+        }
         let lost = self.lost();
         let both = self
             .delivered

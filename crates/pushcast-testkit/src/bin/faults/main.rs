@@ -16,6 +16,7 @@
 
 mod dns;
 mod exit;
+mod fork_race;
 mod forks;
 mod ledger;
 mod queue_full;
@@ -49,6 +50,11 @@ fn scenarios(mode: Mode) -> Vec<Scenario> {
         ("queue-full-drop-oldest", Box::new(queue_full::drop_oldest)),
         ("exit-with-pending", Box::new(exit::run)),
         ("forks-under-load", Box::new(forks::run)),
+        (
+            "fork-first-publish",
+            Box::new(move || fork_race::first_publish(mode)),
+        ),
+        ("fork-during-shutdown", Box::new(fork_race::during_shutdown)),
     ]
 }
 
@@ -127,6 +133,10 @@ fn main() {
     match args.first().map(String::as_str) {
         Some(exit::CHILD) => return exit::child(&args[1]),
         Some(forks::RUNNER) => return forks::runner(&args[1]),
+        Some(fork_race::FIRST_PUBLISH_ROUND) => {
+            return fork_race::first_publish_round(&args[1], &args[2])
+        }
+        Some(fork_race::SHUTDOWN_RUNNER) => return fork_race::shutdown_runner(&args[1]),
         _ => {}
     }
     let mode = Mode::from_env();
