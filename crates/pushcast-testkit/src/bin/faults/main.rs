@@ -18,6 +18,7 @@ mod dns;
 mod exit;
 mod fork_race;
 mod forks;
+mod hostile;
 mod ledger;
 mod queue_full;
 mod restart;
@@ -55,6 +56,18 @@ fn scenarios(mode: Mode) -> Vec<Scenario> {
             Box::new(move || fork_race::first_publish(mode)),
         ),
         ("fork-during-shutdown", Box::new(fork_race::during_shutdown)),
+        ("hostile-redirect-302", Box::new(hostile::redirect_302)),
+        ("hostile-redirect-307", Box::new(hostile::redirect_307)),
+        ("hostile-endless-length", Box::new(hostile::endless_length)),
+        (
+            "hostile-endless-chunked",
+            Box::new(hostile::endless_chunked),
+        ),
+        ("hostile-stall-deadline", Box::new(hostile::stall_deadline)),
+        (
+            "hostile-password-hidden",
+            Box::new(hostile::password_hidden),
+        ),
     ]
 }
 
