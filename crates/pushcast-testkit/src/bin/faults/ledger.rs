@@ -26,7 +26,10 @@ pub struct Ledger {
     name: String,
     published: BTreeSet<String>,
     delivered: BTreeSet<String>,
-    duplicates: u64,
+    /// Copies beyond the first, by event.
+    extra_copies: BTreeMap<String, u64>,
+    /// Events the scenario expects to arrive exactly twice (repeated by a counted resend).
+    expected_twice: BTreeSet<String>,
     failed: BTreeMap<String, Error>,
     /// Failures reported only as a number (by a child process).
     failed_uncounted_names: u64,
@@ -75,6 +78,24 @@ impl Ledger {
         }
     }
 
+    /// Publishes `names` on `channel` in one `publish_batch` call and records what it said.
+    pub fn publish_batch(&mut self, client: &Client, channel: &str, names: &[&str]) {
+        let events = names.iter().map(|n| event(channel, n)).collect();
+        let result = client.publish_batch(events);
+        self.published.extend(names.iter().map(|n| (*n).to_owned()));
+        match result {
+            Ok(Accepted::Queued) => {}
+            Ok(Accepted::Dropped) | Err(Error::QueueFull { .. }) => {
+                self.dropped.extend(names.iter().map(|n| (*n).to_owned()));
+            }
+            Err(e) => {
+                for n in names {
+                    self.failed.insert((*n).to_owned(), e.clone());
+                }
+            }
+        }
+    }
+
     /// Records events published by another process.
     pub fn published_elsewhere(&mut self, names: impl IntoIterator<Item = String>) {
         self.published.extend(names);
@@ -111,6 +132,13 @@ impl Ledger {
         self.check(n == 0, format!("{n} process(es) hung and were killed"));
     }
 
+    /// Expects each of `names` to arrive exactly twice: a copy the server dispatched before it
+    /// failed, and the resend the client counted. Any other repeat is a duplicate.
+    pub fn expect_twice(&mut self, names: &[&str]) {
+        self.expected_twice
+            .extend(names.iter().map(|n| (*n).to_owned()));
+    }
+
     /// Records what a subscriber received (events of this scenario only; repeats are counted
     /// as duplicates).
     pub fn received(&mut self, events: Vec<Received>) {
@@ -118,8 +146,10 @@ impl Ledger {
             if !self.published.contains(&e.event) {
                 continue;
             }
-            if !self.delivered.insert(e.event) {
-                self.duplicates += 1;
+            if !self.delivered.contains(&e.event) {
+                self.delivered.insert(e.event);
+            } else {
+                *self.extra_copies.entry(e.event).or_insert(0) += 1;
             }
         }
     }
@@ -216,10 +246,25 @@ impl Ledger {
             format!("{sum} outcomes for {} events", self.published.len()),
         );
         self.check(lost == 0, format!("{lost} event(s) lost"));
+        let unexpected: Vec<(&String, &u64)> = self
+            .extra_copies
+            .iter()
+            .filter(|(n, c)| !(self.expected_twice.contains(*n) && **c == 1))
+            .collect();
         self.check(
-            self.duplicates == 0,
-            format!("{} duplicate deliveries", self.duplicates),
+            unexpected.is_empty(),
+            format!("duplicate deliveries (event, extra copies): {unexpected:?}"),
         );
+        let missing: Vec<&String> = self
+            .expected_twice
+            .iter()
+            .filter(|n| !self.extra_copies.contains_key(*n))
+            .collect();
+        self.check(
+            missing.is_empty(),
+            format!("expected twice, arrived once or never: {missing:?}"),
+        );
+        let duplicates: u64 = self.extra_copies.values().sum();
         let ok = self.problems.is_empty();
         for p in &self.problems {
             eprintln!("  fault {}: {p}", self.name);
@@ -232,8 +277,8 @@ impl Ledger {
             self.failed.len() as u64 + self.failed_uncounted_names,
             self.dropped.len(),
         );
-        if self.duplicates > 0 {
-            line.push_str(&format!(" duplicates={}", self.duplicates));
+        if duplicates > 0 {
+            line.push_str(&format!(" duplicates={duplicates}"));
         }
         for (k, v) in &self.figures {
             line.push_str(&format!(" {k}={v}"));

@@ -19,6 +19,7 @@ mod exit;
 mod fork_race;
 mod forks;
 mod hostile;
+mod isolation;
 mod ledger;
 mod queue_full;
 mod restart;
@@ -67,6 +68,11 @@ fn scenarios(mode: Mode) -> Vec<Scenario> {
         (
             "hostile-password-hidden",
             Box::new(hostile::password_hidden),
+        ),
+        ("isolation-refused-422", Box::new(isolation::refused_422)),
+        (
+            "isolation-500-after-dispatch",
+            Box::new(isolation::error_500_after_dispatch),
         ),
     ]
 }
