@@ -116,6 +116,12 @@ impl Ledger {
         }
     }
 
+    /// Records one event's failure reported outside the failure log (a confirmed publish's
+    /// error).
+    pub fn failed(&mut self, name: &str, error: Error) {
+        self.failed.insert(name.to_owned(), error);
+    }
+
     /// Records failures a child process reported only as a count.
     pub fn failed_count(&mut self, n: u64) {
         self.failed_uncounted_names += n;

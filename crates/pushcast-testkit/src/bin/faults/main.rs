@@ -21,6 +21,7 @@ mod forks;
 mod hostile;
 mod isolation;
 mod ledger;
+mod limits;
 mod queue_full;
 mod restart;
 mod setup;
@@ -74,6 +75,7 @@ fn scenarios(mode: Mode) -> Vec<Scenario> {
             "isolation-500-after-dispatch",
             Box::new(isolation::error_500_after_dispatch),
         ),
+        ("limits-largest", Box::new(limits::largest)),
     ]
 }
 
