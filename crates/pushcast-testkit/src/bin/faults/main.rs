@@ -1,15 +1,18 @@
 //! The fault suite: each scenario runs the publisher against a real sockudo (through the fault
-//! proxy or nginx where the fault needs one), accounts for every event it published
-//! (delivered to a real subscriber + failures the client reported + drops it counted), and
-//! prints one `fault <name> ... ok=true|false` line. Last line:
-//! `faults scenarios=K passed=P lost=L hangs=H`; the exit status is non-zero if any scenario
-//! failed or hung. Each scenario runs on its own thread with a deadline (`FAULTS_DEADLINE_SECS`,
-//! default 300): one still running then is reported `ok=false error=hung` and counted in
-//! `hangs`, and the suite goes on without it.
+//! proxy, nginx, or a hand-written hostile server where the fault needs one), accounts for every
+//! event it published (delivered to a real subscriber + failures the client reported + drops it
+//! counted), and prints one `fault <name> ... ok=true|false` line. Last line:
+//! `faults scenarios=N passed=P lost=L hangs=H`; the exit status is non-zero if any scenario
+//! failed or hung.
+//!
+//! Each scenario runs in its own thread with a generous deadline (`FAULTS_DEADLINE_SECS`,
+//! default 300): one that has not finished by then is reported `ok=false error=hung` and
+//! counted in `hangs`, and the suite goes on without waiting for it. The fork scenarios add the
+//! child processes they had to kill after their deadline.
 //!
 //! `FAULTS_QUICK=1` (CI) shortens the outage and the streams. Arguments, if any, pick the
 //! scenarios whose names start with one of them. Hidden subcommands run the child processes
-//! of the exit and fork scenarios.
+//! of the exit and fork scenarios (each a fresh process image of this binary).
 
 // A binary used only for tests: a failed expectation is a failed scenario, caught below.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
