@@ -9,14 +9,14 @@ use pushcast_client::Client;
 use pushcast_core::Error;
 use pushcast_testkit::SockudoOptions;
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::config;
 
 const EVENTS: usize = 50;
 /// What the resolver's failure reads like in the error's cause chain.
 const DNS_WORDS: &str = "dns error";
 
-pub fn run() -> (bool, u64) {
+pub fn run() -> Outcome {
     let mut ledger = Ledger::new("dns-failure");
     let mut cfg = config(
         SockudoOptions::default().app(),

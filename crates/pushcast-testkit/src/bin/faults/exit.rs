@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use pushcast_client::Client;
 use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo, SockudoOptions, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, ms};
 
 const CHANNEL: &str = "exit";
@@ -49,7 +49,7 @@ fn number_after(text: &str, key: &str) -> Option<u64> {
         .ok()
 }
 
-pub fn run() -> (bool, u64) {
+pub fn run() -> Outcome {
     let mut ledger = Ledger::new("exit-with-pending");
     let server = Sockudo::start();
     let app = server.app();

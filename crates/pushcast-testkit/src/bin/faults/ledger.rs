@@ -2,6 +2,7 @@
 //! exactly one of delivered (seen by a real subscriber), failed (reported by the client: its
 //! failure log, a publish error, or a count a child process printed) or dropped (refused or
 //! dropped by the queue-full policy, reported as such). Whatever is in none of them is lost.
+//! A scenario's [`Outcome`] adds the hangs it saw (child processes killed after their deadline).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,17 +10,35 @@ use pushcast_client::{Accepted, Client, Failure, StatsSnapshot};
 use pushcast_core::{Error, Event};
 use pushcast_testkit::Received;
 
+/// A scenario's verdict, as the suite's last line sums it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    pub ok: bool,
+    /// Published events neither delivered, failed nor dropped.
+    pub lost: u64,
+    /// Processes that never finished and were killed after their deadline.
+    pub hangs: u64,
+}
+
 /// The accounting of one scenario, and its verdict.
 #[derive(Default)]
 pub struct Ledger {
     name: String,
     published: BTreeSet<String>,
     delivered: BTreeSet<String>,
-    duplicates: u64,
+    /// Copies beyond the first, by event.
+    extra_copies: BTreeMap<String, u64>,
+    /// Events the scenario expects to arrive exactly twice (repeated by a counted resend).
+    expected_twice: BTreeSet<String>,
     failed: BTreeMap<String, Error>,
     /// Failures reported only as a number (by a child process).
     failed_uncounted_names: u64,
     dropped: BTreeSet<String>,
+    /// Events the publisher gave up on without knowing whether the server took them (abandoned
+    /// at a shutdown with their request in flight, or published by a child process that was
+    /// killed): failed unless a subscriber saw them.
+    unconfirmed: BTreeSet<String>,
+    hangs: u64,
     figures: Vec<(String, String)>,
     problems: Vec<String>,
 }
@@ -59,15 +78,37 @@ impl Ledger {
         }
     }
 
+    /// Publishes `names` on `channel` in one `publish_batch` call and records what it said.
+    pub fn publish_batch(&mut self, client: &Client, channel: &str, names: &[&str]) {
+        let events = names.iter().map(|n| event(channel, n)).collect();
+        let result = client.publish_batch(events);
+        self.published.extend(names.iter().map(|n| (*n).to_owned()));
+        match result {
+            Ok(Accepted::Queued) => {}
+            Ok(Accepted::Dropped) | Err(Error::QueueFull { .. }) => {
+                self.dropped.extend(names.iter().map(|n| (*n).to_owned()));
+            }
+            Err(e) => {
+                for n in names {
+                    self.failed.insert((*n).to_owned(), e.clone());
+                }
+            }
+        }
+    }
+
     /// Records events published by another process.
     pub fn published_elsewhere(&mut self, names: impl IntoIterator<Item = String>) {
         self.published.extend(names);
     }
 
-    /// Records the client's failure log: queue-full entries are drops, the rest failures.
+    /// Records the client's failure log: queue-full refusals and drop-oldest victims are
+    /// drops, the rest failures.
     pub fn failures(&mut self, failures: Vec<Failure>) {
         for f in failures {
-            if matches!(f.error, Error::QueueFull { .. }) {
+            if matches!(
+                f.error,
+                Error::QueueFull { .. } | Error::DroppedForNewer { .. }
+            ) {
                 self.dropped.insert(f.event);
             } else {
                 self.failed.insert(f.event, f.error);
@@ -75,9 +116,33 @@ impl Ledger {
         }
     }
 
+    /// Records one event's failure reported outside the failure log (a confirmed publish's
+    /// error).
+    pub fn failed(&mut self, name: &str, error: Error) {
+        self.failed.insert(name.to_owned(), error);
+    }
+
     /// Records failures a child process reported only as a count.
     pub fn failed_count(&mut self, n: u64) {
         self.failed_uncounted_names += n;
+    }
+
+    /// Records events whose fate the publisher could not know (see `unconfirmed`).
+    pub fn unconfirmed(&mut self, names: impl IntoIterator<Item = String>) {
+        self.unconfirmed.extend(names);
+    }
+
+    /// Records processes that hung (killed after their deadline); the scenario fails.
+    pub fn hangs(&mut self, n: u64) {
+        self.hangs += n;
+        self.check(n == 0, format!("{n} process(es) hung and were killed"));
+    }
+
+    /// Expects each of `names` to arrive exactly twice: a copy the server dispatched before it
+    /// failed, and the resend the client counted. Any other repeat is a duplicate.
+    pub fn expect_twice(&mut self, names: &[&str]) {
+        self.expected_twice
+            .extend(names.iter().map(|n| (*n).to_owned()));
     }
 
     /// Records what a subscriber received (events of this scenario only; repeats are counted
@@ -87,8 +152,10 @@ impl Ledger {
             if !self.published.contains(&e.event) {
                 continue;
             }
-            if !self.delivered.insert(e.event) {
-                self.duplicates += 1;
+            if !self.delivered.contains(&e.event) {
+                self.delivered.insert(e.event);
+            } else {
+                *self.extra_copies.entry(e.event).or_insert(0) += 1;
             }
         }
     }
@@ -152,8 +219,20 @@ impl Ledger {
         (self.published.len() as u64).saturating_sub(accounted)
     }
 
-    /// Prints problems (standard error) and the scenario's line; returns (ok, lost).
-    pub fn finish(mut self) -> (bool, u64) {
+    /// Prints problems (standard error) and the scenario's line; returns the verdict.
+    pub fn finish(mut self) -> Outcome {
+        // An unconfirmed event a subscriber saw was delivered; one it did not see failed.
+        let mut arrived = 0;
+        for name in std::mem::take(&mut self.unconfirmed) {
+            if self.delivered.contains(&name) {
+                arrived += 1;
+            } else {
+                self.failed.entry(name).or_insert(Error::ShutDown);
+            }
+        }
+        if arrived > 0 {
+            self.figure("unconfirmed_but_arrived", arrived);
+        }
         let lost = self.lost();
         let both = self
             .delivered
@@ -173,10 +252,25 @@ impl Ledger {
             format!("{sum} outcomes for {} events", self.published.len()),
         );
         self.check(lost == 0, format!("{lost} event(s) lost"));
+        let unexpected: Vec<(&String, &u64)> = self
+            .extra_copies
+            .iter()
+            .filter(|(n, c)| !(self.expected_twice.contains(*n) && **c == 1))
+            .collect();
         self.check(
-            self.duplicates == 0,
-            format!("{} duplicate deliveries", self.duplicates),
+            unexpected.is_empty(),
+            format!("duplicate deliveries (event, extra copies): {unexpected:?}"),
         );
+        let missing: Vec<&String> = self
+            .expected_twice
+            .iter()
+            .filter(|n| !self.extra_copies.contains_key(*n))
+            .collect();
+        self.check(
+            missing.is_empty(),
+            format!("expected twice, arrived once or never: {missing:?}"),
+        );
+        let duplicates: u64 = self.extra_copies.values().sum();
         let ok = self.problems.is_empty();
         for p in &self.problems {
             eprintln!("  fault {}: {p}", self.name);
@@ -189,13 +283,17 @@ impl Ledger {
             self.failed.len() as u64 + self.failed_uncounted_names,
             self.dropped.len(),
         );
-        if self.duplicates > 0 {
-            line.push_str(&format!(" duplicates={}", self.duplicates));
+        if duplicates > 0 {
+            line.push_str(&format!(" duplicates={duplicates}"));
         }
         for (k, v) in &self.figures {
             line.push_str(&format!(" {k}={v}"));
         }
         println!("{line}");
-        (ok, lost)
+        Outcome {
+            ok,
+            lost,
+            hangs: self.hangs,
+        }
     }
 }

@@ -1,25 +1,28 @@
 //! Queue full under each backpressure policy, while a real sockudo is frozen (SIGSTOP): the
 //! first event's request sits in its backlog, so nothing leaves the queue. With capacity C and
 //! N = C + X events published, each policy must refuse or drop exactly X, report each, and
-//! (once the server is thawed) deliver exactly the C it kept.
+//! (once the server is thawed) deliver exactly the C it kept. Drop-oldest's victims had been
+//! accepted: they are logged as `DroppedForNewer`, never as the queue-full refusal that says
+//! "the event was not accepted" (the old code logged them as `QueueFull`).
 
 use std::time::{Duration, Instant};
 
 use pushcast_client::{Accepted, Backpressure, Client};
+use pushcast_core::Error;
 use pushcast_testkit::{Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, wait_until};
 
 const CHANNEL: &str = "full";
 const CAPACITY: usize = 50;
 const BLOCK: Duration = Duration::from_millis(100);
 
-pub fn fail_fast() -> (bool, u64) {
+pub fn fail_fast() -> Outcome {
     run("queue-full-fail-fast", Backpressure::FailFast, 100)
 }
 
-pub fn block() -> (bool, u64) {
+pub fn block() -> Outcome {
     // Each refusal waits BLOCK: few over capacity keep it short.
     run(
         "queue-full-block",
@@ -28,15 +31,15 @@ pub fn block() -> (bool, u64) {
     )
 }
 
-pub fn drop_newest() -> (bool, u64) {
+pub fn drop_newest() -> Outcome {
     run("queue-full-drop-newest", Backpressure::DropNewest, 100)
 }
 
-pub fn drop_oldest() -> (bool, u64) {
+pub fn drop_oldest() -> Outcome {
     run("queue-full-drop-oldest", Backpressure::DropOldest, 100)
 }
 
-fn run(name: &str, policy: Backpressure, over: usize) -> (bool, u64) {
+fn run(name: &str, policy: Backpressure, over: usize) -> Outcome {
     let mut ledger = Ledger::new(name);
     let server = Sockudo::start();
     let app = server.app();
@@ -83,6 +86,23 @@ fn run(name: &str, policy: Backpressure, over: usize) -> (bool, u64) {
     );
     let failures = client.drain_failures();
     let first_dropped = failures.first().map(|f| f.event.clone());
+    // What each policy's victims are logged as: refused (never accepted) or displaced.
+    let expected_error = match policy {
+        Backpressure::DropOldest => Error::DroppedForNewer {
+            capacity: CAPACITY as u64,
+        },
+        _ => Error::QueueFull { capacity: CAPACITY },
+    };
+    let misnamed: Vec<String> = failures
+        .iter()
+        .filter(|f| f.error != expected_error)
+        .map(|f| format!("{}: {}", f.event, f.error))
+        .take(3)
+        .collect();
+    ledger.check(
+        misnamed.is_empty(),
+        format!("victims not logged as {expected_error:?}: {misnamed:?}"),
+    );
     ledger.failures(failures);
 
     ledger.check(in_flight, "the first event's request never went out");

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use pushcast_client::Client;
 use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, ms, pace, wait_until, Mode};
 
 const CHANNEL: &str = "restart";
@@ -32,7 +32,7 @@ struct Outage {
     caught_up: bool,
 }
 
-pub fn run(mode: Mode) -> (bool, u64) {
+pub fn run(mode: Mode) -> Outcome {
     let (events, outage) = if mode.quick {
         (4_000, Duration::from_secs(3))
     } else {

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use pushcast_client::Client;
 use pushcast_testkit::{Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, ms, pace, wait_until, Mode};
 
 /// Several channels, so several lanes have a request in flight when the server freezes.
 const CHANNELS: [&str; 4] = ["stall-0", "stall-1", "stall-2", "stall-3"];
 
-pub fn run(mode: Mode) -> (bool, u64) {
+pub fn run(mode: Mode) -> Outcome {
     let request_timeout = Duration::from_secs(1);
     let (events, frozen) = if mode.quick {
         (2_000, Duration::from_millis(2_500))

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pushcast_client::Client;
 use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo, Subscriber, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config, wait_until};
 
 const CHANNEL: &str = "storm";
@@ -15,7 +15,7 @@ const EVENTS: usize = 500;
 /// Storm answers of each status before the storm ends.
 const ANSWERS: usize = 3;
 
-pub fn run() -> (bool, u64) {
+pub fn run() -> Outcome {
     let mut ledger = Ledger::new("retry-after-storm");
     let server = Sockudo::start();
     let app = server.app();
@@ -59,6 +59,22 @@ pub fn run() -> (bool, u64) {
         .map(|w| w[1].at - w[0].at)
         .collect();
     let min_gap = gaps.iter().min().copied().unwrap_or_default();
+    // Which tries came early, and after what: (try number, the answer before it, the gap).
+    let early: Vec<String> = log
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| {
+            matches!(w[0].mode, ProxyMode::Status(_)) && w[1].at - w[0].at < Duration::from_secs(1)
+        })
+        .map(|(i, w)| {
+            format!(
+                "try {} {:?} after a {:?}",
+                i + 2,
+                w[1].at - w[0].at,
+                w[0].mode
+            )
+        })
+        .collect();
     ledger.check(
         report.pending == 0,
         format!("{} still pending", report.pending),
@@ -66,7 +82,7 @@ pub fn run() -> (bool, u64) {
     ledger.check(saw_503 && saw_429, "the storm's answers did not all arrive");
     ledger.check(
         min_gap >= Duration::from_secs(1),
-        format!("a retry came {min_gap:?} after a Retry-After: 1 answer"),
+        format!("retries came before the Retry-After: 1 the server asked for: {early:?}"),
     );
     ledger.check(
         stats

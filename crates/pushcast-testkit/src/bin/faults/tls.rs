@@ -10,13 +10,13 @@ use pushcast_client::Client;
 use pushcast_core::Error;
 use pushcast_testkit::{certs, CertKind, Sockudo, Subscriber, TlsProxy, APP_KEY};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Outcome};
 use crate::setup::{collect, config};
 
 const CHANNEL: &str = "tls";
 
 /// The server certificate comes from one private CA, the client trusts (`ca_file`) another.
-pub fn unknown_ca() -> (bool, u64) {
+pub fn unknown_ca() -> Outcome {
     let other = std::env::temp_dir().join(format!("pushcast-other-ca-{}", std::process::id()));
     let trusted = certs::generate(&other, CertKind::Valid).ca;
     let outcome = refused("tls-unknown-ca", CertKind::Valid, trusted, "UnknownIssuer");
@@ -25,7 +25,7 @@ pub fn unknown_ca() -> (bool, u64) {
 }
 
 /// The server certificate expired in 2021; its CA is the client's `ca_file`.
-pub fn expired() -> (bool, u64) {
+pub fn expired() -> Outcome {
     refused("tls-expired", CertKind::Expired, "", "certificate expired")
 }
 
@@ -36,7 +36,7 @@ fn refused(
     kind: CertKind,
     trusted: impl Into<std::path::PathBuf>,
     problem: &str,
-) -> (bool, u64) {
+) -> Outcome {
     const EVENTS: usize = 20;
     let mut ledger = Ledger::new(name);
     let server = Sockudo::start();
@@ -89,7 +89,7 @@ fn refused(
 }
 
 /// A valid certificate from the CA in `ca_file`: everything is delivered through nginx.
-pub fn valid() -> (bool, u64) {
+pub fn valid() -> Outcome {
     const EVENTS: usize = 1_000;
     let mut ledger = Ledger::new("tls-valid");
     let server = Sockudo::start();
