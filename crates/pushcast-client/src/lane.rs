@@ -160,8 +160,21 @@ pub(crate) async fn run(
 ) {
     let mut endpoint = lane % shared.config.endpoints.len();
     let mut rng = lane_rng(lane);
+    // The lane's last failure, until a delivery succeeds: events that reach their deadline
+    // before a try of their own (waiting behind a batch that retried) fail with the reason
+    // the lane could not deliver, not a bare timeout.
+    let mut last_error: Option<Error> = None;
     while let Some(batch) = batches.recv().await {
-        deliver(&shared, &http, &abort, &mut endpoint, &mut rng, batch).await;
+        deliver(
+            &shared,
+            &http,
+            &abort,
+            &mut endpoint,
+            &mut rng,
+            &mut last_error,
+            batch,
+        )
+        .await;
         if done.send(lane).is_err() {
             break;
         }
@@ -281,11 +294,12 @@ async fn deliver(
     abort: &Notify,
     endpoint: &mut usize,
     rng: &mut StdRng,
+    last_error: &mut Option<Error>,
     batch: Batch,
 ) {
     let mut parts = VecDeque::from([batch]);
     while let Some(part) = parts.pop_front() {
-        let split = deliver_part(shared, http, abort, endpoint, rng, part).await;
+        let split = deliver_part(shared, http, abort, endpoint, rng, last_error, part).await;
         for part in split.into_iter().rev() {
             parts.push_front(part);
         }
@@ -300,11 +314,11 @@ async fn deliver_part(
     abort: &Notify,
     endpoint: &mut usize,
     rng: &mut StdRng,
+    last_error: &mut Option<Error>,
     mut batch: Batch,
 ) -> Vec<Batch> {
     let endpoints = &shared.config.endpoints;
     let counters = &shared.stats.counters;
-    let mut last_error: Option<Error> = None;
     let mut attempt = 0u32;
     let idempotent = shared.app.profile().supports_idempotency_key;
     // One key for every try of the same batch, so the server drops the duplicates a retry
@@ -314,7 +328,7 @@ async fn deliver_part(
     // Consecutive answers 502-504, and consecutive other 5xx answers, to this part.
     let (mut transient_answers, mut server_errors) = (0u32, 0u32);
     loop {
-        if expire(shared, &mut batch, &last_error) && idempotent {
+        if expire(shared, &mut batch, last_error) && idempotent {
             key = Some(new_idempotency_key(rng));
         }
         if batch.items.is_empty() {
@@ -376,6 +390,7 @@ async fn deliver_part(
             .record(*endpoint, breaker::health_of(&outcome), counters);
         let (error, fatal, connect_failed, retry_after) = match outcome {
             Attempt::Ok(body) => {
+                *last_error = None;
                 let infos = batch.infos(&body);
                 shared.delivered(&batch.items, &infos);
                 return Vec::new();
@@ -443,7 +458,7 @@ async fn deliver_part(
             *endpoint = (*endpoint + 1) % endpoints.len();
             counters.failovers.fetch_add(1, Relaxed);
         }
-        last_error = Some(error);
+        *last_error = Some(error);
         counters
             .retried
             .fetch_add(batch.items.len() as u64, Relaxed);

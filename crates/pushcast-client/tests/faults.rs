@@ -319,3 +319,31 @@ fn other_4xx_answers_fail_at_once_without_retry() {
     let s = client.stats();
     assert_eq!((s.failed, s.retried, s.requests_sent), (1, 0, 1));
 }
+
+/// An event that reaches its deadline while waiting behind a batch that retried (it never had
+/// a try of its own) fails with the reason the lane could not deliver, not a bare timeout.
+/// Seen in the fault suite's dns-failure scenario, depending on how events were batched.
+#[test]
+fn events_that_never_had_a_try_fail_with_the_lanes_error() {
+    let server = Sockudo::start();
+    let proxy = FaultProxy::start(server.port, ProxyMode::Refuse);
+    let mut config = ClientConfig::new(server.app(), proxy.url());
+    config.max_in_flight = 1; // one lane: the second event waits behind the first
+    config.delivery_timeout = Duration::from_millis(800);
+    config.retry_base = Duration::from_millis(20);
+    let client = Client::new(config).unwrap();
+    client.publish(event(0)).unwrap();
+    proxy.wait_for_connections(1, Duration::from_secs(5));
+    client.publish(event(1)).unwrap();
+    assert_eq!(client.flush(Duration::from_secs(10)).pending, 0);
+    let failures = client.drain_failures();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    for f in &failures {
+        assert!(
+            matches!(f.error, Error::Transport { .. }),
+            "{} failed with {:?}",
+            f.event,
+            f.error
+        );
+    }
+}
