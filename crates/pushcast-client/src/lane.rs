@@ -365,13 +365,10 @@ async fn deliver_part(
         }
         counters.in_flight_requests.fetch_add(1, Relaxed);
         // Never past the earliest deadline: a try is cut short to the time left.
-        let left = earliest.map_or(shared.config.request_timeout, |d| {
-            d.saturating_duration_since(Instant::now())
-        });
         let timeout = shared
             .config
             .request_timeout
-            .min(left)
+            .min(time_left(&batch))
             .max(Duration::from_millis(1));
         let outcome = tokio::select! {
             outcome = send(http, &endpoints[*endpoint], &request, key.as_deref(), timeout, ReadLimit::PUBLISH) => Some(outcome),
