@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use pushcast_core::response::ChannelInfo;
 use pushcast_core::{App, Error, WireEvent};
 
@@ -98,8 +98,13 @@ pub(crate) struct Shared {
     /// Events accepted and not yet resolved: the queue's depth, bounded by the capacity.
     pending: AtomicUsize,
     waiters: AtomicUsize,
-    wait_lock: Mutex<()>,
-    wait_signal: Condvar,
+    /// std's lock and condition variable, not parking_lot's: parking_lot parks threads through
+    /// a process-wide table whose bucket locks a fork can leave held by a parent thread that
+    /// does not exist in the child, and a child's flush then waited forever despite its
+    /// deadline (a fault-suite child hung after its event was delivered). std's wait on the
+    /// variable's own futex and share nothing across the process.
+    wait_lock: std::sync::Mutex<()>,
+    wait_signal: std::sync::Condvar,
     /// Set when shutdown's deadline passed: lanes stop retrying and give up.
     pub aborting: AtomicBool,
     /// One circuit breaker per endpoint.
@@ -121,8 +126,8 @@ impl Shared {
             stats: Stats::new(),
             pending: AtomicUsize::new(0),
             waiters: AtomicUsize::new(0),
-            wait_lock: Mutex::new(()),
-            wait_signal: Condvar::new(),
+            wait_lock: std::sync::Mutex::new(()),
+            wait_signal: std::sync::Condvar::new(),
             aborting: AtomicBool::new(false),
             failure: Mutex::new(None),
         }
@@ -171,44 +176,41 @@ impl Shared {
         self.pending().saturating_sub(self.config.queue_capacity)
     }
 
-    /// Waits for room for `n` events until `deadline`.
-    pub(crate) fn reserve_until(&self, n: usize, deadline: Instant) -> bool {
+    /// Waits on the signal until `done()` or `deadline`; returns `done()`'s last answer.
+    fn wait_until(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
         self.waiters.fetch_add(1, SeqCst);
-        let mut guard = self.wait_lock.lock();
-        let reserved = loop {
-            if self.try_reserve(n) {
+        let mut guard = self
+            .wait_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let result = loop {
+            if done() {
                 break true;
             }
-            if self
-                .wait_signal
-                .wait_until(&mut guard, deadline)
-                .timed_out()
-            {
-                break self.try_reserve(n);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break done();
             }
+            guard = match self.wait_signal.wait_timeout(guard, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         };
         drop(guard);
         self.waiters.fetch_sub(1, SeqCst);
-        reserved
+        result
+    }
+
+    /// Waits for room for `n` events until `deadline`.
+    pub(crate) fn reserve_until(&self, n: usize, deadline: Instant) -> bool {
+        self.wait_until(deadline, || self.try_reserve(n))
     }
 
     /// Waits until nothing is outstanding or `deadline`; returns what still is.
     pub(crate) fn wait_empty(&self, deadline: Instant) -> usize {
-        self.waiters.fetch_add(1, SeqCst);
-        let mut guard = self.wait_lock.lock();
         // Rows loaded from disk become pending before they leave the backlog, so `outstanding`
         // never reads zero early; every other way it falls wakes the waiters.
-        while self.outstanding() > 0 {
-            if self
-                .wait_signal
-                .wait_until(&mut guard, deadline)
-                .timed_out()
-            {
-                break;
-            }
-        }
-        drop(guard);
-        self.waiters.fetch_sub(1, SeqCst);
+        self.wait_until(deadline, || self.outstanding() == 0);
         self.outstanding()
     }
 
@@ -222,7 +224,10 @@ impl Shared {
     /// spool's backlog shrank without one (drop-oldest on disk).
     pub(crate) fn wake_waiters(&self) {
         if self.waiters.load(SeqCst) > 0 {
-            let _guard = self.wait_lock.lock();
+            let _guard = self
+                .wait_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             self.wait_signal.notify_all();
         }
     }
