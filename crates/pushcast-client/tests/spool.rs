@@ -18,9 +18,10 @@ use pushcast_client::{
     Accepted, Backpressure, Client, ClientConfig, SpoolConfig, SpoolSync, StatsSnapshot,
 };
 use pushcast_core::{Error, Event};
-use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo, Subscriber, APP_KEY};
+use pushcast_testkit::{FaultProxy, ProxyMode, Sockudo};
 
-const CHANNEL: &str = "orders";
+mod spool_common;
+use spool_common::{file_names, listening, seqs, CHANNEL};
 
 fn event(i: usize) -> Event {
     Event::new([CHANNEL], "Tick", format!(r#"{{"seq":{i}}}"#))
@@ -64,31 +65,6 @@ fn assert_accounted(s: &StatsSnapshot) {
             + s.queue_depth,
         "{s:?}"
     );
-}
-
-fn seqs(sub: &Subscriber) -> Vec<u64> {
-    sub.events()
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-            v["seq"].as_u64().unwrap()
-        })
-        .collect()
-}
-
-fn listening(server: &Sockudo) -> Subscriber {
-    let sub = Subscriber::connect(server.port, APP_KEY);
-    sub.subscribe(&server.app(), CHANNEL);
-    sub
-}
-
-fn spool_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -188,7 +164,7 @@ fn events_left_at_shutdown_are_replayed_by_the_next_client_in_order() {
     );
     assert_accounted(&s);
     // The first client's files were taken over and removed: one spool (db, WAL, lock) left.
-    let files = spool_files(dir.path());
+    let files = file_names(dir.path());
     assert_eq!(
         files.iter().filter(|f| f.ends_with(".lock")).count(),
         1,
@@ -357,7 +333,7 @@ fn every_sync_level_delivers_and_empties_the_spool() {
         let s = client.stats();
         assert_eq!(s.delivered, 101, "{sync:?}: {s:?}");
         assert_accounted(&s);
-        assert!(spool_files(dir.path()).iter().any(|f| f.ends_with(".db")));
+        assert!(file_names(dir.path()).iter().any(|f| f.ends_with(".db")));
     }
     assert_eq!(sub.wait_for(303, Duration::from_secs(20)), 303);
 }

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 
 use pushcast_client::{Accepted, Client, ClientConfig, SpoolConfig, SpoolSync};
 use pushcast_core::Event;
-use pushcast_testkit::{Sockudo, SockudoOptions, Subscriber, APP_KEY};
+use pushcast_testkit::{Sockudo, SockudoOptions};
 
-const CHANNEL: &str = "orders";
+mod spool_common;
+use spool_common::{file_names, listening, seqs, CHANNEL};
 /// Nothing listens there: a child's events stay in its spool.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:1";
 
@@ -61,31 +62,6 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn seqs(sub: &Subscriber) -> Vec<u64> {
-    sub.events()
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-            v["seq"].as_u64().unwrap()
-        })
-        .collect()
-}
-
-fn listening(server: &Sockudo) -> Subscriber {
-    let sub = Subscriber::connect(server.port, APP_KEY);
-    sub.subscribe(&server.app(), CHANNEL);
-    sub
-}
-
-fn file_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A small deterministic generator (xorshift), for file contents.
