@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::RecvTimeoutError;
 
+use crate::sync::Mutex;
 use crossbeam_channel::Sender;
-use parking_lot::Mutex;
 use pushcast_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot, Notify};
 

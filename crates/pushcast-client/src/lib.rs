@@ -30,6 +30,7 @@ mod metrics;
 mod shared;
 mod spool;
 mod stats;
+mod sync;
 mod transport;
 
 pub use breaker::{CircuitState, EndpointCircuit};

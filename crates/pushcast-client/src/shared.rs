@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use pushcast_core::response::ChannelInfo;
 use pushcast_core::{App, Error, WireEvent};
 
@@ -98,13 +98,9 @@ pub(crate) struct Shared {
     /// Events accepted and not yet resolved: the queue's depth, bounded by the capacity.
     pending: AtomicUsize,
     waiters: AtomicUsize,
-    /// std's lock and condition variable, not parking_lot's: parking_lot parks threads through
-    /// a process-wide table whose bucket locks a fork can leave held by a parent thread that
-    /// does not exist in the child, and a child's flush then waited forever despite its
-    /// deadline (a fault-suite child hung after its event was delivered). std's wait on the
-    /// variable's own futex and share nothing across the process.
-    wait_lock: std::sync::Mutex<()>,
-    wait_signal: std::sync::Condvar,
+    /// Flush and blocking-publish waiters wait here (`crate::sync` says why not parking_lot).
+    wait_lock: Mutex<()>,
+    wait_signal: crate::sync::Condvar,
     /// Set when shutdown's deadline passed: lanes stop retrying and give up.
     pub aborting: AtomicBool,
     /// One circuit breaker per endpoint.
@@ -126,8 +122,8 @@ impl Shared {
             stats: Stats::new(),
             pending: AtomicUsize::new(0),
             waiters: AtomicUsize::new(0),
-            wait_lock: std::sync::Mutex::new(()),
-            wait_signal: std::sync::Condvar::new(),
+            wait_lock: Mutex::new(()),
+            wait_signal: crate::sync::Condvar::new(),
             aborting: AtomicBool::new(false),
             failure: Mutex::new(None),
         }
@@ -179,22 +175,16 @@ impl Shared {
     /// Waits on the signal until `done()` or `deadline`; returns `done()`'s last answer.
     fn wait_until(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
         self.waiters.fetch_add(1, SeqCst);
-        let mut guard = self
-            .wait_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.wait_lock.lock();
         let result = loop {
             if done() {
                 break true;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let (held, timed_out) = self.wait_signal.wait_until(guard, deadline);
+            guard = held;
+            if timed_out {
                 break done();
             }
-            guard = match self.wait_signal.wait_timeout(guard, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
         };
         drop(guard);
         self.waiters.fetch_sub(1, SeqCst);
@@ -224,10 +214,7 @@ impl Shared {
     /// spool's backlog shrank without one (drop-oldest on disk).
     pub(crate) fn wake_waiters(&self) {
         if self.waiters.load(SeqCst) > 0 {
-            let _guard = self
-                .wait_lock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _guard = self.wait_lock.lock();
             self.wait_signal.notify_all();
         }
     }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 /// Sub-buckets per power of two: latencies are kept within 1/8 (12.5 %) of their value.
 const SUB_BUCKETS: u64 = 8;

@@ -19,7 +19,7 @@ use pushcast_core::{App, Credentials, Error, Event, ServerProfile};
 struct FakeServer {
     url: String,
     requests: Arc<AtomicUsize>,
-    lines: Arc<parking_lot::Mutex<Vec<String>>>,
+    lines: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn read_head(conn: &mut TcpStream) -> String {
@@ -39,7 +39,7 @@ impl FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let requests = Arc::new(AtomicUsize::new(0));
-        let lines = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (count, seen) = (Arc::clone(&requests), Arc::clone(&lines));
         let answer = Arc::new(answer);
         std::thread::spawn(move || {
@@ -51,6 +51,7 @@ impl FakeServer {
                     let head = read_head(&mut conn);
                     count.fetch_add(1, Ordering::SeqCst);
                     seen.lock()
+                        .unwrap()
                         .push(head.lines().next().unwrap_or_default().to_owned());
                     answer(&mut conn);
                 });
@@ -110,9 +111,14 @@ fn redirects_are_failures_and_never_followed() {
             "{status}: {stats:?}"
         );
         assert!(
-            server.lines.lock().iter().all(|l| l.starts_with("POST ")),
+            server
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|l| l.starts_with("POST ")),
             "{:?}",
-            server.lines.lock()
+            server.lines.lock().unwrap()
         );
     }
     assert_eq!(

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use parking_lot::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex};
 use pushcast_core::{Error, Result};
 
 use crate::config::Backpressure;
@@ -259,7 +259,9 @@ impl Spool {
                     if self.try_reserve_bytes(bytes) {
                         return Ok(true);
                     }
-                    if self.room.wait_until(&mut guard, deadline).timed_out() {
+                    let (held, timed_out) = self.room.wait_until(guard, deadline);
+                    guard = held;
+                    if timed_out {
                         break;
                     }
                 }

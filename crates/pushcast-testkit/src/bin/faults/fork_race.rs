@@ -27,7 +27,7 @@ use pushcast_testkit::{Sockudo, SockudoOptions, Subscriber, APP_KEY};
 
 use crate::forks::field;
 use crate::ledger::{event, Ledger, Outcome};
-use crate::setup::{collect, config, ms, wait_until, Mode};
+use crate::setup::{collect, config, dump_stacks, kill_hung, ms, wait_until, Mode};
 
 const CHANNEL: &str = "fork-race";
 /// Children forked in each first-publish round: at least, and at most while its first event
@@ -57,6 +57,7 @@ fn publish_one_and_exit(client: &Client, name: &str) -> ! {
             report.pending,
             report.stats
         );
+        dump_stacks(std::process::id(), "fork child with its event undelivered");
     }
     // _exit: no destructors or atexit handlers of the parent's state.
     // SAFETY: ends this process; nothing runs after it.
@@ -96,11 +97,7 @@ fn wait_all(children: Vec<(Option<libc::pid_t>, String)>) -> Ends {
             unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) == pid }
         });
         if !exited {
-            // SAFETY: killing and reaping our own hung child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
-            }
+            kill_hung(pid);
             ends.hung += 1;
             ends.unconfirmed.push(name);
         } else if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {

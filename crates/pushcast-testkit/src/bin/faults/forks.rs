@@ -13,7 +13,7 @@ use pushcast_client::Client;
 use pushcast_testkit::{Sockudo, SockudoOptions, Subscriber, APP_KEY};
 
 use crate::ledger::{event, Ledger, Outcome};
-use crate::setup::{collect, config, ms, pace, wait_until};
+use crate::setup::{collect, config, kill_hung, ms, pace, wait_until};
 
 const CHANNEL: &str = "forks";
 const FORKS: usize = 200;
@@ -63,11 +63,7 @@ fn reap(live: &mut Vec<(libc::pid_t, Instant)>, children: &mut Children) {
             }
             live.swap_remove(i);
         } else if started.elapsed() > CHILD_DEADLINE {
-            // SAFETY: killing and reaping our own hung child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
-            }
+            kill_hung(pid);
             children.hangs += 1;
             live.swap_remove(i);
         } else {

@@ -74,3 +74,30 @@ pub fn collect(ledger: &mut Ledger, subscribers: &[&Subscriber], expected: u64, 
 pub fn ms(d: Duration) -> u128 {
     d.as_millis()
 }
+
+/// Prints the threads' stacks of process `pid` on standard error, through gdb when installed:
+/// a hang or a stuck engine is a bug to find, and the stacks say where it waits.
+pub fn dump_stacks(pid: u32, why: &str) {
+    let stacks = std::process::Command::new("gdb")
+        .args(["-p", &pid.to_string(), "-batch", "-nx", "-ex", "thread apply all bt"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    match stacks {
+        Ok(out) => eprintln!(
+            "{why} (process {pid}), its threads:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+        Err(e) => eprintln!("{why} (process {pid}; no stacks: gdb: {e})"),
+    }
+}
+
+/// Ends a hung child process: its stacks first ([`dump_stacks`]), then SIGKILL and reaping.
+pub fn kill_hung(pid: libc::pid_t) {
+    dump_stacks(pid as u32, "hung child");
+    let mut status = 0;
+    // SAFETY: killing and reaping our own hung child.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, &mut status, 0);
+    }
+}
