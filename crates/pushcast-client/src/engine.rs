@@ -3,10 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use crossbeam_channel::RecvTimeoutError;
 
 use crate::sync::Mutex;
 use crossbeam_channel::Sender;
@@ -18,6 +15,7 @@ use crate::dispatch::{Command, Dispatcher};
 use crate::fork;
 use crate::lane;
 use crate::shared::{deadline_after, Item, Shared};
+use crate::thread::Worker;
 use crate::transport::http_client;
 
 pub(crate) struct Engine {
@@ -33,36 +31,6 @@ pub(crate) struct Engine {
     io_stop: Mutex<Option<oneshot::Sender<()>>>,
     /// The spool thread and its stop flag, when there is a spool.
     spool_thread: Mutex<Option<(Worker, Arc<AtomicBool>)>>,
-}
-
-/// An engine thread, with a way to wait for its end that gives up at a deadline: shutdown
-/// never waits without limit (a thread stuck on something the process inherited from a fork,
-/// or on a system call, must not hang the host's exit).
-pub(crate) struct Worker {
-    name: &'static str,
-    handle: JoinHandle<()>,
-    /// Disconnected once the thread's body returned (or unwound).
-    finished: crossbeam_channel::Receiver<()>,
-}
-
-impl Worker {
-    /// Joins the thread if it ends by `deadline`; otherwise leaves it running, detached, and
-    /// says so. Returns whether it ended.
-    fn join_until(self, deadline: Instant) -> bool {
-        match self.finished.recv_deadline(deadline) {
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = self.handle.join();
-                true
-            }
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                eprintln!(
-                    "pushcast: the {} thread did not stop by the shutdown deadline; left running",
-                    self.name
-                );
-                false
-            }
-        }
-    }
 }
 
 /// Puts items on the dispatcher's queue (reserved already; counted as enqueued by the caller).
@@ -86,26 +54,6 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "(no message)".to_owned())
 }
 
-fn spawn_thread(name: &'static str, body: impl FnOnce() + Send + 'static) -> Result<Worker> {
-    let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
-    let handle = std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || {
-            // Dropped when the body returns or unwinds: the end the shutdown waits for.
-            let _finished = finished_tx;
-            body();
-        })
-        .map_err(|e| Error::InvalidConfig {
-            field: "threads",
-            reason: format!("cannot start the {name} thread: {e}"),
-        })?;
-    Ok(Worker {
-        name,
-        handle,
-        finished,
-    })
-}
-
 impl Engine {
     pub(crate) fn start(config: ClientConfig) -> Result<Engine> {
         fork::ensure_handler();
@@ -126,7 +74,7 @@ impl Engine {
             })?;
         let handle = runtime.handle().clone();
         let (io_stop, io_stopped) = oneshot::channel::<()>();
-        let io = spawn_thread("pushcast-io", move || {
+        let io = crate::thread::spawn("pushcast-io", move || {
             runtime.block_on(async {
                 let _ = io_stopped.await;
             });
@@ -168,7 +116,7 @@ impl Engine {
             stop: Arc::clone(&stop),
         };
         let watched = Arc::clone(&shared);
-        let dispatch = spawn_thread("pushcast-dispatch", move || {
+        let dispatch = crate::thread::spawn("pushcast-dispatch", move || {
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatcher.run()));
             if let Err(panic) = run {
                 let what = panic_message(panic);
@@ -180,7 +128,7 @@ impl Engine {
             Some(spool) => {
                 let stop = Arc::new(AtomicBool::new(false));
                 let (shared, queue, stop_flag) = (Arc::clone(&shared), queue.clone(), stop.clone());
-                let thread = spawn_thread("pushcast-spool", move || {
+                let thread = crate::thread::spawn("pushcast-spool", move || {
                     let pushing = Arc::clone(&shared);
                     crate::spool::worker::run(
                         spool,

@@ -31,6 +31,7 @@ mod shared;
 mod spool;
 mod stats;
 mod sync;
+mod thread;
 mod transport;
 
 pub use breaker::{CircuitState, EndpointCircuit};

@@ -79,7 +79,14 @@ pub fn ms(d: Duration) -> u128 {
 /// a hang or a stuck engine is a bug to find, and the stacks say where it waits.
 pub fn dump_stacks(pid: u32, why: &str) {
     let stacks = std::process::Command::new("gdb")
-        .args(["-p", &pid.to_string(), "-batch", "-nx", "-ex", "thread apply all bt"])
+        .args([
+            "-p",
+            &pid.to_string(),
+            "-batch",
+            "-nx",
+            "-ex",
+            "thread apply all bt",
+        ])
         .stdin(std::process::Stdio::null())
         .output();
     match stacks {
