@@ -9,7 +9,6 @@ use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crossbeam_channel::{select, Receiver};
 use pushcast_core::{batch_body_len, Error};
@@ -88,6 +87,9 @@ impl Dispatcher {
             if stopping && held == 0 && !busy.contains(&true) && self.queue.is_empty() {
                 break;
             }
+            // No timeout below: every change this loop acts on arrives as a message (a publish,
+            // a lane's end, the stop's `Wake`), so an idle engine's dispatcher sleeps until one
+            // comes instead of waking 20 times a second.
             let accept = held < hold_limit;
             let never = crossbeam_channel::never();
             let queue = if accept { &self.queue } else { &never };
@@ -113,7 +115,6 @@ impl Dispatcher {
                     Ok(lane) => busy[lane] = false,
                     Err(_) => break,
                 },
-                default(Duration::from_millis(50)) => {}
             }
         }
         // Stopped: whatever is still here or in the queue was not delivered.
