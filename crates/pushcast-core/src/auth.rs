@@ -75,8 +75,9 @@ impl App {
     /// `socket_id:channel:channel_data` (an already-encoded presence payload, signed as given).
     ///
     /// Like pusher-http-php's `authorizeChannel`. For a `private-encrypted-` channel the answer
-    /// carries the channel's `shared_secret` (needs the master key). With `channel_data` the
-    /// text must be JSON holding a non-empty `user_id`.
+    /// carries the channel's `shared_secret` (needs the master key). On a presence channel,
+    /// `channel_data` must be JSON holding a non-empty `user_id` (the server reads it); on any
+    /// other channel it is custom data, signed and returned as given, as pusher-http-php does.
     pub fn authorize_channel(
         &self,
         socket_id: &str,
@@ -85,7 +86,7 @@ impl App {
     ) -> Result<ChannelAuth> {
         validate_socket_id(socket_id)?;
         let kind = validate_channel(channel, self.profile())?;
-        if let Some(data) = channel_data {
+        if let (Some(data), ChannelKind::Presence) = (channel_data, kind) {
             check_user_json(data, "channel_data", "user_id")?;
         }
         let shared_secret = match kind {
@@ -268,6 +269,24 @@ mod tests {
             "thisisaauthkey:3b3f1dcc4d7d2f95dd10ed05562397b3287b102d4cccfacbf30eed2f1ffa3d69"
         );
         assert_eq!(auth.channel_data.as_deref(), Some(r#"{"user_id": "123"}"#));
+    }
+
+    #[test]
+    fn custom_data_on_other_channels_is_signed_as_given() {
+        // pusher-http-php's answer for the same call (found by scripts/crosscheck-php).
+        let auth = app()
+            .authorize_channel("1.1", "private-a", Some("x"))
+            .unwrap();
+        assert_eq!(
+            auth.to_json(),
+            r#"{"auth":"thisisaauthkey:e79a34fc0f3a46c4a1dd405f511a0cfc3e6f0fe80c9af7f57571291e86e8b18e","channel_data":"x"}"#
+        );
+        assert!(app()
+            .authorize_channel("1.1", "presence-a", Some("x"))
+            .is_err());
+        assert!(app()
+            .authorize_channel("1.1", "presence-a", Some(r#"{"a":1}"#))
+            .is_err());
     }
 
     #[test]
