@@ -44,6 +44,65 @@ pub struct FlushReport {
     pub stats: StatsSnapshot,
 }
 
+/// An event queued by [`Client::publish_tracked`], whose delivery can be awaited.
+///
+/// `Send`: it may be waited on from another thread than the one that published.
+pub struct Tracked {
+    ack: Arc<Ack>,
+    done: crossbeam_channel::Receiver<()>,
+    outcome: Option<Result<Confirmed>>,
+}
+
+impl std::fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracked {
+    fn new(ack: Arc<Ack>, done: crossbeam_channel::Receiver<()>) -> Self {
+        Tracked {
+            ack,
+            done,
+            outcome: None,
+        }
+    }
+
+    /// Waits up to `timeout` for the outcome: the server's acknowledgement of every channel,
+    /// or the first failure. On timeout ([`Error::Timeout`]) the event stays queued and a
+    /// later call can still see it delivered; once settled, every call gives the same outcome.
+    pub fn wait(&mut self, timeout: Duration) -> Result<Confirmed> {
+        if let Some(outcome) = &self.outcome {
+            return outcome.clone();
+        }
+        let deadline = deadline_after(Instant::now(), timeout);
+        match self.done.recv_deadline(deadline) {
+            Ok(()) => {
+                let outcome = self.ack.take();
+                let result = match outcome.error {
+                    Some(e) => Err(e),
+                    None => Ok(Confirmed {
+                        channels: outcome.channels,
+                    }),
+                };
+                self.outcome = Some(result.clone());
+                result
+            }
+            Err(_) => Err(Error::Timeout {
+                what: "confirmed publish (the event stays queued and may still be delivered)",
+                after_ms: Shared::millis(timeout),
+            }),
+        }
+    }
+
+    /// Whether the outcome is known (a [`Tracked::wait`] would not wait).
+    pub fn is_settled(&self) -> bool {
+        self.outcome.is_some() || !self.done.is_empty()
+    }
+}
+
 /// A publisher for one app on one set of endpoints.
 ///
 /// `Send + Sync`: share it between threads (`Arc<Client>`); every method takes `&self`.
@@ -92,6 +151,11 @@ impl Client {
     /// The app (credentials, profile) this client publishes for: channel auth, webhooks.
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// The configuration this client was built with (validated).
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
     }
 
     /// Starts the engine now instead of at the first publish. With a spool, this claims the
@@ -298,7 +362,14 @@ impl Client {
     ///
     /// On timeout the event stays queued and may still be delivered; the error says so.
     pub fn publish_confirmed(&self, event: Event, timeout: Duration) -> Result<Confirmed> {
-        let deadline = deadline_after(Instant::now(), timeout);
+        self.publish_tracked(event)?.wait(timeout)
+    }
+
+    /// Queues `event` like [`Client::publish_confirmed`] without waiting: the returned
+    /// [`Tracked`] settles when the server has acknowledged every channel, or the event failed.
+    /// A full queue under the drop-newest policy is an error here ([`Error::QueueFull`]), as
+    /// for a confirmed publish.
+    pub fn publish_tracked(&self, event: Event) -> Result<Tracked> {
         let channels = event.channels.len().max(1);
         let (ack, done) = Ack::new(channels);
         let items = self.items(event, Some(&ack))?;
@@ -318,7 +389,7 @@ impl Client {
                 policy => policy,
             };
             self.enqueue_spooled(&engine, spool, items, policy)?;
-            return Self::wait_confirmed(&ack, &done, deadline, timeout);
+            return Ok(Tracked::new(ack, done));
         }
         let accepted = match self.config.backpressure {
             // A confirmed publish reports a full queue instead of silently dropping.
@@ -332,30 +403,7 @@ impl Client {
         };
         debug_assert_eq!(accepted, Accepted::Queued);
         engine.enqueue(items);
-        Self::wait_confirmed(&ack, &done, deadline, timeout)
-    }
-
-    fn wait_confirmed(
-        ack: &Ack,
-        done: &crossbeam_channel::Receiver<()>,
-        deadline: Instant,
-        timeout: Duration,
-    ) -> Result<Confirmed> {
-        match done.recv_deadline(deadline) {
-            Ok(()) => {
-                let outcome = ack.take();
-                match outcome.error {
-                    Some(e) => Err(e),
-                    None => Ok(Confirmed {
-                        channels: outcome.channels,
-                    }),
-                }
-            }
-            Err(_) => Err(Error::Timeout {
-                what: "confirmed publish (the event stays queued and may still be delivered)",
-                after_ms: Shared::millis(timeout),
-            }),
-        }
+        Ok(Tracked::new(ack, done))
     }
 
     /// Queues `name` for the user's `#server-to-user-{user_id}` channel.
@@ -505,6 +553,13 @@ impl Client {
             what: "API call",
             after_ms: Shared::millis(timeout),
         }))
+    }
+
+    /// Runs any signed API request (see [`App::api_request`]) and returns the answer's body
+    /// as the server sent it: for bindings that decode it themselves (pusher-http-php's
+    /// `get`/`post` return PHP's `json_decode` of it). A non-2xx answer is [`Error::Api`].
+    pub fn request_raw(&self, request: SignedRequest) -> Result<Vec<u8>> {
+        self.call(request, |_, body| Ok(body.to_vec()))
     }
 
     /// `GET /channels`, optionally filtered by prefix, with `info` attributes.
