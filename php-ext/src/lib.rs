@@ -17,9 +17,11 @@
 mod client;
 mod errors;
 mod options;
+mod promise;
 mod registry;
 mod resilience;
 mod settings;
+mod webhook;
 
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -60,8 +62,9 @@ fn log_error(message: &str) {
 fn startup(_kind: i32, module_number: i32) -> i32 {
     let registered = catch_unwind(AssertUnwindSafe(|| {
         IniEntryDef::register(settings::INI.as_slice(), module_number);
+        errors::register_classes()
     }));
-    if registered.is_ok() {
+    if matches!(registered, Ok(Ok(()))) {
         0
     } else {
         -1
@@ -128,6 +131,8 @@ extern "C" fn info(module: *mut ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .name("pushcast")
+        .class::<webhook::PhpWebhook>()
+        .class::<promise::PhpPromise>()
         .class::<client::PhpClient>()
         .shutdown_function(shutdown)
         .info_function(info)
