@@ -103,6 +103,32 @@ impl Tracked {
     }
 }
 
+/// An API call started by [`Client::request_raw_pending`].
+#[derive(Debug)]
+pub struct PendingCall {
+    rx: crossbeam_channel::Receiver<Result<Vec<u8>>>,
+    timeout: Duration,
+    outcome: Option<Result<Vec<u8>>>,
+}
+
+impl PendingCall {
+    /// Waits for the answer's body (at most the client's request timeout per endpoint plus
+    /// the connect timeout, counted from now); once known, every call gives the same.
+    pub fn wait(&mut self) -> Result<Vec<u8>> {
+        if let Some(outcome) = &self.outcome {
+            return outcome.clone();
+        }
+        let outcome = Client::call_result(&self.rx, self.timeout);
+        self.outcome = Some(outcome.clone());
+        outcome
+    }
+
+    /// Whether the answer is in (a [`PendingCall::wait`] would not wait).
+    pub fn is_settled(&self) -> bool {
+        self.outcome.is_some() || !self.rx.is_empty()
+    }
+}
+
 /// A publisher for one app on one set of endpoints.
 ///
 /// `Send + Sync`: share it between threads (`Arc<Client>`); every method takes `&self`.
@@ -504,6 +530,24 @@ impl Client {
         request: SignedRequest,
         parse: fn(u16, &[u8]) -> Result<T>,
     ) -> Result<T> {
+        let (rx, timeout) = self.start_call(request, parse)?;
+        Self::call_result(&rx, timeout)
+    }
+
+    fn call_result<T>(rx: &crossbeam_channel::Receiver<Result<T>>, timeout: Duration) -> Result<T> {
+        rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
+            what: "API call",
+            after_ms: Shared::millis(timeout),
+        }))
+    }
+
+    /// Starts one signed request on the I/O thread (each endpoint in turn on connection
+    /// errors); the answer arrives on the receiver, within the returned time.
+    fn start_call<T: Send + 'static>(
+        &self,
+        request: SignedRequest,
+        parse: fn(u16, &[u8]) -> Result<T>,
+    ) -> Result<(crossbeam_channel::Receiver<Result<T>>, Duration)> {
         let engine = self.engine()?;
         let (tx, rx) = crossbeam_channel::bounded(1);
         let http = engine.http.clone();
@@ -549,10 +593,18 @@ impl Client {
             .request_timeout
             .saturating_mul(u32::try_from(self.config.endpoints.len()).unwrap_or(u32::MAX))
             .saturating_add(self.config.connect_timeout);
-        rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
-            what: "API call",
-            after_ms: Shared::millis(timeout),
-        }))
+        Ok((rx, timeout))
+    }
+
+    /// [`Client::request_raw`] without waiting: the request runs on the I/O thread and the
+    /// returned [`PendingCall`] gives its answer.
+    pub fn request_raw_pending(&self, request: SignedRequest) -> Result<PendingCall> {
+        let (rx, timeout) = self.start_call(request, |_, body| Ok(body.to_vec()))?;
+        Ok(PendingCall {
+            rx,
+            timeout,
+            outcome: None,
+        })
     }
 
     /// Runs any signed API request (see [`App::api_request`]) and returns the answer's body

@@ -33,7 +33,7 @@ mod stats;
 mod transport;
 
 pub use breaker::{CircuitState, EndpointCircuit};
-pub use client::{Accepted, Client, Confirmed, FlushReport, Tracked};
+pub use client::{Accepted, Client, Confirmed, FlushReport, PendingCall, Tracked};
 pub use config::{Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule};
 pub use failures::Failure;
 pub use pushcast_core;
