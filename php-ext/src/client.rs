@@ -322,8 +322,19 @@ impl PhpClient {
     /// Calls the PSR-3 logger set by `setLogger`, if any: `$logger->log($level, $message, [])`.
     /// A logger that throws is left out of the way (its exception is discarded).
     fn log(&self, level: &str, message: &str) {
+        self.log_with(level, message, &[]);
+    }
+
+    /// `log` with a PSR-3 context (`{name}` placeholders in the message).
+    fn log_with(&self, level: &str, message: &str, context: &[(&str, &str)]) {
         if let Some(object) = self.logger.as_ref().and_then(Zval::object) {
-            let context = ZendHashTable::new();
+            let mut table = ZendHashTable::new();
+            for (key, value) in context {
+                if table.insert(*key, *value).is_err() {
+                    return;
+                }
+            }
+            let context = table;
             if object
                 .try_call_method("log", vec![&level, &message, &context])
                 .is_err()
@@ -336,6 +347,7 @@ impl PhpClient {
     /// Queues one event: `{}` when queued, `{"dropped": true}` when the drop_newest policy
     /// dropped it; with `info` asked for, waits for delivery and returns the server's answer.
     fn trigger_event(&self, event: Event) -> PhpResult<Zval> {
+        self.log_queued(&event);
         if event.info.is_some() {
             let confirmed = self
                 .engine
@@ -356,10 +368,26 @@ impl PhpClient {
         }
     }
 
+    /// pusher-http-php logs each trigger at debug level (`trigger POST: {post_value}`);
+    /// pushcast logs each event it queues.
+    fn log_queued(&self, event: &Event) {
+        if self.logger.is_some() {
+            self.log_with(
+                "debug",
+                "pushcast: queue {event} for {channels}",
+                &[
+                    ("event", event.name.as_str()),
+                    ("channels", event.channels.join(",").as_str()),
+                ],
+            );
+        }
+    }
+
     /// Tracks the events; a refusal other than bad input becomes a rejected promise.
     fn track(&self, events: Vec<Event>, answer: Answer) -> PhpResult<PhpPromise> {
         let mut tracked = Vec::with_capacity(events.len());
         for event in events {
+            self.log_queued(&event);
             match self.engine.publish_tracked(event) {
                 Ok(t) => tracked.push(t),
                 Err(e)
@@ -401,11 +429,12 @@ impl PhpClient {
         self.engine.request_raw(request).map_err(to_php)
     }
 
-    fn terminate(&self, user_id: &str) -> pushcast_core::Result<Vec<u8>> {
+    fn terminate(&self, user_id: &str) -> PhpResult<Vec<u8>> {
         let request = self
             .app
-            .terminate_user_connections_request(user_id, unix_now())?;
-        self.engine.request_raw(request)
+            .terminate_user_connections_request(user_id, unix_now())
+            .map_err(to_php)?;
+        self.api(request)
     }
 
     fn webhook_events(
@@ -576,6 +605,7 @@ impl PhpClient {
                 let promise = self.track(events, Box::new(batch_answer))?;
                 return promise.wait(Some(true));
             }
+            events.iter().for_each(|e| self.log_queued(e));
             match self.engine.publish_batch(events).map_err(to_php)? {
                 Accepted::Queued => json_decode(b"{}", false),
                 Accepted::Dropped => {
@@ -734,23 +764,21 @@ impl PhpClient {
 
     /// `POST /users/{user_id}/terminate_connections`: the server's answer (`{}`) decoded.
     pub fn terminate_user_connections(&self, user_id: String) -> PhpResult<Zval> {
-        guard(|| json_decode(&self.terminate(&user_id).map_err(to_php)?, false))
+        guard(|| json_decode(&self.terminate(&user_id)?, false))
     }
 
-    /// `terminateUserConnections` as a promise. The call itself runs before this returns (it
-    /// is one request, not a queued event); the promise is already settled.
+    /// `terminateUserConnections` as a promise: the request runs on the I/O thread and the
+    /// promise settles with its decoded answer.
     pub fn terminate_user_connections_async(&self, user_id: String) -> PhpResult<PhpPromise> {
-        guard(|| match self.terminate(&user_id) {
-            Ok(body) => Ok(PhpPromise::fulfilled(json_decode(&body, false)?)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    pushcast_core::ErrorKind::Validation | pushcast_core::ErrorKind::Config
-                ) =>
-            {
-                Err(to_php(e))
+        guard(|| {
+            let request = self
+                .app
+                .terminate_user_connections_request(&user_id, unix_now())
+                .map_err(to_php)?;
+            match self.engine.request_raw_pending(request) {
+                Ok(call) => Ok(PhpPromise::call(call, |body| json_decode(body, false))),
+                Err(e) => Ok(PhpPromise::rejected(exception_object(&e)?)),
             }
-            Err(e) => Ok(PhpPromise::rejected(exception_object(&e)?)),
         })
     }
 

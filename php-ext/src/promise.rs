@@ -7,6 +7,10 @@
 //! acknowledged every channel or the event failed. Callbacks run when `wait` is called (as
 //! Guzzle's run when its task queue runs, which its `wait` does).
 
+// The PHP parameter names are Guzzle's camelCase ones (named arguments), and ext-php-rs takes
+// them from the Rust names; the macro does not carry an attribute on the method to them.
+#![allow(non_snake_case)]
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -15,7 +19,7 @@ use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::{ce, ExecutorGlobals};
-use pushcast_client::{Confirmed, Tracked};
+use pushcast_client::{Confirmed, PendingCall, Tracked};
 
 use crate::errors::{exception_object, guard, internal_object};
 
@@ -28,6 +32,11 @@ enum State {
         tracked: Vec<Tracked>,
         timeout: Duration,
         answer: Answer,
+    },
+    /// An API call running on the I/O thread; its answer's body is decoded by `decode`.
+    Call {
+        call: PendingCall,
+        decode: fn(&[u8]) -> PhpResult<Zval>,
     },
     /// `$parent->then($onFulfilled, $onRejected)`.
     Then {
@@ -61,8 +70,8 @@ impl PhpPromise {
         })
     }
 
-    pub(crate) fn fulfilled(value: Zval) -> Self {
-        Self::with(State::Fulfilled(value))
+    pub(crate) fn call(call: PendingCall, decode: fn(&[u8]) -> PhpResult<Zval>) -> Self {
+        Self::with(State::Call { call, decode })
     }
 
     pub(crate) fn rejected(reason: Zval) -> Self {
@@ -132,6 +141,17 @@ fn settle(cell: &Rc<RefCell<State>>) -> PhpResult<()> {
                 },
             }
         }
+        State::Call { mut call, decode } => match call.wait() {
+            Ok(body) => match decode(&body) {
+                Ok(value) => State::Fulfilled(value),
+                Err(e) => {
+                    *cell.borrow_mut() =
+                        State::Rejected(internal_object("the answer could not be decoded")?);
+                    return Err(e);
+                }
+            },
+            Err(e) => State::Rejected(exception_object(&e)?),
+        },
         State::Then {
             parent,
             on_fulfilled,
@@ -166,23 +186,24 @@ impl PhpPromise {
     /// A new promise settled by `$onFulfilled($value)` or `$onRejected($reason)` (their return
     /// value fulfils it, an exception they throw rejects it); a missing callback passes the
     /// value or reason through.
+    // Guzzle's parameter names (`$onFulfilled`, `$onRejected`), for named arguments.
     pub fn then(
         &self,
-        on_fulfilled: Option<&Zval>,
-        on_rejected: Option<&Zval>,
+        onFulfilled: Option<&Zval>,
+        onRejected: Option<&Zval>,
     ) -> PhpResult<PhpPromise> {
         guard(|| {
             Ok(Self::with(State::Then {
                 parent: Rc::clone(&self.state),
-                on_fulfilled: callable(on_fulfilled)?,
-                on_rejected: callable(on_rejected)?,
+                on_fulfilled: callable(onFulfilled)?,
+                on_rejected: callable(onRejected)?,
             }))
         })
     }
 
     /// `then(null, $onRejected)`.
-    pub fn otherwise(&self, on_rejected: &Zval) -> PhpResult<PhpPromise> {
-        self.then(None, Some(on_rejected))
+    pub fn otherwise(&self, onRejected: &Zval) -> PhpResult<PhpPromise> {
+        self.then(None, Some(onRejected))
     }
 
     /// Waits until the promise settles (the event delivered or failed, up to the client's
@@ -214,6 +235,7 @@ impl PhpPromise {
                 State::Fulfilled(_) => return Ok("fulfilled".into()),
                 State::Rejected(_) => return Ok("rejected".into()),
                 State::Waiting { tracked, .. } => tracked.iter().all(Tracked::is_settled),
+                State::Call { call, .. } => call.is_settled(),
                 State::Then { .. } | State::Settling => false,
             };
             if ready {

@@ -254,8 +254,8 @@ namespace Pushcast {
         public function terminateUserConnections(string $user_id): mixed {}
 
         /**
-         * `terminateUserConnections` as a promise. The call itself runs before this returns (it
-         * is one request, not a queued event); the promise is already settled.
+         * `terminateUserConnections` as a promise: the request runs on the I/O thread and the
+         * promise settles with its decoded answer.
          *
          * @param string $user_id
          * @return \Pushcast\Promise
@@ -365,21 +365,21 @@ namespace Pushcast {
         /**
          * `then(null, $onRejected)`.
          *
-         * @param mixed $on_rejected
+         * @param mixed $onRejected
          * @return \Pushcast\Promise
          */
-        public function otherwise(mixed $on_rejected): \Pushcast\Promise {}
+        public function otherwise(mixed $onRejected): \Pushcast\Promise {}
 
         /**
          * A new promise settled by `$onFulfilled($value)` or `$onRejected($reason)` (their return
          * value fulfils it, an exception they throw rejects it); a missing callback passes the
          * value or reason through.
          *
-         * @param mixed $on_fulfilled
-         * @param mixed $on_rejected
+         * @param mixed $onFulfilled
+         * @param mixed $onRejected
          * @return \Pushcast\Promise
          */
-        public function then(mixed $on_fulfilled = null, mixed $on_rejected = null): \Pushcast\Promise {}
+        public function then(mixed $onFulfilled = null, mixed $onRejected = null): \Pushcast\Promise {}
 
         /**
          * Waits until the promise settles (the event delivered or failed, up to the client's
@@ -409,9 +409,9 @@ namespace Pushcast {
         /**
          * The events (a list of objects).
          *
-         * @return mixed
+         * @return array
          */
-        public function get_events(): mixed {}
+        public function get_events(): array {}
 
         /**
          * The webhook's `time_ms`.

@@ -308,7 +308,7 @@ final class PusherSurfaceTest extends TestCase
             public array $records = [];
             public function log($level, $message, array $context = []): void
             {
-                $this->records[] = [$level, $message];
+                $this->records[] = [$level, $message, $context];
             }
         };
         $client->setLogger($logger);
@@ -317,9 +317,13 @@ final class PusherSurfaceTest extends TestCase
         self::assertInstanceOf(\stdClass::class, $dropped);
         self::assertTrue($dropped->dropped);
         self::assertSame(1, $client->stats()['dropped_newest']);
-        self::assertCount(1, $logger->records);
-        self::assertSame('warning', $logger->records[0][0]);
-        self::assertStringContainsString('second', $logger->records[0][1]);
+        // Each queued event at debug level (as pusher-http-php logs each trigger), with a
+        // PSR-3 context; the drop as a warning.
+        self::assertSame(['debug', 'pushcast: queue {event} for {channels}', ['event' => 'first', 'channels' => 'surface-drop']], $logger->records[0]);
+        $warnings = array_values(array_filter($logger->records, fn ($r) => $r[0] === 'warning'));
+        self::assertCount(1, $warnings);
+        self::assertStringContainsString('second', $warnings[0][1]);
+        self::assertStringContainsString('dropped', $warnings[0][1]);
     }
 
     public function testSettingsHaveTheKeysOfPusherHttpPhp(): void
