@@ -878,7 +878,7 @@ impl PhpClient {
         socket_id: String,
         custom_data: Option<String>,
     ) -> PhpResult<String> {
-        self.authorize_channel(channel, socket_id, custom_data)
+        guard(|| self.authorize_channel(channel, socket_id, custom_data))
     }
 
     /// Deprecated alias of `authorizeChannel` (pusher-http-php keeps it).
@@ -889,7 +889,7 @@ impl PhpClient {
         socket_id: String,
         custom_data: Option<String>,
     ) -> PhpResult<String> {
-        self.authorize_channel(channel, socket_id, custom_data)
+        guard(|| self.authorize_channel(channel, socket_id, custom_data))
     }
 
     /// Deprecated alias of `authorizePresenceChannel` (pusher-http-php keeps it).
@@ -900,7 +900,7 @@ impl PhpClient {
         user_id: &Zval,
         user_info: Option<&Zval>,
     ) -> PhpResult<String> {
-        self.authorize_presence_channel(channel, socket_id, user_id, user_info)
+        guard(|| self.authorize_presence_channel(channel, socket_id, user_id, user_info))
     }
 
     /// Deprecated alias of `authorizePresenceChannel` (pusher-http-php keeps it).
@@ -912,7 +912,7 @@ impl PhpClient {
         user_id: &Zval,
         user_info: Option<&Zval>,
     ) -> PhpResult<String> {
-        self.authorize_presence_channel(channel, socket_id, user_id, user_info)
+        guard(|| self.authorize_presence_channel(channel, socket_id, user_id, user_info))
     }
 
     /// Deprecated alias of `getChannelInfo` (pusher-http-php keeps it).
@@ -922,19 +922,19 @@ impl PhpClient {
         channel: String,
         params: Option<&ZendHashTable>,
     ) -> PhpResult<Zval> {
-        self.get_channel_info(channel, params)
+        guard(|| self.get_channel_info(channel, params))
     }
 
     /// Deprecated alias of `getChannels` (pusher-http-php keeps it).
     #[php(name = "get_channels")]
     pub fn get_channels_snake(&self, params: Option<&ZendHashTable>) -> PhpResult<Zval> {
-        self.get_channels(params)
+        guard(|| self.get_channels(params))
     }
 
     /// Deprecated alias of `getPresenceUsers` (pusher-http-php keeps it).
     #[php(name = "get_users_info")]
     pub fn get_users_info(&self, channel: String) -> PhpResult<Zval> {
-        self.get_presence_users(channel)
+        guard(|| self.get_presence_users(channel))
     }
 
     /// User sign-in: signs PHP's `json_encode($user_data)` (which must hold an `id`).
@@ -981,7 +981,7 @@ impl PhpClient {
     /// Deprecated alias of `verifySignature` (pusher-http-php keeps it).
     #[php(name = "ensure_valid_signature")]
     pub fn ensure_valid_signature(&self, headers: &ZendHashTable, body: String) -> PhpResult<()> {
-        self.verify_signature(headers, body)
+        guard(|| self.verify_signature(headers, body))
     }
 
     /// Waits up to `$timeoutMs` for pending events; returns `['pending' => n, 'stats' => [...]]`.

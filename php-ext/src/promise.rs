@@ -203,7 +203,7 @@ impl PhpPromise {
 
     /// `then(null, $onRejected)`.
     pub fn otherwise(&self, onRejected: &Zval) -> PhpResult<PhpPromise> {
-        self.then(None, Some(onRejected))
+        guard(|| self.then(None, Some(onRejected)))
     }
 
     /// Waits until the promise settles (the event delivered or failed, up to the client's

@@ -39,7 +39,7 @@ impl PhpWebhook {
 
     /// The webhook's `time_ms`.
     #[php(name = "get_time_ms")]
-    pub fn get_time_ms(&self) -> i64 {
-        self.time_ms
+    pub fn get_time_ms(&self) -> PhpResult<i64> {
+        guard(|| Ok(self.time_ms))
     }
 }
