@@ -490,24 +490,32 @@ impl PhpClient {
 
 #[php_impl]
 impl PhpClient {
-    /// `new Pushcast\Client($key, $secret, $appId, $options)`, like `new Pusher\Pusher(...)`.
-    /// Unknown options are an error. Clients with the same configuration share one engine.
+    /// `new Pushcast\Client($auth_key, $secret, $app_id, $options)`, like `new
+    /// Pusher\Pusher(...)`. Unknown options are an error. Clients with the same configuration
+    /// share one engine. pusher-http-php's fifth argument, a Guzzle client, may be passed as
+    /// null (Laravel does); pushcast makes its own requests, so a client is refused.
     pub fn __construct(
-        key: String,
+        auth_key: String,
         secret: String,
         app_id: String,
         options: Option<&ZendHashTable>,
+        client: Option<&Zval>,
     ) -> PhpResult<Self> {
         guard(|| {
+            if client.is_some_and(|c| !c.is_null()) {
+                return Err(invalid(
+                    "pushcast makes its own HTTP requests and takes no Guzzle client: pass timeouts and TLS settings as options (timeout, connect_timeout_ms, ca_file, verify)",
+                ));
+            }
             let defaults = Defaults::current();
-            let parsed = parse(&key, &secret, &app_id, options, &defaults)?;
+            let parsed = parse(&auth_key, &secret, &app_id, options, &defaults)?;
             let app = parsed.config.app.clone();
             let engine = client_for(parsed.fingerprint, parsed.config).map_err(to_php)?;
             Ok(PhpClient {
                 engine,
                 app,
                 settings: parsed.settings,
-                credentials: (key, secret, app_id),
+                credentials: (auth_key, secret, app_id),
                 logger: None,
             })
         })

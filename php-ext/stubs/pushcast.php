@@ -8,15 +8,18 @@ namespace Pushcast {
      */
     class Client {
         /**
-         * `new Pushcast\Client($key, $secret, $appId, $options)`, like `new Pusher\Pusher(...)`.
-         * Unknown options are an error. Clients with the same configuration share one engine.
+         * `new Pushcast\Client($auth_key, $secret, $app_id, $options)`, like `new
+         * Pusher\Pusher(...)`. Unknown options are an error. Clients with the same configuration
+         * share one engine. pusher-http-php's fifth argument, a Guzzle client, may be passed as
+         * null (Laravel does); pushcast makes its own requests, so a client is refused.
          *
-         * @param string $key
+         * @param string $auth_key
          * @param string $secret
          * @param string $app_id
          * @param array|null $options
+         * @param mixed $client
          */
-        public function __construct(string $key, string $secret, string $app_id, ?array $options = null) {}
+        public function __construct(string $auth_key, string $secret, string $app_id, ?array $options = null, mixed $client = null) {}
 
         /**
          * User sign-in: signs PHP's `json_encode($user_data)` (which must hold an `id`).

@@ -329,6 +329,16 @@ final class PusherSurfaceTest extends TestCase
         }
     }
 
+    public function testConstructorTakesPusherHttpPhpsArguments(): void
+    {
+        // Named as pusher-http-php names them, and Laravel's null fifth argument (no Guzzle client).
+        $client = new Client(auth_key: 'k', secret: 's', app_id: '9', options: ['host' => '127.0.0.1', 'port' => 1], client: null);
+        self::assertSame(['k', 's', '9'], [$client->getSettings()['auth_key'], $client->getSettings()['secret'], $client->getSettings()['app_id']]);
+        $this->expectException(\Pushcast\ValidationException::class);
+        $this->expectExceptionMessage('takes no Guzzle client');
+        new Client('k', 's', '9', [], new \stdClass());
+    }
+
     public function testPathOptionPrefixesTheRequestPath(): void
     {
         $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $error);
