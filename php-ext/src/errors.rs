@@ -12,9 +12,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::args::ArgInfoTables;
-use ext_php_rs::builders::ClassBuilder;
+use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
 use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::flags::{DataType, MethodFlags};
 use ext_php_rs::types::{ZendObject, Zval};
+use ext_php_rs::zend::ExecuteData;
 use ext_php_rs::zend::{ce, ClassEntry};
 use pushcast_core::{Error, ErrorKind};
 
@@ -45,8 +47,28 @@ const NAMES: [&str; 6] = [
 /// What `ClassBuilder::registration` calls with the registered class entry.
 type Keep = fn(&'static mut ClassEntry, ArgInfoTables);
 
-fn keep<const I: usize>(entry: &'static mut ClassEntry, _: ArgInfoTables) {
+fn keep<const I: usize>(entry: &'static mut ClassEntry, arg_info: ArgInfoTables) {
     CLASSES[I].store(entry, Ordering::Release);
+    // The engine points into these tables for the life of the process.
+    std::mem::forget(arg_info);
+}
+
+/// The text of `(string) $e` for a server refusal: pusher-http-php's `ApiErrorException`
+/// gives `(Status {code}) {message}`.
+fn api_error_text(this: &ZendObject) -> Option<String> {
+    let code = this.try_call_method("getCode", vec![]).ok()?.long()?;
+    let message = this.try_call_method("getMessage", vec![]).ok()?;
+    Some(format!("(Status {code}) {}", message.str()?))
+}
+
+ext_php_rs::zend_fastcall! {
+    extern fn api_error_to_string(ex: &mut ExecuteData, retval: &mut Zval) {
+        let text = catch_unwind(AssertUnwindSafe(|| ex.get_self().and_then(|this| api_error_text(this))))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let _ = retval.set_string(&text, false);
+    }
 }
 
 /// The registered class `NAMES[index]`, else `\Exception` (before module startup).
@@ -83,10 +105,20 @@ pub(crate) fn register_classes() -> ext_php_rs::error::Result<()> {
         (CIRCUIT_OPEN, keep::<5>),
     ];
     for (name, keep) in subclasses {
-        ClassBuilder::new(name)
+        let mut class = ClassBuilder::new(name)
             .extends((base_class, BASE))
-            .registration(keep)
-            .register()?;
+            .registration(keep);
+        if name == API_ERROR {
+            class = class.method(
+                FunctionBuilder::new("__toString", api_error_to_string).returns(
+                    DataType::String,
+                    false,
+                    false,
+                ),
+                MethodFlags::Public,
+            );
+        }
+        class.register()?;
     }
     Ok(())
 }

@@ -422,6 +422,7 @@ final class PusherSurfaceTest extends TestCase
             class AppException extends Pushcast\ApiErrorException {}
             $mine = new AppException('mine', 418);
             $out['extended'] = [$mine->getMessage(), $mine->getCode(), $mine instanceof Pushcast\PushcastException, $mine instanceof Exception];
+            $out['api_string'] = (string) new Pushcast\ApiErrorException('the body', 401);
             echo json_encode($out);
             PHP;
         $command = [PHP_BINARY, '-n', '-d', 'extension=' . getenv('PUSHCAST_EXTENSION'), '-r', $script];
@@ -442,6 +443,9 @@ final class PusherSurfaceTest extends TestCase
         // The queue is still full: a confirmed publish reports it (fail_fast is the default).
         self::assertSame(['Pushcast\QueueFullException', 5000], $out['confirmed']);
         self::assertSame(['mine', 418, true, true], $out['extended']);
+        // As pusher-http-php's ApiErrorException::__toString.
+        self::assertSame((string) new \Pusher\ApiErrorException('the body', 401), $out['api_string']);
+        self::assertSame('(Status 401) the body', $out['api_string']);
     }
 
     public function testTimeoutAndCircuitCodesAreTheCAbiResultCodes(): void
