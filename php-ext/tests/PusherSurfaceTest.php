@@ -448,6 +448,28 @@ final class PusherSurfaceTest extends TestCase
         self::assertSame('(Status 401) the body', $out['api_string']);
     }
 
+    /** php-ext/stubs/exceptions.php (hand-written: cargo-php does not see them) names what the extension registers. */
+    public function testExceptionStubsMatchTheExtension(): void
+    {
+        $stubs = file_get_contents(__DIR__ . '/../stubs/exceptions.php');
+        preg_match_all('/class (\w+) extends (\S+)/', $stubs, $matches, PREG_SET_ORDER);
+        $declared = [];
+        foreach ($matches as [, $class, $parent]) {
+            // `\Exception` is global; a bare name is in the stub's namespace.
+            $declared['Pushcast\\' . $class] = $parent[0] === '\\' ? substr($parent, 1) : 'Pushcast\\' . $parent;
+        }
+        $registered = [];
+        foreach ((new \ReflectionExtension('pushcast'))->getClasses() as $class) {
+            if ($class->isSubclassOf(\Throwable::class)) {
+                $registered[$class->getName()] = $class->getParentClass()->getName();
+            }
+        }
+        ksort($declared);
+        ksort($registered);
+        self::assertCount(6, $registered);
+        self::assertSame($registered, $declared);
+    }
+
     public function testTimeoutAndCircuitCodesAreTheCAbiResultCodes(): void
     {
         $slow = new Client('k', 's', '12345', ['host' => '127.0.0.1', 'port' => 1, 'queue_capacity' => 5, 'max_in_flight' => 5, 'shutdown_timeout_ms' => 50]);
