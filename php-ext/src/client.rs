@@ -425,6 +425,25 @@ impl PhpClient {
             .collect()
     }
 
+    /// pusher-http-php's `post`/`postAsync` request: `$body` (a string) signed with `$params`.
+    fn post_request(
+        &self,
+        path: &str,
+        body: &Zval,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<pushcast_core::SignedRequest> {
+        let body = user_id_text(body).map_err(|_| invalid("the body must be a string"))?;
+        self.app
+            .api_request(
+                Method::Post,
+                path,
+                &query_params(params)?,
+                Some(body.into_bytes()),
+                unix_now(),
+            )
+            .map_err(to_php)
+    }
+
     fn api(&self, request: pushcast_core::SignedRequest) -> PhpResult<Vec<u8>> {
         self.engine.request_raw(request).map_err(to_php)
     }
@@ -817,18 +836,25 @@ impl PhpClient {
         params: Option<&ZendHashTable>,
     ) -> PhpResult<Zval> {
         guard(|| {
-            let body = user_id_text(body).map_err(|_| invalid("the body must be a string"))?;
-            let request = self
-                .app
-                .api_request(
-                    Method::Post,
-                    &path,
-                    &query_params(params)?,
-                    Some(body.into_bytes()),
-                    unix_now(),
-                )
-                .map_err(to_php)?;
+            let request = self.post_request(&path, body, params)?;
             json_decode(&self.api(request)?, false)
+        })
+    }
+
+    /// `post` as a promise, as pusher-http-php's `postAsync`: the request runs on the I/O
+    /// thread and the promise settles with the decoded answer (or the typed exception).
+    pub fn post_async(
+        &self,
+        path: String,
+        body: &Zval,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let request = self.post_request(&path, body, params)?;
+            match self.engine.request_raw_pending(request) {
+                Ok(call) => Ok(PhpPromise::call(call, |body| json_decode(body, false))),
+                Err(e) => Ok(PhpPromise::rejected(exception_object(&e)?)),
+            }
         })
     }
 

@@ -168,6 +168,17 @@ namespace Pushcast {
         public function post(string $path, mixed $body, ?array $params = null): mixed {}
 
         /**
+         * `post` as a promise, as pusher-http-php's `postAsync`: the request runs on the I/O
+         * thread and the promise settles with the decoded answer (or the typed exception).
+         *
+         * @param string $path
+         * @param mixed $body
+         * @param array|null $params
+         * @return \Pushcast\Promise
+         */
+        public function postAsync(string $path, mixed $body, ?array $params = null): \Pushcast\Promise {}
+
+        /**
          * Deprecated alias of `authorizePresenceChannel` (pusher-http-php keeps it).
          *
          * @param string $channel

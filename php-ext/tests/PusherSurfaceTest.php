@@ -200,6 +200,7 @@ final class PusherSurfaceTest extends TestCase
         self::assertIsArray($pushcast->get('/channels', ['filter_by_prefix' => 'surface-'], true));
         $body = json_encode(['name' => 'raw', 'channels' => ['surface-raw'], 'data' => '{}']);
         self::assertSameShape($pusher->post('/events', $body), $pushcast->post('/events', $body), 'post');
+        self::assertSameShape($pusher->postAsync('/events', $body)->wait(), $pushcast->postAsync('/events', $body)->wait(), 'postAsync');
 
         // A refusal: ApiErrorException with the HTTP status, as pusher-http-php's.
         foreach ([[self::pusher('wrong'), \Pusher\ApiErrorException::class], [self::pushcast(['max_in_flight' => 7], 'wrong'), \Pushcast\ApiErrorException::class]] as [$client, $class]) {
