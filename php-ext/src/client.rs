@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::DataType;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::Function;
@@ -151,6 +153,30 @@ fn apply_params(mut event: Event, params: Option<&ZendHashTable>) -> PhpResult<E
         }
     }
     Ok(event)
+}
+
+/// A decoded answer that is an object: pusher-http-php's `: object` return type, which the
+/// stubs show.
+pub struct Object(Zval);
+
+impl Object {
+    fn new(value: Zval) -> PhpResult<Self> {
+        if value.is_object() {
+            Ok(Object(value))
+        } else {
+            Err(internal("Data decoding error."))
+        }
+    }
+}
+
+impl IntoZval for Object {
+    const TYPE: DataType = DataType::ANY_OBJECT;
+    const NULLABLE: bool = false;
+
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        *zv = self.0;
+        Ok(())
+    }
 }
 
 /// PHP's `json_decode($text, $associative)`, as pusher-http-php decodes every answer; text
@@ -583,7 +609,7 @@ impl PhpClient {
         data: &Zval,
         params: Option<&ZendHashTable>,
         already_encoded: Option<bool>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<Object> {
         guard(|| {
             self.trigger_event(Self::trigger_params(
                 channels,
@@ -593,6 +619,7 @@ impl PhpClient {
                 already_encoded,
             )?)
         })
+        .and_then(Object::new)
     }
 
     /// `trigger` as a promise settled on delivery, with the value `trigger` returns after
@@ -625,7 +652,7 @@ impl PhpClient {
         &self,
         batch: &ZendHashTable,
         already_encoded: Option<bool>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<Object> {
         guard(|| {
             let events = Self::batch_events(batch, already_encoded)?;
             if events.iter().any(|e| e.info.is_some()) {
@@ -644,6 +671,7 @@ impl PhpClient {
                 }
             }
         })
+        .and_then(Object::new)
     }
 
     /// `triggerBatch` as a promise settled when every event is delivered.
@@ -700,7 +728,7 @@ impl PhpClient {
         event: String,
         data: &Zval,
         already_encoded: Option<bool>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<Object> {
         guard(|| {
             let data = data_string(data, already_encoded.unwrap_or(false))?;
             let event = self
@@ -709,6 +737,7 @@ impl PhpClient {
                 .map_err(to_php)?;
             self.trigger_event(event)
         })
+        .and_then(Object::new)
     }
 
     /// `sendToUser` as a promise settled on delivery.
@@ -735,7 +764,7 @@ impl PhpClient {
         &self,
         channel: String,
         params: Option<&ZendHashTable>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<Object> {
         guard(|| {
             let info = params
                 .and_then(|p| p.get("info"))
@@ -747,11 +776,12 @@ impl PhpClient {
                 .map_err(to_php)?;
             json_decode(&self.api(request)?, false)
         })
+        .and_then(Object::new)
     }
 
     /// `GET /channels`; `$params['filter_by_prefix']`, `$params['info']`. An object whose
     /// `channels` is an array keyed by channel name, of objects (pusher-http-php's shape).
-    pub fn get_channels(&self, params: Option<&ZendHashTable>) -> PhpResult<Zval> {
+    pub fn get_channels(&self, params: Option<&ZendHashTable>) -> PhpResult<Object> {
         guard(|| {
             let get = |k: &str| {
                 params
@@ -769,11 +799,12 @@ impl PhpClient {
                 .map_err(to_php)?;
             channels_as_array(json_decode(&self.api(request)?, false)?)
         })
+        .and_then(Object::new)
     }
 
     /// `GET /channels/{channel}/users`: an object whose `users` is a list of objects with
     /// `id`. (Reverb's 404 `{}` for a presence channel nobody is on is no users.)
-    pub fn get_presence_users(&self, channel: String) -> PhpResult<Zval> {
+    pub fn get_presence_users(&self, channel: String) -> PhpResult<Object> {
         guard(|| {
             let request = self
                 .app
@@ -787,11 +818,12 @@ impl PhpClient {
                 Err(e) => Err(to_php(e)),
             }
         })
+        .and_then(Object::new)
     }
 
     /// `POST /users/{user_id}/terminate_connections`: the server's answer (`{}`) decoded.
-    pub fn terminate_user_connections(&self, user_id: String) -> PhpResult<Zval> {
-        guard(|| json_decode(&self.terminate(&user_id)?, false))
+    pub fn terminate_user_connections(&self, user_id: String) -> PhpResult<Object> {
+        guard(|| json_decode(&self.terminate(&user_id)?, false)).and_then(Object::new)
     }
 
     /// `terminateUserConnections` as a promise: the request runs on the I/O thread and the
@@ -955,19 +987,19 @@ impl PhpClient {
         &self,
         channel: String,
         params: Option<&ZendHashTable>,
-    ) -> PhpResult<Zval> {
+    ) -> PhpResult<Object> {
         guard(|| self.get_channel_info(channel, params))
     }
 
     /// Deprecated alias of `getChannels` (pusher-http-php keeps it).
     #[php(name = "get_channels")]
-    pub fn get_channels_snake(&self, params: Option<&ZendHashTable>) -> PhpResult<Zval> {
+    pub fn get_channels_snake(&self, params: Option<&ZendHashTable>) -> PhpResult<Object> {
         guard(|| self.get_channels(params))
     }
 
     /// Deprecated alias of `getPresenceUsers` (pusher-http-php keeps it).
     #[php(name = "get_users_info")]
-    pub fn get_users_info(&self, channel: String) -> PhpResult<Zval> {
+    pub fn get_users_info(&self, channel: String) -> PhpResult<Object> {
         guard(|| self.get_presence_users(channel))
     }
 

@@ -94,27 +94,27 @@ namespace Pushcast {
          *
          * @param string $channel
          * @param array|null $params
-         * @return mixed
+         * @return object
          */
-        public function getChannelInfo(string $channel, ?array $params = null): mixed {}
+        public function getChannelInfo(string $channel, ?array $params = null): object {}
 
         /**
          * `GET /channels`; `$params['filter_by_prefix']`, `$params['info']`. An object whose
          * `channels` is an array keyed by channel name, of objects (pusher-http-php's shape).
          *
          * @param array|null $params
-         * @return mixed
+         * @return object
          */
-        public function getChannels(?array $params = null): mixed {}
+        public function getChannels(?array $params = null): object {}
 
         /**
          * `GET /channels/{channel}/users`: an object whose `users` is a list of objects with
          * `id`. (Reverb's 404 `{}` for a presence channel nobody is on is no users.)
          *
          * @param string $channel
-         * @return mixed
+         * @return object
          */
-        public function getPresenceUsers(string $channel): mixed {}
+        public function getPresenceUsers(string $channel): object {}
 
         /**
          * pusher-http-php's settings: `scheme`, `port`, `path`, `timeout`, `auth_key`,
@@ -129,25 +129,25 @@ namespace Pushcast {
          *
          * @param string $channel
          * @param array|null $params
-         * @return mixed
+         * @return object
          */
-        public function get_channel_info(string $channel, ?array $params = null): mixed {}
+        public function get_channel_info(string $channel, ?array $params = null): object {}
 
         /**
          * Deprecated alias of `getChannels` (pusher-http-php keeps it).
          *
          * @param array|null $params
-         * @return mixed
+         * @return object
          */
-        public function get_channels(?array $params = null): mixed {}
+        public function get_channels(?array $params = null): object {}
 
         /**
          * Deprecated alias of `getPresenceUsers` (pusher-http-php keeps it).
          *
          * @param string $channel
-         * @return mixed
+         * @return object
          */
-        public function get_users_info(string $channel): mixed {}
+        public function get_users_info(string $channel): object {}
 
         /**
          * The live statistics in the Prometheus text format (for a `/metrics` route).
@@ -208,9 +208,9 @@ namespace Pushcast {
          * @param string $event
          * @param mixed $data
          * @param bool|null $already_encoded
-         * @return mixed
+         * @return object
          */
-        public function sendToUser(string $user_id, string $event, mixed $data, ?bool $already_encoded = null): mixed {}
+        public function sendToUser(string $user_id, string $event, mixed $data, ?bool $already_encoded = null): object {}
 
         /**
          * `sendToUser` as a promise settled on delivery.
@@ -263,9 +263,9 @@ namespace Pushcast {
          * `POST /users/{user_id}/terminate_connections`: the server's answer (`{}`) decoded.
          *
          * @param string $user_id
-         * @return mixed
+         * @return object
          */
-        public function terminateUserConnections(string $user_id): mixed {}
+        public function terminateUserConnections(string $user_id): object {}
 
         /**
          * `terminateUserConnections` as a promise: the request runs on the I/O thread and the
@@ -287,9 +287,9 @@ namespace Pushcast {
          * @param mixed $data
          * @param array|null $params
          * @param bool|null $already_encoded
-         * @return mixed
+         * @return object
          */
-        public function trigger(mixed $channels, string $event, mixed $data, ?array $params = null, ?bool $already_encoded = null): mixed {}
+        public function trigger(mixed $channels, string $event, mixed $data, ?array $params = null, ?bool $already_encoded = null): object {}
 
         /**
          * `trigger` as a promise settled on delivery, with the value `trigger` returns after
@@ -311,9 +311,9 @@ namespace Pushcast {
          *
          * @param array $batch
          * @param bool|null $already_encoded
-         * @return mixed
+         * @return object
          */
-        public function triggerBatch(array $batch, ?bool $already_encoded = null): mixed {}
+        public function triggerBatch(array $batch, ?bool $already_encoded = null): object {}
 
         /**
          * `triggerBatch` as a promise settled when every event is delivered.

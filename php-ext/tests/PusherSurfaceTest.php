@@ -330,6 +330,47 @@ final class PusherSurfaceTest extends TestCase
         }
     }
 
+    /**
+     * Every public method of Pusher\Pusher exists on Pushcast\Client with the same parameter
+     * names (named arguments) and return type, but for: the four Guzzle request builders and
+     * static helpers, the promise class (Pushcast\Promise, not Guzzle's interface), and
+     * webhook()'s class and optional maximum age.
+     */
+    public function testEveryPusherMethodHasTheSameSignature(): void
+    {
+        $pusher = new \ReflectionClass(\Pusher\Pusher::class);
+        $pushcast = new \ReflectionClass(Client::class);
+        $missing = [];
+        $compared = 0;
+        foreach ($pusher->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
+            $name = $method->getName();
+            if (!$pushcast->hasMethod($name)) {
+                $missing[] = $name;
+                continue;
+            }
+            $ours = $pushcast->getMethod($name);
+            $names = static fn (\ReflectionMethod $m) => array_map(static fn ($p) => $p->getName(), $m->getParameters());
+            $expected = $names($method);
+            if ($name === 'webhook') {
+                $expected[] = 'max_age_ms';
+            }
+            self::assertSame($expected, $names($ours), $name);
+            $returns = (string) $method->getReturnType();
+            if ($returns === \GuzzleHttp\Promise\PromiseInterface::class) {
+                $returns = \Pushcast\Promise::class;
+            } elseif ($name === 'webhook') {
+                $returns = \Pushcast\Webhook::class;
+            }
+            if ($returns !== '') {
+                self::assertSame($returns, (string) $ours->getReturnType(), $name);
+            }
+            $compared++;
+        }
+        sort($missing);
+        self::assertSame(['array_implode', 'build_auth_query_params', 'make_batch_request', 'make_request'], $missing);
+        self::assertGreaterThan(25, $compared);
+    }
+
     public function testConstructorTakesPusherHttpPhpsArguments(): void
     {
         // Named as pusher-http-php names them, and Laravel's null fifth argument (no Guzzle client).
