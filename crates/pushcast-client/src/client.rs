@@ -135,7 +135,8 @@ impl PendingCall {
 /// [`Client::publish`] never waits on the network. The background engine starts on first use,
 /// and again in a child process after `fork()` (the child never touches the parent's queue or
 /// threads; events queued in the parent stay the parent's). Dropping the client flushes for up
-/// to `shutdown_timeout` and prints what could not be delivered to standard error.
+/// to `shutdown_timeout` and reports what could not be delivered (to the configured
+/// [`crate::LogSink`], else standard error).
 pub struct Client {
     config: ClientConfig,
     app: App,
@@ -671,11 +672,15 @@ impl Drop for Client {
             } else {
                 String::new()
             };
-            eprintln!(
-                "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
-                report.pending,
-                self.config.shutdown_timeout.as_millis(),
-                report.stats.last_error.as_deref().unwrap_or("none"),
+            crate::config::log(
+                self.config.log.as_ref(),
+                crate::config::LogLevel::Warning,
+                &format!(
+                    "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
+                    report.pending,
+                    self.config.shutdown_timeout.as_millis(),
+                    report.stats.last_error.as_deref().unwrap_or("none"),
+                ),
             );
         }
     }
@@ -685,6 +690,25 @@ impl Drop for Client {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+
+    /// The engine's own messages go to the configured sink, not standard error.
+    #[test]
+    fn engine_messages_go_to_the_log_sink() {
+        let credentials = pushcast_core::Credentials::new("1", "key", "secret").unwrap();
+        let mut config = ClientConfig::new(App::new(credentials), "https://127.0.0.1:1");
+        config.danger_accept_invalid_certs = true;
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        config.log = Some(crate::LogSink(Arc::new(move |level, message: &str| {
+            sink.lock().push((level, message.to_owned()));
+        })));
+        let client = Client::new(config).unwrap();
+        client.start().unwrap();
+        let seen = seen.lock().clone();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].0, crate::LogLevel::Warning);
+        assert!(seen[0].1.contains("TLS certificate verification is OFF"));
+    }
 
     /// An engine whose thread died (here: as the dispatcher's and lanes' panic guards report
     /// it) refuses publishes with the reason instead of accepting events it cannot send.
