@@ -351,6 +351,18 @@ impl PhpClient {
         self.log_with(level, message, &[]);
     }
 
+    /// Hands the engine's queued messages (see `notices`) to the logger, or else to PHP's
+    /// error log.
+    fn forward_notices(&self) {
+        for (level, message) in crate::notices::drain() {
+            if self.logger.is_some() {
+                self.log(level.as_str(), &message);
+            } else {
+                crate::log_error(&message);
+            }
+        }
+    }
+
     /// `log` with a PSR-3 context (`{name}` placeholders in the message).
     fn log_with(&self, level: &str, message: &str, context: &[(&str, &str)]) {
         if let Some(object) = self.logger.as_ref().and_then(Zval::object) {
@@ -374,6 +386,12 @@ impl PhpClient {
     /// dropped it; with `info` asked for, waits for delivery and returns the server's answer.
     fn trigger_event(&self, event: Event) -> PhpResult<Zval> {
         self.log_queued(&event);
+        let answer = self.trigger_event_now(event);
+        self.forward_notices();
+        answer
+    }
+
+    fn trigger_event_now(&self, event: Event) -> PhpResult<Zval> {
         if event.info.is_some() {
             let confirmed = self
                 .engine
@@ -430,6 +448,7 @@ impl PhpClient {
                 }
             }
         }
+        self.forward_notices();
         Ok(PhpPromise::waiting(tracked, self.delivery_wait(), answer))
     }
 
@@ -471,7 +490,9 @@ impl PhpClient {
     }
 
     fn api(&self, request: pushcast_core::SignedRequest) -> PhpResult<Vec<u8>> {
-        self.engine.request_raw(request).map_err(to_php)
+        let answer = self.engine.request_raw(request);
+        self.forward_notices();
+        answer.map_err(to_php)
     }
 
     fn terminate(&self, user_id: &str) -> PhpResult<Vec<u8>> {
@@ -660,7 +681,9 @@ impl PhpClient {
                 return promise.wait(Some(true));
             }
             events.iter().for_each(|e| self.log_queued(e));
-            match self.engine.publish_batch(events).map_err(to_php)? {
+            let accepted = self.engine.publish_batch(events);
+            self.forward_notices();
+            match accepted.map_err(to_php)? {
                 Accepted::Queued => json_decode(b"{}", false),
                 Accepted::Dropped => {
                     self.log(
@@ -1054,6 +1077,7 @@ impl PhpClient {
     pub fn flush(&self, timeout_ms: Option<i64>) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
             let report = self.engine.flush(millis(timeout_ms, 5000));
+            self.forward_notices();
             let mut t = ZendHashTable::new();
             t.insert("pending", i64::try_from(report.pending).unwrap_or(i64::MAX))?;
             t.insert("stats", stats_table(&report.stats)?)?;
@@ -1063,7 +1087,10 @@ impl PhpClient {
 
     /// Live statistics of this process's engine for this configuration.
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        guard(|| stats_table(&self.engine.stats()))
+        guard(|| {
+            self.forward_notices();
+            stats_table(&self.engine.stats())
+        })
     }
 
     /// The live statistics in the Prometheus text format (for a `/metrics` route).

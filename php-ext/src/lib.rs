@@ -16,6 +16,7 @@
 
 mod client;
 mod errors;
+mod notices;
 mod options;
 mod promise;
 mod registry;
@@ -44,7 +45,7 @@ fn php_function(name: &std::ffi::CStr) -> Option<*mut std::ffi::c_void> {
 const LOG_WARNING: c_int = 4;
 
 /// Writes to PHP's error log (php.ini `error_log`, or the SAPI's log), else standard error.
-fn log_error(message: &str) {
+pub(crate) fn log_error(message: &str) {
     let Ok(text) = CString::new(message.replace('\0', " ")) else {
         return;
     };
@@ -87,6 +88,10 @@ extern "C" fn shutdown(_kind: i32, _module_number: i32) -> i32 {
                     report.stats.last_error.as_deref().unwrap_or("none")
                 ));
             }
+        }
+        // What the engines said meanwhile (no PHP code can run now: the error log).
+        for (_, message) in notices::drain() {
+            log_error(&message);
         }
     });
     if flushed.is_ok() {

@@ -323,6 +323,7 @@ pub(crate) fn parse(
         config.danger_accept_invalid_certs = !flag(v);
     }
 
+    config.log = Some(crate::notices::sink());
     let resilience = resilience::apply(&get, &mut config)?;
     // Everything that shapes the engine, secret included (two apps must not share one).
     let fingerprint = format!(

@@ -314,6 +314,46 @@ final class PusherSurfaceTest extends TestCase
         self::assertStringContainsString('dropped', $warnings[0][1]);
     }
 
+    /**
+     * The engine's own messages (here: TLS verification off, said when the engine starts) go
+     * to the logger; without one, to PHP's error log instead of the worker's stderr.
+     */
+    public function testEngineMessagesGoToTheLoggerOrThePhpErrorLog(): void
+    {
+        $options = [
+            'endpoints' => ['https://127.0.0.1:1'], 'verify' => false, 'queue_capacity' => 4321,
+            'delivery_timeout_ms' => 100, 'shutdown_timeout_ms' => 10,
+        ];
+        $client = new Client('k', 's', '1', $options);
+        $logger = new class {
+            public array $records = [];
+            public function log($level, $message, array $context = []): void
+            {
+                $this->records[] = [$level, $message];
+            }
+        };
+        $client->setLogger($logger);
+        $client->trigger('surface-tls', 'e', []);
+        $warnings = array_values(array_filter($logger->records, fn ($r) => $r[0] === 'warning'));
+        self::assertCount(1, $warnings, json_encode($logger->records));
+        self::assertStringContainsString('TLS certificate verification is OFF', $warnings[0][1]);
+
+        // Without a logger: PHP's error log (a file here), not the process's stderr.
+        $log = tempnam(sys_get_temp_dir(), 'pushcast-log');
+        $script = '$c = new Pushcast\\Client("k", "s", "1", json_decode($argv[1], true)); $c->trigger("c", "e", []); echo "published";';
+        $command = [PHP_BINARY, '-n', '-d', 'extension=' . getenv('PUSHCAST_EXTENSION'), '-d', 'log_errors=1', '-d', "error_log=$log", '-r', $script, json_encode($options)];
+        $process = proc_open($command, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        self::assertIsResource($process);
+        $stdout = stream_get_contents($pipes[1]);
+        $stderr = stream_get_contents($pipes[2]);
+        self::assertSame(0, proc_close($process), $stderr);
+        $logged = (string) file_get_contents($log);
+        unlink($log);
+        self::assertSame('published', $stdout);
+        self::assertStringContainsString('TLS certificate verification is OFF', $logged);
+        self::assertStringNotContainsString('TLS certificate verification is OFF', $stderr);
+    }
+
     public function testSettingsHaveTheKeysOfPusherHttpPhp(): void
     {
         $cases = [
