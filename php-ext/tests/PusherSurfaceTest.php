@@ -552,7 +552,7 @@ final class PusherSurfaceTest extends TestCase
         self::assertSame($registered, $declared);
     }
 
-    public function testTimeoutAndCircuitCodesAreTheCAbiResultCodes(): void
+    public function testTimeoutCodeIsTheCAbiResultCodeAndAnUndeliveredPromiseIsPending(): void
     {
         $slow = new Client('k', 's', '12345', ['host' => '127.0.0.1', 'port' => 1, 'queue_capacity' => 5, 'max_in_flight' => 5, 'shutdown_timeout_ms' => 50]);
         try {
