@@ -1325,7 +1325,8 @@ pub struct ResponseCase {
     pub batch: Vec<(Option<bool>, Option<u64>, Option<u64>)>,
     /// `users`: string ids (`Ok`) or numeric ids (`Err`).
     pub users: Vec<Result<String, u64>>,
-    /// An unknown field added to every object (servers add fields; readers must ignore them).
+    /// An unknown field added to every object (servers add fields; readers must not fail on
+    /// them; a channel's are kept as sent).
     pub extra_field: Option<String>,
 }
 
@@ -1348,16 +1349,23 @@ fn info_value(
             object.insert(k.to_owned(), v);
         }
     }
+    // An attribute the reader does not know is kept as sent (`other`), not dropped.
+    let other = extra
+        .map(|x| (x.to_owned(), Value::from("ignored")))
+        .into_iter()
+        .collect();
     let info = ChannelInfo {
         occupied,
         user_count,
         subscription_count,
+        other,
     };
     (Value::Object(object), info)
 }
 
 /// Server answers built from values parse back to those values (channels, batch items,
-/// channel info, users with string or numeric ids), unknown fields ignored.
+/// channel info, users with string or numeric ids); a channel's unknown attributes are kept in
+/// `other`, other unknown fields ignored.
 pub fn response_roundtrip(case: &ResponseCase) {
     const KNOWN: [&str; 6] = [
         "occupied",

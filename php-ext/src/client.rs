@@ -7,19 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::DataType;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::Function;
-use pushcast_client::{Accepted, Client as Engine, StatsSnapshot};
-use pushcast_core::response::ChannelInfo;
+use pushcast_client::{Accepted, Client as Engine, Confirmed, StatsSnapshot};
 use pushcast_core::validate::ChannelKind;
-use pushcast_core::{App, ChannelAuth, Event, Freshness};
+use pushcast_core::{unix_now, App, ChannelAuth, Event, Freshness, Method};
 
-use crate::errors::{guard, invalid, to_php};
-use crate::options::parse;
+use crate::errors::{exception_object, guard, internal, invalid, to_php};
+use crate::options::{parse, Settings};
+use crate::promise::{Answer, PhpPromise};
 use crate::registry::client_for;
 use crate::settings::Defaults;
+use crate::webhook::PhpWebhook;
 
 /// Publishes events to a Pusher-protocol server without blocking on the network.
 #[php_class]
@@ -27,6 +30,11 @@ use crate::settings::Defaults;
 pub struct PhpClient {
     engine: Arc<Engine>,
     app: App,
+    settings: Settings,
+    /// (key, secret, app id) as given, for `getSettings()`.
+    credentials: (String, String, String),
+    /// The PSR-3 logger of `setLogger`.
+    logger: Option<Zval>,
 }
 
 /// `JSON_UNESCAPED_SLASHES`.
@@ -76,14 +84,6 @@ fn channel_auth_json(auth: &ChannelAuth) -> PhpResult<String> {
         ],
         JSON_UNESCAPED_SLASHES,
     )
-}
-
-/// PHP's `json_decode($text, true)`, or `None` if it is not JSON.
-fn json_decode_assoc(text: &str) -> PhpResult<Option<Zval>> {
-    let decode = Function::try_from_function("json_decode")
-        .ok_or_else(|| invalid("json_decode is not available (ext-json)"))?;
-    let decoded = decode.try_call(vec![&text, &true])?;
-    Ok((!decoded.is_null()).then_some(decoded))
 }
 
 /// A presence user id as pusher-http-php's `string $user_id` parameter takes it: strings,
@@ -155,26 +155,120 @@ fn apply_params(mut event: Event, params: Option<&ZendHashTable>) -> PhpResult<E
     Ok(event)
 }
 
-fn info_table(channels: &BTreeMap<String, ChannelInfo>) -> PhpResult<ZBox<ZendHashTable>> {
-    let mut table = ZendHashTable::new();
-    for (name, info) in channels {
-        table.insert(name.as_str(), channel_info_table(info)?)?;
+/// A decoded answer that is an object: pusher-http-php's `: object` return type, which the
+/// stubs show.
+pub struct Object(Zval);
+
+impl Object {
+    fn new(value: Zval) -> PhpResult<Self> {
+        if value.is_object() {
+            Ok(Object(value))
+        } else {
+            Err(internal("Data decoding error."))
+        }
     }
-    Ok(table)
 }
 
-fn channel_info_table(info: &ChannelInfo) -> PhpResult<ZBox<ZendHashTable>> {
-    let mut t = ZendHashTable::new();
-    if let Some(v) = info.occupied {
-        t.insert("occupied", v)?;
+impl IntoZval for Object {
+    const TYPE: DataType = DataType::ANY_OBJECT;
+    const NULLABLE: bool = false;
+
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        *zv = self.0;
+        Ok(())
     }
-    if let Some(v) = info.user_count {
-        t.insert("user_count", i64::try_from(v).unwrap_or(i64::MAX))?;
+}
+
+/// PHP's `json_decode($text, $associative)`, as pusher-http-php decodes every answer; text
+/// that is not JSON is pusher-http-php's `Data decoding error.`.
+fn json_decode(text: &[u8], associative: bool) -> PhpResult<Zval> {
+    let text = std::str::from_utf8(text).map_err(|_| internal("Data decoding error."))?;
+    let decode = Function::try_from_function("json_decode")
+        .ok_or_else(|| invalid("json_decode is not available (ext-json)"))?;
+    let decoded = decode.try_call(vec![&text, &associative])?;
+    if decoded.is_null() && text.trim() != "null" {
+        return Err(internal("Data decoding error."));
     }
-    if let Some(v) = info.subscription_count {
-        t.insert("subscription_count", i64::try_from(v).unwrap_or(i64::MAX))?;
+    Ok(decoded)
+}
+
+/// pusher-http-php's `process_trigger_result` and `getChannels`: `$result->channels =
+/// get_object_vars($result->channels)` (an array keyed by channel name, of objects).
+fn channels_as_array(mut answer: Zval) -> PhpResult<Zval> {
+    let vars = match answer
+        .object()
+        .and_then(|o| o.get_property::<&Zval>("channels").ok())
+    {
+        Some(channels) if channels.is_object() => Function::try_from_function("get_object_vars")
+            .ok_or_else(|| internal("get_object_vars is not available"))?
+            .try_call(vec![channels])?,
+        _ => return Ok(answer),
+    };
+    if let Some(object) = answer.object_mut() {
+        object.set_property("channels", vars)?;
     }
-    Ok(t)
+    Ok(answer)
+}
+
+fn json_text(value: &serde_json::Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// The server's answer to a trigger, rebuilt from its acknowledgement: `{}` (an empty
+/// `stdClass`), or `{"channels": {name: {..}}}` when `info` was asked for.
+fn trigger_answer(confirmed: &Confirmed, info: bool) -> PhpResult<Zval> {
+    if !info {
+        return json_decode(b"{}", false);
+    }
+    let channels: serde_json::Map<String, serde_json::Value> = confirmed
+        .channels
+        .iter()
+        .map(|(name, i)| {
+            (
+                name.clone(),
+                serde_json::to_value(i).unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect();
+    let answer = serde_json::json!({ "channels": channels });
+    channels_as_array(json_decode(&json_text(&answer), false)?)
+}
+
+/// The server's answer to a batch with `info`: `{"batch": [{..}, ...]}`, one object per
+/// event (its channel's attributes, `{}` for an event that did not ask).
+fn batch_answer(confirmed: &[Confirmed]) -> PhpResult<Zval> {
+    let batch: Vec<serde_json::Value> = confirmed
+        .iter()
+        .map(|c| {
+            c.channels
+                .values()
+                .next()
+                .and_then(|i| serde_json::to_value(i).ok())
+                .unwrap_or_else(|| serde_json::json!({}))
+        })
+        .collect();
+    json_decode(&json_text(&serde_json::json!({ "batch": batch })), false)
+}
+
+/// What a publish the drop_newest policy dropped returns: `{"dropped": true}` (counted in
+/// the stats and kept in `failures()`).
+fn dropped_answer() -> PhpResult<Zval> {
+    json_decode(br#"{"dropped":true}"#, false)
+}
+
+/// `$params` values as query text (strings, numbers and booleans as PHP's `strval`).
+fn query_params(params: Option<&ZendHashTable>) -> PhpResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in params.into_iter().flat_map(|p| p.iter()) {
+        let text = if value.is_array() || value.is_object() && value.str().is_none() {
+            return Err(invalid(format!("parameter `{key}` must be a scalar")));
+        } else {
+            user_id_text(value)
+                .map_err(|_| invalid(format!("parameter `{key}` must be a scalar")))?
+        };
+        out.insert(key.to_string(), text);
+    }
+    Ok(out)
 }
 
 fn stats_table(s: &StatsSnapshot) -> PhpResult<ZBox<ZendHashTable>> {
@@ -202,27 +296,333 @@ fn millis(ms: Option<i64>, default: u64) -> Duration {
     Duration::from_millis(ms.and_then(|v| u64::try_from(v).ok()).unwrap_or(default))
 }
 
+fn confirmed_info_table(confirmed: &Confirmed) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut table = ZendHashTable::new();
+    for (name, info) in &confirmed.channels {
+        let mut t = ZendHashTable::new();
+        if let Some(v) = info.occupied {
+            t.insert("occupied", v)?;
+        }
+        if let Some(v) = info.user_count {
+            t.insert("user_count", i64::try_from(v).unwrap_or(i64::MAX))?;
+        }
+        if let Some(v) = info.subscription_count {
+            t.insert("subscription_count", i64::try_from(v).unwrap_or(i64::MAX))?;
+        }
+        table.insert(name.as_str(), t)?;
+    }
+    Ok(table)
+}
+
+/// One `triggerBatch` item: `['channel' => .., 'name' => .., 'data' => .., 'socket_id' => ..,
+/// 'info' => ..]`.
+fn batch_event(item: &Zval, already_encoded: bool) -> PhpResult<Event> {
+    let item = item
+        .array()
+        .ok_or_else(|| invalid("every batch item must be an array"))?;
+    let get = |k: &str| item.get(k);
+    let channel = get("channel").ok_or_else(|| invalid("a batch item needs `channel`"))?;
+    let name = get("name")
+        .and_then(Zval::str)
+        .ok_or_else(|| invalid("a batch item needs a string `name`"))?;
+    let data = get("data").ok_or_else(|| invalid("a batch item needs `data`"))?;
+    let mut event = Event::new(
+        channel_list(channel)?,
+        name,
+        data_string(data, already_encoded)?,
+    );
+    event.socket_id = get("socket_id").and_then(Zval::str).map(str::to_owned);
+    event.info = get("info").and_then(Zval::str).map(str::to_owned);
+    Ok(event)
+}
+
+impl PhpClient {
+    /// How long a wait for delivery may take: the delivery deadline plus one request.
+    fn delivery_wait(&self) -> Duration {
+        let config = self.engine.config();
+        config
+            .delivery_timeout
+            .saturating_add(config.request_timeout)
+    }
+
+    /// Calls the PSR-3 logger set by `setLogger`, if any: `$logger->log($level, $message, [])`.
+    /// A logger that throws is left out of the way (its exception is discarded).
+    fn log(&self, level: &str, message: &str) {
+        self.log_with(level, message, &[]);
+    }
+
+    /// Hands the engine's queued messages (see `notices`) to the logger, or else to PHP's
+    /// error log.
+    fn forward_notices(&self) {
+        for (level, message) in crate::notices::drain() {
+            if self.logger.is_some() {
+                self.log(level.as_str(), &message);
+            } else {
+                crate::log_error(&message);
+            }
+        }
+    }
+
+    /// `log` with a PSR-3 context (`{name}` placeholders in the message).
+    fn log_with(&self, level: &str, message: &str, context: &[(&str, &str)]) {
+        if let Some(object) = self.logger.as_ref().and_then(Zval::object) {
+            let mut table = ZendHashTable::new();
+            for (key, value) in context {
+                if table.insert(*key, *value).is_err() {
+                    return;
+                }
+            }
+            let context = table;
+            if object
+                .try_call_method("log", vec![&level, &message, &context])
+                .is_err()
+            {
+                let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+            }
+        }
+    }
+
+    /// Queues one event: `{}` when queued, `{"dropped": true}` when the drop_newest policy
+    /// dropped it; with `info` asked for, waits for delivery and returns the server's answer.
+    fn trigger_event(&self, event: Event) -> PhpResult<Zval> {
+        self.log_queued(&event);
+        let answer = self.trigger_event_now(event);
+        self.forward_notices();
+        answer
+    }
+
+    fn trigger_event_now(&self, event: Event) -> PhpResult<Zval> {
+        if event.info.is_some() {
+            let confirmed = self
+                .engine
+                .publish_confirmed(event, self.delivery_wait())
+                .map_err(to_php)?;
+            return trigger_answer(&confirmed, true);
+        }
+        let name = event.name.clone();
+        match self.engine.publish(event).map_err(to_php)? {
+            Accepted::Queued => json_decode(b"{}", false),
+            Accepted::Dropped => {
+                self.log(
+                    "warning",
+                    &format!("pushcast: event {name} dropped: the queue is full (drop_newest)"),
+                );
+                dropped_answer()
+            }
+        }
+    }
+
+    /// pusher-http-php logs each trigger at debug level (`trigger POST: {post_value}`);
+    /// pushcast logs each event it queues.
+    fn log_queued(&self, event: &Event) {
+        if self.logger.is_some() {
+            self.log_with(
+                "debug",
+                "pushcast: queue {event} for {channels}",
+                &[
+                    ("event", event.name.as_str()),
+                    ("channels", event.channels.join(",").as_str()),
+                ],
+            );
+        }
+    }
+
+    /// Tracks the events; a refusal other than bad input becomes a rejected promise.
+    fn track(&self, events: Vec<Event>, answer: Answer) -> PhpResult<PhpPromise> {
+        let mut tracked = Vec::with_capacity(events.len());
+        for event in events {
+            self.log_queued(&event);
+            match self.engine.publish_tracked(event) {
+                Ok(t) => tracked.push(t),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        pushcast_core::ErrorKind::Validation | pushcast_core::ErrorKind::Config
+                    ) =>
+                {
+                    return Err(to_php(e))
+                }
+                Err(e) => {
+                    self.log("error", &format!("pushcast: publish refused: {e}"));
+                    return Ok(PhpPromise::rejected(exception_object(&e)?));
+                }
+            }
+        }
+        self.forward_notices();
+        Ok(PhpPromise::waiting(tracked, self.delivery_wait(), answer))
+    }
+
+    fn trigger_params(
+        channels: &Zval,
+        event: String,
+        data: &Zval,
+        params: Option<&ZendHashTable>,
+        already_encoded: Option<bool>,
+    ) -> PhpResult<Event> {
+        let data = data_string(data, already_encoded.unwrap_or(false))?;
+        apply_params(Event::new(channel_list(channels)?, event, data), params)
+    }
+
+    fn batch_events(batch: &ZendHashTable, already_encoded: Option<bool>) -> PhpResult<Vec<Event>> {
+        batch
+            .iter()
+            .map(|(_, item)| batch_event(item, already_encoded.unwrap_or(false)))
+            .collect()
+    }
+
+    /// pusher-http-php's `post`/`postAsync` request: `$body` (a string) signed with `$params`.
+    fn post_request(
+        &self,
+        path: &str,
+        body: &Zval,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<pushcast_core::SignedRequest> {
+        let body = user_id_text(body).map_err(|_| invalid("the body must be a string"))?;
+        self.app
+            .api_request(
+                Method::Post,
+                path,
+                &query_params(params)?,
+                Some(body.into_bytes()),
+                unix_now(),
+            )
+            .map_err(to_php)
+    }
+
+    fn api(&self, request: pushcast_core::SignedRequest) -> PhpResult<Vec<u8>> {
+        let answer = self.engine.request_raw(request);
+        self.forward_notices();
+        answer.map_err(to_php)
+    }
+
+    fn terminate(&self, user_id: &str) -> PhpResult<Vec<u8>> {
+        let request = self
+            .app
+            .terminate_user_connections_request(user_id, unix_now())
+            .map_err(to_php)?;
+        self.api(request)
+    }
+
+    fn webhook_events(
+        &self,
+        headers: &ZendHashTable,
+        body: &str,
+        max_age_ms: Option<i64>,
+    ) -> PhpResult<PhpWebhook> {
+        let pairs = header_pairs(headers)?;
+        let freshness = max_age_ms.filter(|m| *m > 0).map(|m| Freshness {
+            now_ms: pushcast_core::unix_now() * 1000,
+            max_age_ms: u64::try_from(m).unwrap_or(0),
+        });
+        let hook = match self.app.verify_webhook(&pairs, body.as_bytes(), freshness) {
+            Ok(hook) => hook,
+            Err(e) => {
+                self.log("warning", &format!("pushcast: webhook rejected: {e}"));
+                return Err(to_php(e));
+            }
+        };
+        // Every event as PHP's json_decode reads it (pusher-http-php returns the decoded
+        // objects), in the body's order; decrypted data replaces the sealed one.
+        let decoded = json_decode(body.as_bytes(), false)?;
+        let events = decoded
+            .object()
+            .and_then(|o| o.get_property::<&Zval>("events").ok())
+            .and_then(Zval::array)
+            .ok_or_else(|| invalid("the webhook body has no events list"))?;
+        if events.len() != hook.events.len() {
+            return Err(invalid("the webhook events could not be read"));
+        }
+        let mut out = ZendHashTable::new();
+        for ((_, raw), e) in events.iter().zip(hook.events) {
+            let mut event = raw.shallow_clone();
+            let object = event
+                .object_mut()
+                .ok_or_else(|| invalid("every webhook event must be an object"))?;
+            if let Some(data) = &e.data {
+                if ChannelKind::of(e.channel.as_deref().unwrap_or_default())
+                    == ChannelKind::PrivateEncrypted
+                {
+                    object.set_property("data", data.as_str())?;
+                }
+            }
+            out.push(event)?;
+        }
+        Ok(PhpWebhook::new(
+            i64::try_from(hook.time_ms).unwrap_or(i64::MAX),
+            out,
+        ))
+    }
+}
+
 #[php_impl]
 impl PhpClient {
-    /// `new Pushcast\Client($key, $secret, $appId, $options)`, like `new Pusher\Pusher(...)`.
-    /// Unknown options are an error. Clients with the same configuration share one engine.
+    /// `new Pushcast\Client($auth_key, $secret, $app_id, $options)`, like `new
+    /// Pusher\Pusher(...)`. Unknown options are an error. Clients with the same configuration
+    /// share one engine. pusher-http-php's fifth argument, a Guzzle client, may be passed as
+    /// null (Laravel does); pushcast makes its own requests, so a client is refused.
     pub fn __construct(
-        key: String,
+        auth_key: String,
         secret: String,
         app_id: String,
         options: Option<&ZendHashTable>,
+        client: Option<&Zval>,
     ) -> PhpResult<Self> {
         guard(|| {
+            if client.is_some_and(|c| !c.is_null()) {
+                return Err(invalid(
+                    "pushcast makes its own HTTP requests and takes no Guzzle client: pass timeouts and TLS settings as options (timeout, connect_timeout_ms, ca_file, verify)",
+                ));
+            }
             let defaults = Defaults::current();
-            let parsed = parse(&key, &secret, &app_id, options, &defaults)?;
+            let parsed = parse(&auth_key, &secret, &app_id, options, &defaults)?;
             let app = parsed.config.app.clone();
             let engine = client_for(parsed.fingerprint, parsed.config).map_err(to_php)?;
-            Ok(PhpClient { engine, app })
+            Ok(PhpClient {
+                engine,
+                app,
+                settings: parsed.settings,
+                credentials: (auth_key, secret, app_id),
+                logger: None,
+            })
         })
     }
 
-    /// Queues an event for one or more channels; returns true (queued) or false (dropped by
-    /// the drop_newest policy, counted). Never waits on the network.
+    /// pusher-http-php's settings: `scheme`, `port`, `path`, `timeout`, `auth_key`,
+    /// `secret`, `app_id`, `base_path`, `host` (of the first endpoint).
+    pub fn get_settings(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        guard(|| {
+            let s = &self.settings;
+            let (key, secret, app_id) = &self.credentials;
+            let mut t = ZendHashTable::new();
+            t.insert("scheme", s.scheme.as_str())?;
+            t.insert("port", s.port)?;
+            t.insert("path", s.path.as_str())?;
+            t.insert("timeout", s.timeout)?;
+            t.insert("auth_key", key.as_str())?;
+            t.insert("secret", secret.as_str())?;
+            t.insert("app_id", app_id.as_str())?;
+            t.insert("base_path", format!("/apps/{app_id}").as_str())?;
+            t.insert("host", s.host.as_str())?;
+            Ok(t)
+        })
+    }
+
+    /// A PSR-3 logger (any object with `log($level, $message, $context)`): dropped events,
+    /// refused async publishes and rejected webhooks are logged to it.
+    pub fn set_logger(&mut self, logger: &Zval) -> PhpResult<()> {
+        guard(|| {
+            if logger.object().is_none() {
+                return Err(invalid("the logger must be an object with a log() method"));
+            }
+            self.logger = Some(logger.shallow_clone());
+            Ok(())
+        })
+    }
+
+    /// Queues an event for one or more channels and returns at once: an empty object (what
+    /// pusher-http-php returns for the server's `{}`), or `{"dropped": true}` when the
+    /// drop_newest policy dropped it (counted). With `$params['info']`, waits for delivery
+    /// and returns the server's answer (`channels`, an array keyed by channel name).
     pub fn trigger(
         &self,
         channels: &Zval,
@@ -230,46 +630,95 @@ impl PhpClient {
         data: &Zval,
         params: Option<&ZendHashTable>,
         already_encoded: Option<bool>,
-    ) -> PhpResult<bool> {
+    ) -> PhpResult<Object> {
         guard(|| {
-            let data = data_string(data, already_encoded.unwrap_or(false))?;
-            let event = apply_params(Event::new(channel_list(channels)?, event, data), params)?;
-            let accepted = self.engine.publish(event).map_err(to_php)?;
-            Ok(accepted == Accepted::Queued)
+            self.trigger_event(Self::trigger_params(
+                channels,
+                event,
+                data,
+                params,
+                already_encoded,
+            )?)
+        })
+        .and_then(Object::new)
+    }
+
+    /// `trigger` as a promise settled on delivery, with the value `trigger` returns after
+    /// delivery (`{}`, or the server's answer with `info`).
+    pub fn trigger_async(
+        &self,
+        channels: &Zval,
+        event: String,
+        data: &Zval,
+        params: Option<&ZendHashTable>,
+        already_encoded: Option<bool>,
+    ) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let event = Self::trigger_params(channels, event, data, params, already_encoded)?;
+            let info = event.info.is_some();
+            self.track(
+                vec![event],
+                Box::new(move |c| match c.first() {
+                    Some(c) => trigger_answer(c, info),
+                    None => trigger_answer(&Confirmed::default(), info),
+                }),
+            )
         })
     }
 
     /// Queues `[['channel' => .., 'name' => .., 'data' => .., 'socket_id' => ..], ...]`; every
-    /// event is validated before any is queued.
+    /// event is validated before any is queued. Returns like `trigger`; when an item asks for
+    /// `info`, waits for delivery and returns `{"batch": [{..}, ...]}` as the server answers.
     pub fn trigger_batch(
         &self,
         batch: &ZendHashTable,
         already_encoded: Option<bool>,
-    ) -> PhpResult<bool> {
+    ) -> PhpResult<Object> {
         guard(|| {
-            let mut events = Vec::with_capacity(batch.len());
-            for (_, item) in batch.iter() {
-                let item = item
-                    .array()
-                    .ok_or_else(|| invalid("every batch item must be an array"))?;
-                let get = |k: &str| item.get(k);
-                let channel =
-                    get("channel").ok_or_else(|| invalid("a batch item needs `channel`"))?;
-                let name = get("name")
-                    .and_then(Zval::str)
-                    .ok_or_else(|| invalid("a batch item needs a string `name`"))?;
-                let data = get("data").ok_or_else(|| invalid("a batch item needs `data`"))?;
-                let mut event = Event::new(
-                    channel_list(channel)?,
-                    name,
-                    data_string(data, already_encoded.unwrap_or(false))?,
-                );
-                event.socket_id = get("socket_id").and_then(Zval::str).map(str::to_owned);
-                event.info = get("info").and_then(Zval::str).map(str::to_owned);
-                events.push(event);
+            let events = Self::batch_events(batch, already_encoded)?;
+            if events.iter().any(|e| e.info.is_some()) {
+                let promise = self.track(events, Box::new(batch_answer))?;
+                return promise.wait(Some(true));
             }
-            let accepted = self.engine.publish_batch(events).map_err(to_php)?;
-            Ok(accepted == Accepted::Queued)
+            events.iter().for_each(|e| self.log_queued(e));
+            let accepted = self.engine.publish_batch(events);
+            self.forward_notices();
+            match accepted.map_err(to_php)? {
+                Accepted::Queued => json_decode(b"{}", false),
+                Accepted::Dropped => {
+                    self.log(
+                        "warning",
+                        "pushcast: a batch was dropped: the queue is full (drop_newest)",
+                    );
+                    dropped_answer()
+                }
+            }
+        })
+        .and_then(Object::new)
+    }
+
+    /// `triggerBatch` as a promise settled when every event is delivered.
+    pub fn trigger_batch_async(
+        &self,
+        batch: &ZendHashTable,
+        already_encoded: Option<bool>,
+    ) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let events = Self::batch_events(batch, already_encoded)?;
+            if events.is_empty() {
+                return Err(to_php(pushcast_core::Error::EmptyBatch));
+            }
+            let info = events.iter().any(|e| e.info.is_some());
+            self.track(
+                events,
+                Box::new(move |c| {
+                    if info {
+                        batch_answer(c)
+                    } else {
+                        json_decode(b"{}", false)
+                    }
+                }),
+            )
         })
     }
 
@@ -285,56 +734,77 @@ impl PhpClient {
         already_encoded: Option<bool>,
     ) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
-            let data = data_string(data, already_encoded.unwrap_or(false))?;
-            let event = apply_params(Event::new(channel_list(channels)?, event, data), params)?;
+            let event = Self::trigger_params(channels, event, data, params, already_encoded)?;
             let confirmed = self
                 .engine
                 .publish_confirmed(event, millis(timeout_ms, 5000))
                 .map_err(to_php)?;
-            info_table(&confirmed.channels)
+            confirmed_info_table(&confirmed)
         })
     }
 
-    /// Queues an event for one user's connections (`#server-to-user-{userId}`).
+    /// Queues an event for one user's connections (`#server-to-user-{user_id}`); returns like
+    /// `trigger`.
     pub fn send_to_user(
         &self,
         user_id: String,
         event: String,
         data: &Zval,
         already_encoded: Option<bool>,
-    ) -> PhpResult<bool> {
+    ) -> PhpResult<Object> {
         guard(|| {
             let data = data_string(data, already_encoded.unwrap_or(false))?;
-            let accepted = self
-                .engine
-                .send_to_user(&user_id, &event, data)
+            let event = self
+                .app
+                .send_to_user_event(&user_id, &event, data)
                 .map_err(to_php)?;
-            Ok(accepted == Accepted::Queued)
+            self.trigger_event(event)
+        })
+        .and_then(Object::new)
+    }
+
+    /// `sendToUser` as a promise settled on delivery.
+    pub fn send_to_user_async(
+        &self,
+        user_id: String,
+        event: String,
+        data: &Zval,
+        already_encoded: Option<bool>,
+    ) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let data = data_string(data, already_encoded.unwrap_or(false))?;
+            let event = self
+                .app
+                .send_to_user_event(&user_id, &event, data)
+                .map_err(to_php)?;
+            self.track(vec![event], Box::new(|_| json_decode(b"{}", false)))
         })
     }
 
-    /// `GET /channels/{channel}`; `$params['info']` as in pusher-http-php.
+    /// `GET /channels/{channel}`: the server's answer decoded as pusher-http-php decodes it
+    /// (an object: `occupied`, `subscription_count`, `user_count` as sent).
     pub fn get_channel_info(
         &self,
         channel: String,
         params: Option<&ZendHashTable>,
-    ) -> PhpResult<ZBox<ZendHashTable>> {
+    ) -> PhpResult<Object> {
         guard(|| {
             let info = params
                 .and_then(|p| p.get("info"))
                 .and_then(Zval::str)
                 .map(str::to_owned);
-            let answer = self
-                .engine
-                .channel_info(&channel, info.as_deref())
+            let request = self
+                .app
+                .channel_info_request(&channel, info.as_deref(), unix_now())
                 .map_err(to_php)?;
-            channel_info_table(&answer)
+            json_decode(&self.api(request)?, false)
         })
+        .and_then(Object::new)
     }
 
-    /// `GET /channels`; `$params['filter_by_prefix']`, `$params['info']`. Returns
-    /// `['channels' => [name => info]]`.
-    pub fn get_channels(&self, params: Option<&ZendHashTable>) -> PhpResult<ZBox<ZendHashTable>> {
+    /// `GET /channels`; `$params['filter_by_prefix']`, `$params['info']`. An object whose
+    /// `channels` is an array keyed by channel name, of objects (pusher-http-php's shape).
+    pub fn get_channels(&self, params: Option<&ZendHashTable>) -> PhpResult<Object> {
         guard(|| {
             let get = |k: &str| {
                 params
@@ -342,43 +812,109 @@ impl PhpClient {
                     .and_then(Zval::str)
                     .map(str::to_owned)
             };
-            let answer = self
-                .engine
-                .channels(get("filter_by_prefix").as_deref(), get("info").as_deref())
+            let request = self
+                .app
+                .channels_request(
+                    get("filter_by_prefix").as_deref(),
+                    get("info").as_deref(),
+                    unix_now(),
+                )
                 .map_err(to_php)?;
-            let mut t = ZendHashTable::new();
-            t.insert("channels", info_table(&answer.channels)?)?;
-            Ok(t)
+            channels_as_array(json_decode(&self.api(request)?, false)?)
         })
+        .and_then(Object::new)
     }
 
-    /// `GET /channels/{channel}/users`: `['users' => [['id' => ..], ...]]`.
-    pub fn get_presence_users(&self, channel: String) -> PhpResult<ZBox<ZendHashTable>> {
+    /// `GET /channels/{channel}/users`: an object whose `users` is a list of objects with
+    /// `id`. (Reverb's 404 `{}` for a presence channel nobody is on is no users.)
+    pub fn get_presence_users(&self, channel: String) -> PhpResult<Object> {
         guard(|| {
-            let ids = self.engine.presence_users(&channel).map_err(to_php)?;
-            let mut users = ZendHashTable::new();
-            for id in ids {
-                let mut user = ZendHashTable::new();
-                user.insert("id", id.as_str())?;
-                users.push(user)?;
+            let request = self
+                .app
+                .presence_users_request(&channel, unix_now())
+                .map_err(to_php)?;
+            match self.engine.request_raw(request) {
+                Ok(body) => json_decode(&body, false),
+                Err(e) if pushcast_core::response::is_empty_presence_answer(&e) => {
+                    json_decode(br#"{"users":[]}"#, false)
+                }
+                Err(e) => Err(to_php(e)),
             }
-            let mut t = ZendHashTable::new();
-            t.insert("users", users)?;
-            Ok(t)
+        })
+        .and_then(Object::new)
+    }
+
+    /// `POST /users/{user_id}/terminate_connections`: the server's answer (`{}`) decoded.
+    pub fn terminate_user_connections(&self, user_id: String) -> PhpResult<Object> {
+        guard(|| json_decode(&self.terminate(&user_id)?, false)).and_then(Object::new)
+    }
+
+    /// `terminateUserConnections` as a promise: the request runs on the I/O thread and the
+    /// promise settles with its decoded answer.
+    pub fn terminate_user_connections_async(&self, user_id: String) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let request = self
+                .app
+                .terminate_user_connections_request(&user_id, unix_now())
+                .map_err(to_php)?;
+            match self.engine.request_raw_pending(request) {
+                Ok(call) => Ok(PhpPromise::call(call, |body| json_decode(body, false))),
+                Err(e) => Ok(PhpPromise::rejected(exception_object(&e)?)),
+            }
         })
     }
 
-    /// `POST /users/{userId}/terminate_connections`.
-    pub fn terminate_user_connections(&self, user_id: String) -> PhpResult<()> {
+    /// A signed `GET` of any API path (after `/apps/{app_id}`), as pusher-http-php's `get`:
+    /// the answer decoded by `json_decode($body, $associative)`.
+    pub fn get(
+        &self,
+        path: String,
+        params: Option<&ZendHashTable>,
+        associative: Option<&Zval>,
+    ) -> PhpResult<Zval> {
         guard(|| {
-            self.engine
-                .terminate_user_connections(&user_id)
-                .map_err(to_php)
+            let request = self
+                .app
+                .api_request(Method::Get, &path, &query_params(params)?, None, unix_now())
+                .map_err(to_php)?;
+            let associative = associative.is_some_and(Zval::coerce_to_bool);
+            json_decode(&self.api(request)?, associative)
+        })
+    }
+
+    /// A signed `POST` of `$body` (a string, e.g. JSON) to any API path, as pusher-http-php's
+    /// `post`: the answer decoded as an object.
+    pub fn post(
+        &self,
+        path: String,
+        body: &Zval,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<Zval> {
+        guard(|| {
+            let request = self.post_request(&path, body, params)?;
+            json_decode(&self.api(request)?, false)
+        })
+    }
+
+    /// `post` as a promise, as pusher-http-php's `postAsync`: the request runs on the I/O
+    /// thread and the promise settles with the decoded answer (or the typed exception).
+    pub fn post_async(
+        &self,
+        path: String,
+        body: &Zval,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<PhpPromise> {
+        guard(|| {
+            let request = self.post_request(&path, body, params)?;
+            match self.engine.request_raw_pending(request) {
+                Ok(call) => Ok(PhpPromise::call(call, |body| json_decode(body, false))),
+                Err(e) => Ok(PhpPromise::rejected(exception_object(&e)?)),
+            }
         })
     }
 
     /// The `/broadcasting/auth` answer (JSON text) for a private or encrypted channel, or a
-    /// presence channel with already-encoded `$customData`.
+    /// presence channel with already-encoded `$custom_data`.
     pub fn authorize_channel(
         &self,
         channel: String,
@@ -424,7 +960,73 @@ impl PhpClient {
         })
     }
 
-    /// User sign-in: signs PHP's `json_encode($userData)` (which must hold an `id`).
+    /// Deprecated alias of `authorizeChannel` (pusher-http-php keeps it).
+    pub fn socket_auth(
+        &self,
+        channel: String,
+        socket_id: String,
+        custom_data: Option<String>,
+    ) -> PhpResult<String> {
+        guard(|| self.authorize_channel(channel, socket_id, custom_data))
+    }
+
+    /// Deprecated alias of `authorizeChannel` (pusher-http-php keeps it).
+    #[php(name = "socket_auth")]
+    pub fn socket_auth_snake(
+        &self,
+        channel: String,
+        socket_id: String,
+        custom_data: Option<String>,
+    ) -> PhpResult<String> {
+        guard(|| self.authorize_channel(channel, socket_id, custom_data))
+    }
+
+    /// Deprecated alias of `authorizePresenceChannel` (pusher-http-php keeps it).
+    pub fn presence_auth(
+        &self,
+        channel: String,
+        socket_id: String,
+        user_id: &Zval,
+        user_info: Option<&Zval>,
+    ) -> PhpResult<String> {
+        guard(|| self.authorize_presence_channel(channel, socket_id, user_id, user_info))
+    }
+
+    /// Deprecated alias of `authorizePresenceChannel` (pusher-http-php keeps it).
+    #[php(name = "presence_auth")]
+    pub fn presence_auth_snake(
+        &self,
+        channel: String,
+        socket_id: String,
+        user_id: &Zval,
+        user_info: Option<&Zval>,
+    ) -> PhpResult<String> {
+        guard(|| self.authorize_presence_channel(channel, socket_id, user_id, user_info))
+    }
+
+    /// Deprecated alias of `getChannelInfo` (pusher-http-php keeps it).
+    #[php(name = "get_channel_info")]
+    pub fn get_channel_info_snake(
+        &self,
+        channel: String,
+        params: Option<&ZendHashTable>,
+    ) -> PhpResult<Object> {
+        guard(|| self.get_channel_info(channel, params))
+    }
+
+    /// Deprecated alias of `getChannels` (pusher-http-php keeps it).
+    #[php(name = "get_channels")]
+    pub fn get_channels_snake(&self, params: Option<&ZendHashTable>) -> PhpResult<Object> {
+        guard(|| self.get_channels(params))
+    }
+
+    /// Deprecated alias of `getPresenceUsers` (pusher-http-php keeps it).
+    #[php(name = "get_users_info")]
+    pub fn get_users_info(&self, channel: String) -> PhpResult<Object> {
+        guard(|| self.get_presence_users(channel))
+    }
+
+    /// User sign-in: signs PHP's `json_encode($user_data)` (which must hold an `id`).
     pub fn authenticate_user(&self, socket_id: String, user_data: &Zval) -> PhpResult<String> {
         guard(|| {
             let encoded = json_encode(user_data)?;
@@ -444,56 +1046,15 @@ impl PhpClient {
     }
 
     /// Verifies a webhook (headers as `['X-Pusher-Key' => .., 'X-Pusher-Signature' => ..]`,
-    /// any case) and returns `['time_ms' => .., 'events' => [...]]` (decrypted where needed).
-    /// `$maxAgeMs` > 0 also refuses stale webhooks.
+    /// any case) and returns a `Pushcast\Webhook` (`get_events()`: the events as objects,
+    /// decrypted where needed; `get_time_ms()`). `$max_age_ms` > 0 also refuses stale ones.
     pub fn webhook(
         &self,
         headers: &ZendHashTable,
         body: String,
         max_age_ms: Option<i64>,
-    ) -> PhpResult<ZBox<ZendHashTable>> {
-        guard(|| {
-            let pairs = header_pairs(headers)?;
-            let freshness = max_age_ms.filter(|m| *m > 0).map(|m| Freshness {
-                now_ms: pushcast_core::unix_now() * 1000,
-                max_age_ms: u64::try_from(m).unwrap_or(0),
-            });
-            let hook = self
-                .app
-                .verify_webhook(&pairs, body.as_bytes(), freshness)
-                .map_err(to_php)?;
-            // Every field as PHP's json_decode reads it (pusher-http-php returns the decoded
-            // events), in the body's order; decrypted data replaces the sealed one.
-            let mut decoded =
-                json_decode_assoc(&body)?.ok_or_else(|| invalid("the webhook body is not JSON"))?;
-            let events = decoded
-                .array_mut()
-                .and_then(|t| t.get_mut("events"))
-                .and_then(Zval::array_mut)
-                .ok_or_else(|| invalid("the webhook body has no events list"))?;
-            if events.len() != hook.events.len() {
-                return Err(invalid("the webhook events could not be read"));
-            }
-            let mut out = ZendHashTable::new();
-            for ((_, raw), e) in events.iter().zip(hook.events) {
-                let mut event = raw.shallow_clone();
-                let table = event
-                    .array_mut()
-                    .ok_or_else(|| invalid("every webhook event must be an object"))?;
-                if let Some(data) = &e.data {
-                    if ChannelKind::of(e.channel.as_deref().unwrap_or_default())
-                        == ChannelKind::PrivateEncrypted
-                    {
-                        table.insert("data", data.as_str())?;
-                    }
-                }
-                out.push(event)?;
-            }
-            let mut t = ZendHashTable::new();
-            t.insert("time_ms", i64::try_from(hook.time_ms).unwrap_or(i64::MAX))?;
-            t.insert("events", out)?;
-            Ok(t)
-        })
+    ) -> PhpResult<PhpWebhook> {
+        guard(|| self.webhook_events(headers, &body, max_age_ms))
     }
 
     /// Verifies a webhook's signature only; throws if it does not match.
@@ -506,10 +1067,17 @@ impl PhpClient {
         })
     }
 
+    /// Deprecated alias of `verifySignature` (pusher-http-php keeps it).
+    #[php(name = "ensure_valid_signature")]
+    pub fn ensure_valid_signature(&self, headers: &ZendHashTable, body: String) -> PhpResult<()> {
+        guard(|| self.verify_signature(headers, body))
+    }
+
     /// Waits up to `$timeoutMs` for pending events; returns `['pending' => n, 'stats' => [...]]`.
     pub fn flush(&self, timeout_ms: Option<i64>) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
             let report = self.engine.flush(millis(timeout_ms, 5000));
+            self.forward_notices();
             let mut t = ZendHashTable::new();
             t.insert("pending", i64::try_from(report.pending).unwrap_or(i64::MAX))?;
             t.insert("stats", stats_table(&report.stats)?)?;
@@ -519,7 +1087,10 @@ impl PhpClient {
 
     /// Live statistics of this process's engine for this configuration.
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        guard(|| stats_table(&self.engine.stats()))
+        guard(|| {
+            self.forward_notices();
+            stats_table(&self.engine.stats())
+        })
     }
 
     /// The live statistics in the Prometheus text format (for a `/metrics` route).

@@ -16,10 +16,13 @@
 
 mod client;
 mod errors;
+mod notices;
 mod options;
+mod promise;
 mod registry;
 mod resilience;
 mod settings;
+mod webhook;
 
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -42,7 +45,7 @@ fn php_function(name: &std::ffi::CStr) -> Option<*mut std::ffi::c_void> {
 const LOG_WARNING: c_int = 4;
 
 /// Writes to PHP's error log (php.ini `error_log`, or the SAPI's log), else standard error.
-fn log_error(message: &str) {
+pub(crate) fn log_error(message: &str) {
     let Ok(text) = CString::new(message.replace('\0', " ")) else {
         return;
     };
@@ -60,8 +63,9 @@ fn log_error(message: &str) {
 fn startup(_kind: i32, module_number: i32) -> i32 {
     let registered = catch_unwind(AssertUnwindSafe(|| {
         IniEntryDef::register(settings::INI.as_slice(), module_number);
+        errors::register_classes()
     }));
-    if registered.is_ok() {
+    if matches!(registered, Ok(Ok(()))) {
         0
     } else {
         -1
@@ -84,6 +88,10 @@ extern "C" fn shutdown(_kind: i32, _module_number: i32) -> i32 {
                     report.stats.last_error.as_deref().unwrap_or("none")
                 ));
             }
+        }
+        // What the engines said meanwhile (no PHP code can run now: the error log).
+        for (_, message) in notices::drain() {
+            log_error(&message);
         }
     });
     if flushed.is_ok() {
@@ -128,6 +136,8 @@ extern "C" fn info(module: *mut ModuleEntry) {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .name("pushcast")
+        .class::<webhook::PhpWebhook>()
+        .class::<promise::PhpPromise>()
         .class::<client::PhpClient>()
         .shutdown_function(shutdown)
         .info_function(info)

@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "cluster",
     "timeout",
     "encryption_master_key_base64",
+    "path",
     // pushcast
     "endpoints",
     "server_profile",
@@ -44,6 +45,43 @@ const KNOWN: &[&str] = &[
 pub(crate) struct Parsed {
     pub config: ClientConfig,
     pub fingerprint: String,
+    pub settings: Settings,
+}
+
+/// What pusher-http-php's `getSettings()` reports besides the credentials: the first
+/// endpoint's parts, and `timeout` (seconds) as given (default 30).
+pub(crate) struct Settings {
+    pub scheme: String,
+    pub host: String,
+    pub port: i64,
+    pub path: String,
+    pub timeout: i64,
+}
+
+/// Splits a base URL `scheme://host[:port][/path]` (checked by the core when the client is
+/// built) into getSettings()'s parts; the port defaults to the scheme's.
+fn settings_of(endpoint: &str, timeout: i64) -> Settings {
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("http", endpoint));
+    let (authority, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], rest[at..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let (host, port) = match authority.rfind(':') {
+        Some(at) if !authority[at..].contains(']') => (
+            &authority[..at],
+            authority[at + 1..].parse().unwrap_or(default_port),
+        ),
+        _ => (authority, default_port),
+    };
+    Settings {
+        scheme: scheme.to_owned(),
+        host: host.to_owned(),
+        port,
+        path: path.to_owned(),
+        timeout,
+    }
 }
 
 fn text(value: &Zval, key: &str) -> PhpResult<String> {
@@ -139,7 +177,20 @@ fn pusher_endpoint(get: &BTreeMap<String, &Zval>) -> PhpResult<String> {
             "option `host` must be a host name or address only (put the port in `port` and the scheme in `scheme`), got {host:?}"
         )));
     }
-    Ok(format!("{scheme}://{host}:{port}"))
+    // pusher-http-php's `path`: a prefix between the port and `/apps/{app_id}` (a proxy's).
+    let path = match set(get, "path") {
+        Some(p) => text(p, "path")?,
+        None => String::new(),
+    };
+    if !(path.is_empty() || path.starts_with('/')) || path.contains(['?', '#', ' ']) {
+        return Err(invalid(format!(
+            "option `path` must be empty or start with `/` (a path prefix only), got {path:?}"
+        )));
+    }
+    Ok(format!(
+        "{scheme}://{host}:{port}{}",
+        path.trim_end_matches('/')
+    ))
 }
 
 /// Reads the options. `defaults` are the ini settings (process-wide defaults).
@@ -167,6 +218,11 @@ pub(crate) fn parse(
     }
     let credentials = Credentials::new(app_id, key, secret).map_err(to_php)?;
 
+    if get.contains_key("endpoints") && set(&get, "path").is_some() {
+        return Err(invalid(
+            "option `path` goes with host/port/scheme; put the prefix in each of `endpoints` instead",
+        ));
+    }
     let endpoints: Vec<String> = if let Some(list) = get.get("endpoints") {
         let array = list
             .array()
@@ -225,9 +281,12 @@ pub(crate) fn parse(
     if let Some(v) = get.get("max_in_flight") {
         config.max_in_flight = usize::try_from(number(v, "max_in_flight")?).unwrap_or(usize::MAX);
     }
+    let mut timeout = 30;
     if let Some(t) = get.get("timeout") {
         // pusher-http-php's `timeout` is in seconds and bounds the whole request.
-        config.request_timeout = Duration::from_secs(number(t, "timeout")?.max(1));
+        let seconds = number(t, "timeout")?;
+        timeout = i64::try_from(seconds).unwrap_or(i64::MAX);
+        config.request_timeout = Duration::from_secs(seconds.max(1));
     }
     if let Some(d) = ms("connect_timeout_ms")? {
         config.connect_timeout = d;
@@ -264,6 +323,7 @@ pub(crate) fn parse(
         config.danger_accept_invalid_certs = !flag(v);
     }
 
+    config.log = Some(crate::notices::sink());
     let resilience = resilience::apply(&get, &mut config)?;
     // Everything that shapes the engine, secret included (two apps must not share one).
     let fingerprint = format!(
@@ -282,8 +342,10 @@ pub(crate) fn parse(
         config.ca_file,
         config.danger_accept_invalid_certs,
     ) + "\u{0}" + &resilience;
+    let settings = settings_of(config.endpoints.first().map_or("", String::as_str), timeout);
     Ok(Parsed {
         config,
         fingerprint,
+        settings,
     })
 }

@@ -64,6 +64,7 @@ final class ResilienceTest extends TestCase
         } catch (CircuitOpenException $e) {
             self::assertInstanceOf(PushcastException::class, $e);
             self::assertStringContainsString('circuit is open', $e->getMessage());
+            self::assertSame(5004, $e->getCode()); // PUSHCAST_RESULT_CIRCUIT_OPEN
         }
         $stats = $client->stats();
         self::assertSame(1, $stats['rejected_circuit_open']);

@@ -44,13 +44,99 @@ pub struct FlushReport {
     pub stats: StatsSnapshot,
 }
 
+/// An event queued by [`Client::publish_tracked`], whose delivery can be awaited.
+///
+/// `Send`: it may be waited on from another thread than the one that published.
+pub struct Tracked {
+    ack: Arc<Ack>,
+    done: crossbeam_channel::Receiver<()>,
+    outcome: Option<Result<Confirmed>>,
+}
+
+impl std::fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracked {
+    fn new(ack: Arc<Ack>, done: crossbeam_channel::Receiver<()>) -> Self {
+        Tracked {
+            ack,
+            done,
+            outcome: None,
+        }
+    }
+
+    /// Waits up to `timeout` for the outcome: the server's acknowledgement of every channel,
+    /// or the first failure. On timeout ([`Error::Timeout`]) the event stays queued and a
+    /// later call can still see it delivered; once settled, every call gives the same outcome.
+    pub fn wait(&mut self, timeout: Duration) -> Result<Confirmed> {
+        if let Some(outcome) = &self.outcome {
+            return outcome.clone();
+        }
+        let deadline = deadline_after(Instant::now(), timeout);
+        match self.done.recv_deadline(deadline) {
+            Ok(()) => {
+                let outcome = self.ack.take();
+                let result = match outcome.error {
+                    Some(e) => Err(e),
+                    None => Ok(Confirmed {
+                        channels: outcome.channels,
+                    }),
+                };
+                self.outcome = Some(result.clone());
+                result
+            }
+            Err(_) => Err(Error::Timeout {
+                what: "confirmed publish (the event stays queued and may still be delivered)",
+                after_ms: Shared::millis(timeout),
+            }),
+        }
+    }
+
+    /// Whether the outcome is known (a [`Tracked::wait`] would not wait).
+    pub fn is_settled(&self) -> bool {
+        self.outcome.is_some() || !self.done.is_empty()
+    }
+}
+
+/// An API call started by [`Client::request_raw_pending`].
+#[derive(Debug)]
+pub struct PendingCall {
+    rx: crossbeam_channel::Receiver<Result<Vec<u8>>>,
+    timeout: Duration,
+    outcome: Option<Result<Vec<u8>>>,
+}
+
+impl PendingCall {
+    /// Waits for the answer's body (at most the client's request timeout per endpoint plus
+    /// the connect timeout, counted from now); once known, every call gives the same.
+    pub fn wait(&mut self) -> Result<Vec<u8>> {
+        if let Some(outcome) = &self.outcome {
+            return outcome.clone();
+        }
+        let outcome = Client::call_result(&self.rx, self.timeout);
+        self.outcome = Some(outcome.clone());
+        outcome
+    }
+
+    /// Whether the answer is in (a [`PendingCall::wait`] would not wait).
+    pub fn is_settled(&self) -> bool {
+        self.outcome.is_some() || !self.rx.is_empty()
+    }
+}
+
 /// A publisher for one app on one set of endpoints.
 ///
 /// `Send + Sync`: share it between threads (`Arc<Client>`); every method takes `&self`.
 /// [`Client::publish`] never waits on the network. The background engine starts on first use,
 /// and again in a child process after `fork()` (the child never touches the parent's queue or
 /// threads; events queued in the parent stay the parent's). Dropping the client flushes for up
-/// to `shutdown_timeout` and prints what could not be delivered to standard error.
+/// to `shutdown_timeout` and reports what could not be delivered (to the configured
+/// [`crate::LogSink`], else standard error).
 pub struct Client {
     config: ClientConfig,
     app: App,
@@ -92,6 +178,11 @@ impl Client {
     /// The app (credentials, profile) this client publishes for: channel auth, webhooks.
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// The configuration this client was built with (validated).
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
     }
 
     /// Starts the engine now instead of at the first publish. With a spool, this claims the
@@ -298,7 +389,14 @@ impl Client {
     ///
     /// On timeout the event stays queued and may still be delivered; the error says so.
     pub fn publish_confirmed(&self, event: Event, timeout: Duration) -> Result<Confirmed> {
-        let deadline = deadline_after(Instant::now(), timeout);
+        self.publish_tracked(event)?.wait(timeout)
+    }
+
+    /// Queues `event` like [`Client::publish_confirmed`] without waiting: the returned
+    /// [`Tracked`] settles when the server has acknowledged every channel, or the event failed.
+    /// A full queue under the drop-newest policy is an error here ([`Error::QueueFull`]), as
+    /// for a confirmed publish.
+    pub fn publish_tracked(&self, event: Event) -> Result<Tracked> {
         let channels = event.channels.len().max(1);
         let (ack, done) = Ack::new(channels);
         let items = self.items(event, Some(&ack))?;
@@ -318,7 +416,7 @@ impl Client {
                 policy => policy,
             };
             self.enqueue_spooled(&engine, spool, items, policy)?;
-            return Self::wait_confirmed(&ack, &done, deadline, timeout);
+            return Ok(Tracked::new(ack, done));
         }
         let accepted = match self.config.backpressure {
             // A confirmed publish reports a full queue instead of silently dropping.
@@ -332,30 +430,7 @@ impl Client {
         };
         debug_assert_eq!(accepted, Accepted::Queued);
         engine.enqueue(items);
-        Self::wait_confirmed(&ack, &done, deadline, timeout)
-    }
-
-    fn wait_confirmed(
-        ack: &Ack,
-        done: &crossbeam_channel::Receiver<()>,
-        deadline: Instant,
-        timeout: Duration,
-    ) -> Result<Confirmed> {
-        match done.recv_deadline(deadline) {
-            Ok(()) => {
-                let outcome = ack.take();
-                match outcome.error {
-                    Some(e) => Err(e),
-                    None => Ok(Confirmed {
-                        channels: outcome.channels,
-                    }),
-                }
-            }
-            Err(_) => Err(Error::Timeout {
-                what: "confirmed publish (the event stays queued and may still be delivered)",
-                after_ms: Shared::millis(timeout),
-            }),
-        }
+        Ok(Tracked::new(ack, done))
     }
 
     /// Queues `name` for the user's `#server-to-user-{user_id}` channel.
@@ -456,6 +531,24 @@ impl Client {
         request: SignedRequest,
         parse: fn(u16, &[u8]) -> Result<T>,
     ) -> Result<T> {
+        let (rx, timeout) = self.start_call(request, parse)?;
+        Self::call_result(&rx, timeout)
+    }
+
+    fn call_result<T>(rx: &crossbeam_channel::Receiver<Result<T>>, timeout: Duration) -> Result<T> {
+        rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
+            what: "API call",
+            after_ms: Shared::millis(timeout),
+        }))
+    }
+
+    /// Starts one signed request on the I/O thread (each endpoint in turn on connection
+    /// errors); the answer arrives on the receiver, within the returned time.
+    fn start_call<T: Send + 'static>(
+        &self,
+        request: SignedRequest,
+        parse: fn(u16, &[u8]) -> Result<T>,
+    ) -> Result<(crossbeam_channel::Receiver<Result<T>>, Duration)> {
         let engine = self.engine()?;
         let (tx, rx) = crossbeam_channel::bounded(1);
         let http = engine.http.clone();
@@ -501,10 +594,25 @@ impl Client {
             .request_timeout
             .saturating_mul(u32::try_from(self.config.endpoints.len()).unwrap_or(u32::MAX))
             .saturating_add(self.config.connect_timeout);
-        rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
-            what: "API call",
-            after_ms: Shared::millis(timeout),
-        }))
+        Ok((rx, timeout))
+    }
+
+    /// [`Client::request_raw`] without waiting: the request runs on the I/O thread and the
+    /// returned [`PendingCall`] gives its answer.
+    pub fn request_raw_pending(&self, request: SignedRequest) -> Result<PendingCall> {
+        let (rx, timeout) = self.start_call(request, |_, body| Ok(body.to_vec()))?;
+        Ok(PendingCall {
+            rx,
+            timeout,
+            outcome: None,
+        })
+    }
+
+    /// Runs any signed API request (see [`App::api_request`]) and returns the answer's body
+    /// as the server sent it: for bindings that decode it themselves (pusher-http-php's
+    /// `get`/`post` return PHP's `json_decode` of it). A non-2xx answer is [`Error::Api`].
+    pub fn request_raw(&self, request: SignedRequest) -> Result<Vec<u8>> {
+        self.call(request, |_, body| Ok(body.to_vec()))
     }
 
     /// `GET /channels`, optionally filtered by prefix, with `info` attributes.
@@ -564,11 +672,15 @@ impl Drop for Client {
             } else {
                 String::new()
             };
-            eprintln!(
-                "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
-                report.pending,
-                self.config.shutdown_timeout.as_millis(),
-                report.stats.last_error.as_deref().unwrap_or("none"),
+            crate::config::log(
+                self.config.log.as_ref(),
+                crate::config::LogLevel::Warning,
+                &format!(
+                    "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
+                    report.pending,
+                    self.config.shutdown_timeout.as_millis(),
+                    report.stats.last_error.as_deref().unwrap_or("none"),
+                ),
             );
         }
     }
@@ -578,6 +690,25 @@ impl Drop for Client {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+
+    /// The engine's own messages go to the configured sink, not standard error.
+    #[test]
+    fn engine_messages_go_to_the_log_sink() {
+        let credentials = pushcast_core::Credentials::new("1", "key", "secret").unwrap();
+        let mut config = ClientConfig::new(App::new(credentials), "https://127.0.0.1:1");
+        config.danger_accept_invalid_certs = true;
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        config.log = Some(crate::LogSink(Arc::new(move |level, message: &str| {
+            sink.lock().push((level, message.to_owned()));
+        })));
+        let client = Client::new(config).unwrap();
+        client.start().unwrap();
+        let seen = seen.lock().clone();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].0, crate::LogLevel::Warning);
+        assert!(seen[0].1.contains("TLS certificate verification is OFF"));
+    }
 
     /// An engine whose thread died (here: as the dispatcher's and lanes' panic guards report
     /// it) refuses publishes with the reason instead of accepting events it cannot send.

@@ -9,6 +9,48 @@ pub use crate::breaker::BreakerOpenPolicy;
 pub use crate::conflate::ConflateRule;
 pub use crate::spool::SpoolConfig;
 
+/// How important an engine message is (see [`LogSink`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Something is broken: the engine stopped working.
+    Error,
+    /// Something may be wrong: an unsafe setting, a thread left running at shutdown.
+    Warning,
+}
+
+impl LogLevel {
+    /// The PSR-3 / syslog name: `error`, `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warning => "warning",
+        }
+    }
+}
+
+/// Where the engine's own messages go instead of standard error (librdkafka's log
+/// callback). Called from any thread, engine threads included: a binding whose host can only
+/// be called on its own thread queues them and hands them on later.
+#[derive(Clone)]
+pub struct LogSink(pub std::sync::Arc<LogFn>);
+
+/// The function behind a [`LogSink`].
+pub type LogFn = dyn Fn(LogLevel, &str) + Send + Sync;
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogSink")
+    }
+}
+
+/// Writes an engine message to `sink`, or to standard error without one.
+pub(crate) fn log(sink: Option<&LogSink>, level: LogLevel, message: &str) {
+    match sink {
+        Some(LogSink(sink)) => sink(level, message),
+        None => eprintln!("{message}"),
+    }
+}
+
 /// What `publish` does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backpressure {
@@ -78,6 +120,9 @@ pub struct ClientConfig {
     /// With it, the spool's `max_bytes` bounds what is accepted (the backpressure policy
     /// applies there) and its `max_age` replaces `delivery_timeout`. See [`SpoolConfig`].
     pub spool: Option<SpoolConfig>,
+    /// Where the engine's own messages go (an engine that failed, TLS verification off, a
+    /// thread left running at shutdown, events left at drop). Default: standard error.
+    pub log: Option<LogSink>,
 }
 
 impl ClientConfig {
@@ -104,6 +149,7 @@ impl ClientConfig {
             breaker_open_policy: BreakerOpenPolicy::Queue,
             conflate: Vec::new(),
             spool: None,
+            log: None,
         }
     }
 

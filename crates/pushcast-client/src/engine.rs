@@ -186,6 +186,7 @@ impl Engine {
     pub(crate) fn shutdown(&self, timeout: Duration) -> usize {
         let deadline = deadline_after(Instant::now(), timeout);
         let join_deadline = || deadline.max(Instant::now() + Duration::from_secs(1));
+        let sink = self.shared.config.log.as_ref();
         let pending = self.shared.wait_empty(deadline);
         self.stop.store(true, SeqCst);
         if pending > 0 {
@@ -196,7 +197,7 @@ impl Engine {
         let threads = std::mem::take(&mut *self.threads.lock());
         let mut threads = threads.into_iter();
         if let Some(dispatch) = threads.next() {
-            dispatch.join_until(join_deadline());
+            dispatch.join_until(join_deadline(), sink);
         }
         // The dispatcher is gone: lanes see their senders dropped and finish.
         self.abort.notify_waiters();
@@ -204,7 +205,7 @@ impl Engine {
             let _ = stop.send(());
         }
         for t in threads {
-            t.join_until(join_deadline());
+            t.join_until(join_deadline(), sink);
         }
         // Last, the spool: everything resolved is deleted; what waits on disk stays there.
         if let Some((thread, stop)) = self.spool_thread.lock().take() {
@@ -212,7 +213,7 @@ impl Engine {
             if let Some(spool) = &self.shared.spool {
                 spool.wake();
             }
-            thread.join_until(join_deadline());
+            thread.join_until(join_deadline(), sink);
         }
         if let Some(spool) = &self.shared.spool {
             spool.leave_backlog();

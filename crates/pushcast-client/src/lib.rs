@@ -35,8 +35,10 @@ mod thread;
 mod transport;
 
 pub use breaker::{CircuitState, EndpointCircuit};
-pub use client::{Accepted, Client, Confirmed, FlushReport};
-pub use config::{Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule};
+pub use client::{Accepted, Client, Confirmed, FlushReport, PendingCall, Tracked};
+pub use config::{
+    Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule, LogFn, LogLevel, LogSink,
+};
 pub use failures::Failure;
 pub use pushcast_core;
 pub use spool::{SpoolConfig, SpoolSync};

@@ -132,7 +132,11 @@ impl Shared {
     /// An engine thread or lane died on a bug: from now on publishing fails with this reason,
     /// and stats say it. What it held is reported undelivered by flush and shutdown.
     pub(crate) fn fail_engine(&self, reason: String) {
-        eprintln!("pushcast: ERROR: {reason}");
+        crate::config::log(
+            self.config.log.as_ref(),
+            crate::config::LogLevel::Error,
+            &format!("pushcast: ERROR: {reason}"),
+        );
         *self.stats.last_error.lock() = Some(reason.clone());
         self.failure.lock().get_or_insert(reason);
         self.wake_waiters();

@@ -98,7 +98,11 @@ pub(crate) fn spawn(name: &'static str, body: impl FnOnce() + Send + 'static) ->
 impl Worker {
     /// Joins the thread if it ends by `deadline`; otherwise leaves it running, detached, and
     /// says so. Returns whether it ended.
-    pub(crate) fn join_until(mut self, deadline: Instant) -> bool {
+    pub(crate) fn join_until(
+        mut self,
+        deadline: Instant,
+        sink: Option<&crate::config::LogSink>,
+    ) -> bool {
         match self.finished.recv_deadline(deadline) {
             Err(RecvTimeoutError::Disconnected) => {
                 if let Some(thread) = self.thread.take() {
@@ -109,9 +113,13 @@ impl Worker {
                 true
             }
             Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                eprintln!(
-                    "pushcast: the {} thread did not stop by the shutdown deadline; left running",
-                    self.name
+                crate::config::log(
+                    sink,
+                    crate::config::LogLevel::Warning,
+                    &format!(
+                        "pushcast: the {} thread did not stop by the shutdown deadline; left running",
+                        self.name
+                    ),
                 );
                 false
             }
@@ -138,7 +146,7 @@ mod tests {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let worker = spawn("pushcast-test", move || tx.send(7).unwrap()).unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 7);
-        assert!(worker.join_until(Instant::now() + Duration::from_secs(5)));
+        assert!(worker.join_until(Instant::now() + Duration::from_secs(5), None));
     }
 
     #[test]
@@ -149,7 +157,7 @@ mod tests {
             panic!("inside the thread");
         })
         .unwrap();
-        assert!(!worker.join_until(Instant::now() + Duration::from_millis(50)));
+        assert!(!worker.join_until(Instant::now() + Duration::from_millis(50), None));
         // The thread is detached; let it panic: the process carries on.
         drop(go);
         std::thread::sleep(Duration::from_millis(50));
@@ -168,6 +176,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(rx.recv().unwrap(), "pushcast-dispat");
-        assert!(worker.join_until(Instant::now() + Duration::from_secs(5)));
+        assert!(worker.join_until(Instant::now() + Duration::from_secs(5), None));
     }
 }

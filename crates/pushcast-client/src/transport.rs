@@ -100,9 +100,11 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         }
     }
     if config.danger_accept_invalid_certs {
-        eprintln!(
+        crate::config::log(
+            config.log.as_ref(),
+            crate::config::LogLevel::Warning,
             "pushcast: WARNING: TLS certificate verification is OFF (danger_accept_invalid_certs); \
-             anyone on the network path can read and forge your events"
+             anyone on the network path can read and forge your events",
         );
         builder = builder.danger_accept_invalid_certs(true);
     }

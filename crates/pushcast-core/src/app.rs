@@ -199,6 +199,26 @@ impl App {
         Ok(request)
     }
 
+    /// Signs a request to any path of the app's API (`rest` after `/apps/{app_id}`, with or
+    /// without its leading `/`), with the caller's query `params`: pusher-http-php's `get` and
+    /// `post`. A POST without a body signs `{}`. Parameters the signature owns are refused.
+    pub fn api_request(
+        &self,
+        method: Method,
+        rest: &str,
+        params: &BTreeMap<String, String>,
+        body: Option<Vec<u8>>,
+        timestamp: u64,
+    ) -> Result<SignedRequest> {
+        self.sign(
+            method,
+            rest.trim_start_matches('/'),
+            params,
+            body,
+            timestamp,
+        )
+    }
+
     /// Signs `POST /events` for one event. An event for several encrypted channels is sent as a
     /// batch instead, one item per channel, each sealed with its own key.
     pub fn trigger_request(&self, event: Event, timestamp: u64) -> Result<SignedRequest> {

@@ -251,6 +251,45 @@ impl Error {
         }
     }
 
+    /// The result code of this error, the number the C ABI's `pushcast_result` gives it
+    /// (include/pushcast.h; the PHP extension's exception codes): 1xxx bad input, 2xxx
+    /// configuration, 3xxx webhooks and decryption, 4xxx server answers, 5xxx delivery, 4
+    /// anything else.
+    pub fn code(&self) -> u32 {
+        match self {
+            Error::InvalidChannelName { .. } => 1000,
+            Error::InvalidEventName { .. } => 1001,
+            Error::InvalidSocketId { .. } => 1002,
+            Error::InvalidUserId { .. } => 1003,
+            Error::NoChannels => 1004,
+            Error::TooManyChannels { .. } => 1005,
+            Error::DuplicateChannel { .. } => 1006,
+            Error::TooManyEvents { .. } => 1007,
+            Error::EmptyBatch => 1008,
+            Error::PayloadTooLarge { .. } => 1009,
+            Error::MixedEncryption => 1010,
+            Error::ReservedParameter { .. } => 1011,
+            Error::InvalidJson { .. } => 1012,
+            Error::Unsupported { .. } => 1013,
+            Error::InvalidConfig { .. } => 2000,
+            Error::MissingMasterKey { .. } => 2001,
+            Error::WebhookRejected(_) => 3000,
+            Error::Decryption { .. } => 3100,
+            Error::Api { .. } => 4000,
+            Error::MalformedResponse { .. } => 4001,
+            Error::QueueFull { .. } | Error::DroppedForNewer { .. } => 5000,
+            Error::Timeout { .. } => 5001,
+            Error::Transport { .. } => 5002,
+            Error::ShutDown => 5003,
+            Error::CircuitOpen { .. } => 5004,
+            Error::SpoolFull { .. } => 5005,
+            Error::Spool { .. } => 5006,
+            Error::EngineFailed { .. } => 5007,
+            #[allow(unreachable_patterns)]
+            _ => 4,
+        }
+    }
+
     /// The HTTP status the server answered with, if this error came from a server answer.
     pub fn http_status(&self) -> Option<u16> {
         match self {

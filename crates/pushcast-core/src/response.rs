@@ -28,6 +28,10 @@ pub struct ChannelInfo {
     /// Subscribed connections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_count: Option<u64>,
+    /// Any other attribute the server reported, as sent (sockudo's `acknowledgement_id`):
+    /// bindings that hand the answer on (the PHP extension) keep the server's shape.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
 }
 
 /// The answer to a trigger: per-channel info when `info` was asked for, else empty.
@@ -186,6 +190,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn attributes_beyond_the_known_ones_are_kept_as_sent() {
+        let body = br#"{"channels":{"c":{"subscription_count":0,"acknowledgement_id":"a-1"}}}"#;
+        let channels = parse_trigger_response(200, body).unwrap().channels;
+        let info = &channels["c"];
+        assert_eq!(info.subscription_count, Some(0));
+        assert_eq!(info.other["acknowledgement_id"], "a-1");
+        // Written back, it is the server's object again.
+        assert_eq!(
+            serde_json::to_value(info).unwrap(),
+            serde_json::json!({"subscription_count": 0, "acknowledgement_id": "a-1"})
+        );
+    }
+
+    #[test]
     fn empty_php_arrays_read_as_empty_objects() {
         // Reverb 1.10.2: GET /channels with nothing matching, POST /events with `info` on no
         // channel, and any empty `(array)` answer.
@@ -255,7 +273,8 @@ mod tests {
             ChannelInfo {
                 occupied: Some(true),
                 user_count: None,
-                subscription_count: Some(4)
+                subscription_count: Some(4),
+                other: BTreeMap::new(),
             }
         );
     }

@@ -518,6 +518,8 @@ mod tests {
         ];
         for (error, family) in cases {
             assert!(family.contains(&(code_of(&error) as u32)), "{error:?}");
+            // The core's own numbering (the PHP extension's exception codes) is the same.
+            assert_eq!(code_of(&error) as u32, error.code(), "{error:?}");
         }
         let failure = Failure::from(E::Api {
             status: 401,
