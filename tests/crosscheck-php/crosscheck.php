@@ -425,6 +425,14 @@ function compareRequests(string $name, array $pusherRequests, array $pushcastReq
     $co = array_values(array_map('requestKey', array_filter($pushcastRequests, static fn ($r) => !$isEvents($r))));
     if ($po !== [] || $co !== []) {
         check("$name.request", $po === $co, $po, $co);
+        // Equal is not enough: each must be signed right (both wrong the same way would be equal).
+        foreach ([[$po, 'pusher'], [$co, 'pushcast']] as [$list, $side]) {
+            foreach ($list as $k) {
+                if ($k['signature'] !== 'valid' || $k['timestamp'] !== 'now' || !in_array($k['body_md5'], ['matches', 'absent'], true)) {
+                    check("$name.$side-signing", false, $side === 'pusher' ? $k : null, $side === 'pushcast' ? $k : null);
+                }
+            }
+        }
     }
     if ($pe === [] && $ce === []) {
         return;
