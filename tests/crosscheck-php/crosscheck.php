@@ -28,11 +28,19 @@
  *    plaintext (the nonce is random). Where neither side's JSON escaping can differ (no `/`,
  *    ASCII only) the item must also be the same bytes: a 1-item batch's item vs the
  *    single-channel `/events` body.
+ *    Non-event requests (queries, terminate, get, post) must also each be signed right.
  *  - return shapes: class (short name: Pusher\Webhook and Pushcast\Webhook are both
- *    `Webhook`), property names, order, types and values, recursively.
+ *    `Webhook`), property names, order, types and values, recursively, for every method
+ *    (deprecated aliases and get/post included); the async methods must answer a promise
+ *    (then() and wait()) whose wait() is compared; getSettings() must hold pusher-http-php's
+ *    keys with its values and types.
  *  - exceptions: both throw, or neither; the same family (pusher's ApiErrorException ↔
  *    pushcast's ApiErrorException with the same code, holding the server's body;
- *    PusherException ↔ any other Pushcast\PushcastException).
+ *    PusherException ↔ any other Pushcast\PushcastException). Codes are compared for API
+ *    errors only (pushcast's other codes are its own result codes; pusher-http-php's are 0).
+ *
+ * The capture server answers both libraries the same canned bodies (capture-server.php), so
+ * return shapes compare what each makes of the same answer.
  *
  * Last line: `php-crosscheck cases=N mismatches=M documented=D` (M and D count cases). Exit
  * status 1 when M > 0.
@@ -695,6 +703,19 @@ function triggerData(): array
     return [$data, $encoded];
 }
 
+/** The largest `data` pusher-http-php sent, in bytes as sent (an encrypted envelope included). */
+function sentDataSize(array $requests): int
+{
+    $max = 0;
+    foreach ($requests as $r) {
+        $body = json_decode($r['body'] ?? '', true);
+        foreach ($body['batch'] ?? [$body] as $event) {
+            $max = max($max, strlen((string) ($event['data'] ?? '')));
+        }
+    }
+    return $max;
+}
+
 function caseTrigger(): void
 {
     $kind = mt_rand(0, 9);
@@ -741,9 +762,10 @@ function caseTrigger(): void
         compareRequests('trigger', $pusherReqs, $pushcastReqs);
         return;
     }
-    $dataBytes = $encoded ? (string) $data : (string) json_encode($data);
-    if ($a[0] === 'ok' && $b[0] === 'threw' && (strlen($event) > 200 || strlen($dataBytes) > 10240 || max(array_map('strlen', (array) $channels)) > 164)) {
-        documented('trigger.limits', 'pushcast refuses before the network what hosted Pusher refuses (channel name > 164 bytes, event name > 200, data > 10 KB: the `pusher` server profile); pusher-http-php sends it and gets HTTP 413/400');
+    // Data as sent: an encrypted channel's envelope is about 4/3 of its plaintext.
+    if ($a[0] === 'ok' && $b[0] === 'threw' && str_contains($b[1]->getMessage(), 'the server profile allows')
+        && (strlen($event) > 200 || max(array_map('strlen', (array) $channels)) > 164 || sentDataSize($pusherReqs) > 10240)) {
+        documented('trigger.limits', 'pushcast refuses before the network what hosted Pusher refuses (channel name > 164 bytes, event name > 200, data as sent > 10 KB: the `pusher` server profile); pusher-http-php sends it and gets HTTP 413/400');
         return;
     }
     if (!compareOutcome('trigger', $a, $b)) {
