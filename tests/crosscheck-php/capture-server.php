@@ -12,6 +12,11 @@ declare(strict_types=1);
  *   GET  .../channels/NAME/users  {"users":[{"id":"1"},{"id":"u\/é"}]}
  *   GET  .../channels/NAME        {"occupied":true,"user_count":2,"subscription_count":3}
  *   GET  .../channels             {"channels":{"presence-room":{"user_count":2},"private-a":{}}}
+ *   POST .../events with `info`   {"channels":{CHANNEL:{ATTRIBUTE:1,...},...}}: each attribute
+ *                                 the body's `info` names, for each of its channels (user_count
+ *                                 on presence channels only), as Pusher's answer is shaped
+ *   POST .../batch_events where an item has `info`
+ *                                 {"batch":[{ATTRIBUTE:1,...} or {} per item]}, likewise
  *   anything else                 {}
  *
  * A target holding `err-NNN` (a channel name, a prefix) is answered with HTTP status NNN and the
@@ -112,6 +117,41 @@ function capture_take_request(string &$buffer): ?array
     return ['method' => $method, 'target' => $target, 'headers' => $headers, 'body' => $body];
 }
 
+/** The info attributes `$info` asks of `$channel`, each 1, as an object. */
+function capture_info(string $channel, string $info): object
+{
+    $attributes = new stdClass();
+    foreach (explode(',', $info) as $name) {
+        if ($name === 'subscription_count' || ($name === 'user_count' && str_starts_with($channel, 'presence-'))) {
+            $attributes->$name = 1;
+        }
+    }
+    return $attributes;
+}
+
+/** The answer to an event request: `{}` unless it asks for info (see capture_serve). */
+function capture_info_answer($body, bool $batch): string
+{
+    if ($batch) {
+        $items = $body['batch'] ?? [];
+        if (!array_filter($items, static fn ($i) => isset($i['info']))) {
+            return '{}';
+        }
+        return json_encode(['batch' => array_map(
+            static fn ($i) => isset($i['info']) ? capture_info((string) ($i['channel'] ?? ''), (string) $i['info']) : new stdClass(),
+            $items,
+        )]);
+    }
+    if (!isset($body['info'])) {
+        return '{}';
+    }
+    $channels = new stdClass();
+    foreach ($body['channels'] ?? [$body['channel'] ?? ''] as $channel) {
+        $channels->$channel = capture_info((string) $channel, (string) $body['info']);
+    }
+    return json_encode(['channels' => $channels]);
+}
+
 /** Writes the canned answer for `$request` (see capture_serve). */
 function capture_answer($socket, array $request): void
 {
@@ -126,6 +166,8 @@ function capture_answer($socket, array $request): void
         $body = '{"occupied":true,"user_count":2,"subscription_count":3}';
     } elseif ($request['method'] === 'GET' && preg_match('#/channels$#', $path)) {
         $body = '{"channels":{"presence-room":{"user_count":2},"private-a":{}}}';
+    } elseif ($request['method'] === 'POST' && preg_match('#/(batch_)?events$#', $path)) {
+        $body = capture_info_answer(json_decode($request['body'], true), str_ends_with($path, '/batch_events'));
     } else {
         $body = '{}';
     }
