@@ -7,7 +7,7 @@ declare(strict_types=1);
  * requests (keep-alive, Content-Length or chunked bodies) on its listening sockets, appends each
  * one to `$log` as a JSON line — which socket, method, target, lower-cased headers, body
  * (base64) — before answering, and answers every request with a canned body chosen by its path
- * alone, the same for every client:
+ * (and, for an event request, the info it asks for), the same for every client:
  *
  *   GET  .../channels/NAME/users  {"users":[{"id":"1"},{"id":"u\/é"}]}
  *   GET  .../channels/NAME        {"occupied":true,"user_count":2,"subscription_count":3}
