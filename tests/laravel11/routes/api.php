@@ -74,6 +74,22 @@ Route::post('/send-to-user', function () {
     }
 });
 
+// A Pusher webhook read as code written for the pusher driver reads it: the connection's
+// getPusher()->webhook() with Laravel's headers ($request->headers->all(): lower-case names,
+// lists of values) and the raw body, then pusher-http-php's Webhook methods.
+Route::post('/pusher-webhook', function (Request $request) {
+    try {
+        $hook = Broadcast::connection('pushcast')->getPusher()->webhook($request->headers->all(), $request->getContent());
+        return ['thrown' => null, 'time_ms' => $hook->get_time_ms(), 'events' => $hook->get_events()];
+    } catch (\Throwable $e) {
+        return [
+            'thrown' => get_class($e),
+            'message' => $e->getMessage(),
+            'is_pushcast_exception' => $e instanceof PushcastException,
+        ];
+    }
+});
+
 // One queued broadcast: inserts a BroadcastEvent job (QUEUE_CONNECTION=database).
 Route::get('/tick/{run}/{id}', function (string $run, int $id) {
     Tick::dispatch($run, $id);

@@ -129,6 +129,26 @@ class PushcastBroadcaster extends Broadcaster
         return $this->pushcast;
     }
 
+    /**
+     * The client, as Laravel's PusherBroadcaster::getPusher() returns its Pusher\Pusher: code
+     * written for the pusher driver (`Broadcast::connection()->getPusher()->getChannelInfo(..)`,
+     * `->trigger(..)`, `->webhook(..)`) runs unchanged, since Pushcast\Client has
+     * pusher-http-php's methods. The same object as getPushcast().
+     */
+    public function getPusher(): Client
+    {
+        return $this->pushcast;
+    }
+
+    /**
+     * Replaces the client every later broadcast and auth answer uses, as
+     * PusherBroadcaster::setPusher() does (a test's client, another app's credentials).
+     */
+    public function setPusher(Client $pusher): void
+    {
+        $this->pushcast = $pusher;
+    }
+
     private function decode($request, string $response)
     {
         if (!$request->input('callback', false)) {

@@ -44,7 +44,8 @@ class StatusCommand extends Command
             $this->info(sprintf(
                 'ping: ok in %.1f ms, %d occupied channel(s)',
                 (microtime(true) - $started) * 1000,
-                count($channels['channels'] ?? [])
+                // pusher-http-php's answer is an object; older extensions answered an array.
+                count((is_object($channels) ? ($channels->channels ?? []) : ($channels['channels'] ?? [])))
             ));
         } catch (\Throwable $e) {
             $this->error('ping: failed: ' . $e->getMessage());
