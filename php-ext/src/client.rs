@@ -210,44 +210,92 @@ fn channels_as_array(mut answer: Zval) -> PhpResult<Zval> {
     Ok(answer)
 }
 
-fn json_text(value: &serde_json::Value) -> Vec<u8> {
-    value.to_string().into_bytes()
+/// One channel's attributes as JSON text, in the order the caller's `info` names them (the
+/// order a Pusher server answers them in), then any others the server sent.
+fn info_object_json(info: &pushcast_core::response::ChannelInfo, asked: &str) -> String {
+    let value = serde_json::to_value(info).unwrap_or(serde_json::Value::Null);
+    let Some(fields) = value.as_object() else {
+        return "{}".to_owned();
+    };
+    let mut names: Vec<&str> = asked
+        .split(',')
+        .filter(|n| fields.contains_key(*n))
+        .collect();
+    names.dedup();
+    for name in fields.keys() {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    let members: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            Some(format!(
+                "{}:{}",
+                serde_json::Value::from(*n),
+                fields.get(*n)?
+            ))
+        })
+        .collect();
+    format!("{{{}}}", members.join(","))
 }
 
 /// The server's answer to a trigger, rebuilt from its acknowledgement: `{}` (an empty
-/// `stdClass`), or `{"channels": {name: {..}}}` when `info` was asked for.
-fn trigger_answer(confirmed: &Confirmed, info: bool) -> PhpResult<Zval> {
-    if !info {
+/// `stdClass`) without `info`, else `{"channels": {name: {..}}}` with the channels in the
+/// caller's order and each one's attributes in the order `info` names them, as a Pusher
+/// server writes its answer to `POST /events`.
+fn trigger_answer(confirmed: &Confirmed, event: &AnswerOrder) -> PhpResult<Zval> {
+    let Some(asked) = &event.info else {
         return json_decode(b"{}", false);
-    }
-    let channels: serde_json::Map<String, serde_json::Value> = confirmed
+    };
+    let members: Vec<String> = event
         .channels
         .iter()
-        .map(|(name, i)| {
-            (
-                name.clone(),
-                serde_json::to_value(i).unwrap_or(serde_json::Value::Null),
-            )
+        .filter_map(|name| {
+            let info = confirmed.channels.get(name)?;
+            Some(format!(
+                "{}:{}",
+                serde_json::Value::from(name.as_str()),
+                info_object_json(info, asked)
+            ))
         })
         .collect();
-    let answer = serde_json::json!({ "channels": channels });
-    channels_as_array(json_decode(&json_text(&answer), false)?)
+    let answer = format!("{{\"channels\":{{{}}}}}", members.join(","));
+    channels_as_array(json_decode(answer.as_bytes(), false)?)
+}
+
+/// What shapes an answer: the event's channels in the caller's order and its `info`.
+#[derive(Clone, Default)]
+struct AnswerOrder {
+    channels: Vec<String>,
+    info: Option<String>,
+}
+
+impl AnswerOrder {
+    fn of(event: &Event) -> Self {
+        AnswerOrder {
+            channels: event.channels.clone(),
+            info: event.info.clone(),
+        }
+    }
 }
 
 /// The server's answer to a batch with `info`: `{"batch": [{..}, ...]}`, one object per
-/// event (its channel's attributes, `{}` for an event that did not ask).
-fn batch_answer(confirmed: &[Confirmed]) -> PhpResult<Zval> {
-    let batch: Vec<serde_json::Value> = confirmed
+/// event (its channel's attributes in the order its `info` names them, `{}` for an event
+/// that did not ask).
+fn batch_answer(confirmed: &[Confirmed], events: &[AnswerOrder]) -> PhpResult<Zval> {
+    let items: Vec<String> = confirmed
         .iter()
-        .map(|c| {
-            c.channels
-                .values()
-                .next()
-                .and_then(|i| serde_json::to_value(i).ok())
-                .unwrap_or_else(|| serde_json::json!({}))
+        .zip(events)
+        .map(|(c, e)| match (&e.info, c.channels.values().next()) {
+            (Some(asked), Some(info)) => info_object_json(info, asked),
+            _ => "{}".to_owned(),
         })
         .collect();
-    json_decode(&json_text(&serde_json::json!({ "batch": batch })), false)
+    json_decode(
+        format!("{{\"batch\":[{}]}}", items.join(",")).as_bytes(),
+        false,
+    )
 }
 
 /// What a publish the drop_newest policy dropped returns: `{"dropped": true}` (counted in
@@ -393,11 +441,12 @@ impl PhpClient {
 
     fn trigger_event_now(&self, event: Event) -> PhpResult<Zval> {
         if event.info.is_some() {
+            let order = AnswerOrder::of(&event);
             let confirmed = self
                 .engine
                 .publish_confirmed(event, self.delivery_wait())
                 .map_err(to_php)?;
-            return trigger_answer(&confirmed, true);
+            return trigger_answer(&confirmed, &order);
         }
         let name = event.name.clone();
         match self.engine.publish(event).map_err(to_php)? {
@@ -655,12 +704,12 @@ impl PhpClient {
     ) -> PhpResult<PhpPromise> {
         guard(|| {
             let event = Self::trigger_params(channels, event, data, params, already_encoded)?;
-            let info = event.info.is_some();
+            let order = AnswerOrder::of(&event);
             self.track(
                 vec![event],
                 Box::new(move |c| match c.first() {
-                    Some(c) => trigger_answer(c, info),
-                    None => trigger_answer(&Confirmed::default(), info),
+                    Some(c) => trigger_answer(c, &order),
+                    None => trigger_answer(&Confirmed::default(), &order),
                 }),
             )
         })
@@ -677,7 +726,8 @@ impl PhpClient {
         guard(|| {
             let events = Self::batch_events(batch, already_encoded)?;
             if events.iter().any(|e| e.info.is_some()) {
-                let promise = self.track(events, Box::new(batch_answer))?;
+                let orders: Vec<AnswerOrder> = events.iter().map(AnswerOrder::of).collect();
+                let promise = self.track(events, Box::new(move |c| batch_answer(c, &orders)))?;
                 return promise.wait(Some(true));
             }
             events.iter().for_each(|e| self.log_queued(e));
@@ -709,11 +759,12 @@ impl PhpClient {
                 return Err(to_php(pushcast_core::Error::EmptyBatch));
             }
             let info = events.iter().any(|e| e.info.is_some());
+            let orders: Vec<AnswerOrder> = events.iter().map(AnswerOrder::of).collect();
             self.track(
                 events,
                 Box::new(move |c| {
                     if info {
-                        batch_answer(c)
+                        batch_answer(c, &orders)
                     } else {
                         json_decode(b"{}", false)
                     }

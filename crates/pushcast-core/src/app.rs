@@ -416,6 +416,7 @@ impl App {
         timestamp: u64,
     ) -> Result<SignedRequest> {
         validate_channel(channel, &self.profile)?;
+        check_path_segment(channel, false)?;
         let mut params = BTreeMap::new();
         if let Some(info) = info {
             validate_info(info)?;
@@ -440,6 +441,7 @@ impl App {
                 },
             });
         }
+        check_path_segment(channel, false)?;
         self.sign(
             Method::Get,
             &format!("channels/{channel}/users"),
@@ -456,6 +458,7 @@ impl App {
         timestamp: u64,
     ) -> Result<SignedRequest> {
         validate_user_id(user_id, &self.profile)?;
+        check_path_segment(user_id, true)?;
         self.sign(
             Method::Post,
             &format!("users/{user_id}/terminate_connections"),
@@ -464,6 +467,32 @@ impl App {
             timestamp,
         )
     }
+}
+
+/// A channel name or user id that goes into a URL path as one segment: `.` and `..` are valid
+/// names, but every HTTP client resolves them as directories (`/channels/..` becomes `/`), so
+/// the request would reach another resource under a signature made for this one. Found by
+/// scripts/crosscheck-php: pusher-http-php sends `GET /channels/..` as `GET /channels/` and
+/// returns the channel list as the channel's info.
+fn check_path_segment(value: &str, is_user_id: bool) -> Result<()> {
+    if value != "." && value != ".." {
+        return Ok(());
+    }
+    let rule = crate::error::NameRule::NotOfKind {
+        needed: "a name of only dots cannot be sent in a URL path (HTTP resolves . and .. as \
+                 directories); it can receive events but not be queried",
+    };
+    Err(if is_user_id {
+        Error::InvalidUserId {
+            value: value.to_owned(),
+            rule,
+        }
+    } else {
+        Error::InvalidChannelName {
+            value: value.to_owned(),
+            rule,
+        }
+    })
 }
 
 /// `info` is a comma-separated list of attribute names (`user_count`, `subscription_count`).
@@ -623,6 +652,22 @@ mod tests {
         );
         let t = a.terminate_user_connections_request("42", 1).unwrap();
         assert_eq!(t.path, "/apps/1/users/42/terminate_connections");
+        // Dots alone would be resolved away by any HTTP client: refused before the network.
+        for dots in [".", ".."] {
+            assert!(matches!(
+                a.channel_info_request(dots, None, 1),
+                Err(Error::InvalidChannelName { .. })
+            ));
+            assert!(matches!(
+                a.presence_users_request(dots, 1),
+                Err(Error::InvalidChannelName { .. })
+            ));
+            assert!(matches!(
+                a.terminate_user_connections_request(dots, 1),
+                Err(Error::InvalidUserId { .. })
+            ));
+        }
+        assert!(a.channel_info_request("a.", None, 1).is_ok());
         assert_eq!(t.body.as_deref(), Some(&b"{}"[..]));
         assert!(a.terminate_user_connections_request("", 1).is_err());
         let e = a.send_to_user_event("42", "hello", "{}").unwrap();
