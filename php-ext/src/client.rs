@@ -124,14 +124,19 @@ fn channel_list(channels: &Zval) -> PhpResult<Vec<String>> {
     let array = channels
         .array()
         .ok_or_else(|| invalid("channels must be a string or an array of strings"))?;
-    array
-        .iter()
-        .map(|(_, c)| {
-            c.str()
-                .map(str::to_owned)
-                .ok_or_else(|| invalid("every channel must be a string"))
-        })
-        .collect()
+    // A channel listed twice is sent once: pusher-http-php passes the list on as given and
+    // the server answers each channel once, so a Laravel event whose broadcastOn() repeats a
+    // channel must not start failing (the core, and so the C ABI, refuse repeats instead).
+    let mut list: Vec<String> = Vec::with_capacity(array.len());
+    for (_, c) in array.iter() {
+        let channel = c
+            .str()
+            .ok_or_else(|| invalid("every channel must be a string"))?;
+        if !list.iter().any(|seen| seen == channel) {
+            list.push(channel.to_owned());
+        }
+    }
+    Ok(list)
 }
 
 /// `$params` of trigger: `socket_id` and `info`; anything else is refused.

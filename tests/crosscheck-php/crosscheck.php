@@ -337,7 +337,8 @@ function compareOutcome(string $name, array $a, array $b): bool
                 $same = str_contains($b[1]->getMessage(), $a[1]->getMessage());
             }
             check("$name.exception", $same, $a[1], $b[1]);
-        } elseif ($a[0] === 'ok' && str_contains($b[1]->getMessage(), 'a name of only dots cannot be sent in a URL path')) {
+        } elseif ($a[0] === 'ok' && str_contains($b[1]->getMessage(), 'of only dots cannot be sent in a URL path')) {
+            $GLOBALS['refusedDotSegment'] = true;
             documented("$name.dot-segment", 'a channel or user id of only dots ("." or "..") in a URL path: HTTP clients resolve it as a directory, so pusher-http-php\'s GET /channels/.. reaches GET /channels/ (the channel list, under an invalid signature); pushcast refuses it before the network');
         } else {
             check("$name.outcome", false, $a[1], $b[1]);
@@ -466,6 +467,12 @@ function compareRequests(string $name, array $pusherRequests, array $pushcastReq
         }
         return $items;
     };
+    // A channel listed twice: pusher-http-php sends the list as given, pushcast sends it once.
+    $once = array_values(array_unique(array_map('serialize', $pi)));
+    if (count($once) < count($pi) && array_map('serialize', $ci) === $once) {
+        documented("$name.repeated-channel", 'a channel listed twice in one trigger: pusher-http-php sends it twice in the request, pushcast once (the answer is the same: one entry per channel); the core and the C ABI refuse repeats (1006), the PHP layer drops them so a Laravel event that repeats a channel keeps working');
+        return;
+    }
     $orderDiffers = $pi !== $ci && $sorted($pi) === $sorted($ci);
     if ($orderDiffers) {
         // Only the order of the optional socket_id and info differs: pusher-http-php puts them
@@ -876,8 +883,12 @@ function caseQuery(): void
     [$pusherReqs] = captured();
     $b = attempt(static fn () => $call(pushcastClient()));
     [, $pushcastReqs] = captured();
+    $GLOBALS['refusedDotSegment'] = false;
     if (!compareOutcome($name, $a, $b)) {
-        compareRequests($name, $pusherReqs, $pushcastReqs);
+        // A documented refusal sent nothing, by design; anything else must send the same.
+        if (!$GLOBALS['refusedDotSegment']) {
+            compareRequests($name, $pusherReqs, $pushcastReqs);
+        }
         return;
     }
     compareRequests($name, $pusherReqs, $pushcastReqs);

@@ -210,6 +210,17 @@ impl App {
         body: Option<Vec<u8>>,
         timestamp: u64,
     ) -> Result<SignedRequest> {
+        if rest
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
+            return Err(Error::InvalidConfig {
+                field: "path",
+                reason: "a path segment of only dots cannot be sent in a URL path (HTTP resolves \
+                         . and .. as directories, so the request would reach another resource)"
+                    .to_owned(),
+            });
+        }
         self.sign(
             method,
             rest.trim_start_matches('/'),
@@ -668,6 +679,12 @@ mod tests {
             ));
         }
         assert!(a.channel_info_request("a.", None, 1).is_ok());
+        assert!(a
+            .api_request(Method::Get, "/channels/..", &BTreeMap::new(), None, 1)
+            .is_err());
+        assert!(a
+            .api_request(Method::Get, "/channels/a..", &BTreeMap::new(), None, 1)
+            .is_ok());
         assert_eq!(t.body.as_deref(), Some(&b"{}"[..]));
         assert!(a.terminate_user_connections_request("", 1).is_err());
         let e = a.send_to_user_event("42", "hello", "{}").unwrap();
