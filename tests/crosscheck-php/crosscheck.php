@@ -843,8 +843,8 @@ function caseUserOps(): void
         documented('sendToUser.async-refusal', 'pushcast\'s sendToUser is queued (it returns before the network): the server\'s refusal shows in failures() and stats, not as an exception');
         return;
     }
-    if ($op === 1 && $a[0] === 'ok' && $b[0] === 'threw' && !preg_match('/\A[-a-zA-Z0-9_=@,.;]+\z/', $user)) {
-        documented('terminateUserConnections.user-id-charset', 'a user id outside the channel-name characters: pusher-http-php pastes it unencoded into the path it signs ("/users/$user_id/terminate_connections": a "/" changes the path, and Guzzle then percent-encodes other bytes after the signature was computed over them raw); pushcast refuses it before the network, with the rule sendToUser already applies to the same id');
+    if ($op === 1 && $b[0] === 'threw' && !preg_match('/\A[-a-zA-Z0-9_=@,.;]+\z/', $user)) {
+        documented('terminateUserConnections.user-id-charset', 'a user id outside the channel-name characters: pusher-http-php pastes it unencoded into the path it signs ("/users/$user_id/terminate_connections": a "/" changes the path, and Guzzle then percent-encodes other bytes after the signature was computed over them raw); pushcast refuses it before the network, with the rule sendToUser already applies to the same id (pusher-http-php either sends it so, or builds a URL such as http://apps:0/... from ":0" and fails in cURL)');
         return;
     }
     if (!compareOutcome($name, $a, $b)) {
