@@ -25,30 +25,8 @@ final class PusherParityTest extends TestCase
             return;
         }
         self::$vendor = $vendor;
-        // Only pusher-http-php and what it needs, appended after the test bootstrap's loaders:
-        // the whole vendor autoloader would prepend the Reverb app's Laravel to Debian's.
-        $map = [
-            'Pusher\\' => ['/pusher/pusher-php-server/src'],
-            'Psr\\Log\\' => ['/psr/log/src'],
-            'Psr\\Http\\Message\\' => ['/psr/http-message/src', '/psr/http-factory/src'],
-            'Psr\\Http\\Client\\' => ['/psr/http-client/src'],
-            'GuzzleHttp\\Psr7\\' => ['/guzzlehttp/psr7/src'],
-            'GuzzleHttp\\Promise\\' => ['/guzzlehttp/promises/src'],
-            'GuzzleHttp\\' => ['/guzzlehttp/guzzle/src'],
-        ];
-        spl_autoload_register(static function (string $class) use ($map, $vendor): void {
-            foreach ($map as $prefix => $dirs) {
-                if (str_starts_with($class, $prefix)) {
-                    foreach ($dirs as $dir) {
-                        $path = $vendor . $dir . '/' . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
-                        if (is_file($path)) {
-                            require $path;
-                            return;
-                        }
-                    }
-                }
-            }
-        });
+        require_once __DIR__ . '/pusher-http-php.php';
+        load_pusher_http_php($vendor);
     }
 
     protected function setUp(): void

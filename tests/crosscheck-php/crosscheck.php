@@ -57,29 +57,9 @@ $onlyCase = isset($argv[4]) && $argv[4] !== '' ? (int) $argv[4] : null;
 
 require __DIR__ . '/capture-server.php';
 
-// --- pusher-http-php and its own dependencies only (as PusherParityTest loads it) -----------
-$map = [
-    'Pusher\\' => ['/pusher/pusher-php-server/src'],
-    'Psr\\Log\\' => ['/psr/log/src'],
-    'Psr\\Http\\Message\\' => ['/psr/http-message/src', '/psr/http-factory/src'],
-    'Psr\\Http\\Client\\' => ['/psr/http-client/src'],
-    'GuzzleHttp\\Psr7\\' => ['/guzzlehttp/psr7/src'],
-    'GuzzleHttp\\Promise\\' => ['/guzzlehttp/promises/src'],
-    'GuzzleHttp\\' => ['/guzzlehttp/guzzle/src'],
-];
-spl_autoload_register(static function (string $class) use ($map, $vendor): void {
-    foreach ($map as $prefix => $dirs) {
-        if (str_starts_with($class, $prefix)) {
-            foreach ($dirs as $dir) {
-                $path = $vendor . $dir . '/' . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
-                if (is_file($path)) {
-                    require $path;
-                    return;
-                }
-            }
-        }
-    }
-});
+// --- pusher-http-php and its own dependencies only ------------------------------------------
+require_once __DIR__ . '/../../php-ext/tests/pusher-http-php.php';
+load_pusher_http_php($vendor);
 require_once $vendor . '/guzzlehttp/guzzle/src/functions_include.php';
 // pushcast's PHP exception classes, where they are still PHP files (the extension may register
 // them itself; then nothing here loads).
