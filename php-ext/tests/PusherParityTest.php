@@ -20,13 +20,8 @@ final class PusherParityTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        $vendor = dirname(__DIR__, 3) . '/shared/reverb/app/vendor';
-        if (!is_file($vendor . '/pusher/pusher-php-server/src/Pusher.php')) {
-            return;
-        }
-        self::$vendor = $vendor;
         require_once __DIR__ . '/pusher-http-php.php';
-        load_pusher_http_php($vendor);
+        self::$vendor = pusher_http_php_vendor();
     }
 
     protected function setUp(): void

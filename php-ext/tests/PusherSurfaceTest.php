@@ -21,13 +21,11 @@ final class PusherSurfaceTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        $vendor = dirname(__DIR__, 3) . '/shared/reverb/app/vendor';
-        if (!is_file($vendor . '/pusher/pusher-php-server/src/Pusher.php')) {
+        require_once __DIR__ . '/pusher-http-php.php';
+        $vendor = self::$vendor = pusher_http_php_vendor();
+        if ($vendor === null) {
             return;
         }
-        self::$vendor = $vendor;
-        require_once __DIR__ . '/pusher-http-php.php';
-        load_pusher_http_php($vendor);
         $functions = $vendor . '/guzzlehttp/guzzle/src/functions_include.php';
         if (is_file($functions)) {
             require_once $functions;

@@ -39,3 +39,17 @@ function load_pusher_http_php(string $vendor): void
         }
     });
 }
+
+/**
+ * The vendor tree of ../shared/reverb with pusher-http-php made loadable, or null where this
+ * clone has no ../shared beside it (the tests that need it then skip).
+ */
+function pusher_http_php_vendor(): ?string
+{
+    $vendor = dirname(__DIR__, 3) . '/shared/reverb/app/vendor';
+    if (!is_file($vendor . '/pusher/pusher-php-server/src/Pusher.php')) {
+        return null;
+    }
+    load_pusher_http_php($vendor);
+    return $vendor;
+}
