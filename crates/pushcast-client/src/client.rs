@@ -697,7 +697,7 @@ mod tests {
         let credentials = pushcast_core::Credentials::new("1", "key", "secret").unwrap();
         let mut config = ClientConfig::new(App::new(credentials), "https://127.0.0.1:1");
         config.danger_accept_invalid_certs = true;
-        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let seen = Arc::new(crate::sync::Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         config.log = Some(crate::LogSink(Arc::new(move |level, message: &str| {
             sink.lock().push((level, message.to_owned()));
