@@ -107,6 +107,32 @@ final class BroadcasterTest extends TestCase
         self::assertSame(['orders', 'presence-chat.1', 'private-orders.1'], $channels);
     }
 
+    /** The quick start: an app with Laravel 11's `reverb` connection only sets BROADCAST_CONNECTION=pushcast. */
+    public function testWithoutAPushcastConnectionTheReverbOneIsUsed(): void
+    {
+        $url = parse_url(test_server_url());
+        $app = boot_laravel_broadcasting(['reverb' => [
+            'driver' => 'reverb', 'key' => 'app-key', 'secret' => 'app-secret', 'app_id' => '12345',
+            'options' => ['host' => $url['host'], 'port' => $url['port'], 'scheme' => $url['scheme'], 'useTLS' => false],
+            'client_options' => ['timeout' => 5],
+        ]]);
+        $made = $app['config']->get('broadcasting.connections.pushcast');
+        self::assertSame('pushcast', $made['driver']);
+        self::assertSame('reverb', $made['options']['server_profile']);
+        self::assertArrayNotHasKey('client_options', $made);
+        $broadcaster = $app->make(BroadcastManager::class)->connection('pushcast');
+        self::assertInstanceOf(PushcastBroadcaster::class, $broadcaster);
+        $info = $broadcaster->getPusher()->getChannelInfo('quick-start');
+        self::assertFalse($info->occupied);
+
+        // An app's own pushcast connection is kept as written.
+        $own = boot_laravel_broadcasting([
+            'reverb' => ['driver' => 'reverb', 'key' => 'k', 'secret' => 's', 'app_id' => '1'],
+            'pushcast' => ['driver' => 'pushcast', 'key' => 'mine', 'secret' => 's', 'app_id' => '2'],
+        ]);
+        self::assertSame('mine', $own['config']->get('broadcasting.connections.pushcast.key'));
+    }
+
     public function testChannelsGoInChunksOfOneHundred(): void
     {
         $broadcaster = self::live(['max_in_flight' => 6]);

@@ -49,7 +49,9 @@ function boot_laravel_broadcasting(array $connections): Illuminate\Container\Con
         'connections' => $connections,
     ]]));
     $app->singleton(Illuminate\Broadcasting\BroadcastManager::class, static fn ($app) => new Illuminate\Broadcasting\BroadcastManager($app));
-    (new Pushcast\Laravel\PushcastServiceProvider($app))->boot();
+    $provider = new Pushcast\Laravel\PushcastServiceProvider($app);
+    $provider->register();
+    $provider->boot();
     return $app;
 }
 

@@ -26,6 +26,30 @@ use Pushcast\Client;
  */
 class PushcastServiceProvider extends ServiceProvider
 {
+    /**
+     * Without a `pushcast` connection in config/broadcasting.php, one is made from the `reverb`
+     * connection Laravel 11 ships (its `REVERB_*` keys, the reverb server profile), so that
+     * `BROADCAST_CONNECTION=pushcast` is all an app with Reverb needs. A `pushcast` connection
+     * of the app's own is left as it is.
+     */
+    public function register(): void
+    {
+        if (!$this->app->bound('config')) {
+            return;
+        }
+        $config = $this->app['config'];
+        $reverb = $config->get('broadcasting.connections.reverb');
+        if ($config->get('broadcasting.connections.pushcast') !== null || !is_array($reverb)) {
+            return;
+        }
+        $options = (array) ($reverb['options'] ?? []);
+        $options['server_profile'] = $options['server_profile'] ?? 'reverb';
+        $connection = ['driver' => 'pushcast', 'options' => $options] + $reverb;
+        // Guzzle's options of the reverb connection do not apply to pushcast.
+        unset($connection['client_options']);
+        $config->set('broadcasting.connections.pushcast', $connection);
+    }
+
     public function boot(): void
     {
         $this->app->make(BroadcastManager::class)->extend('pushcast', function ($app, array $config) {
