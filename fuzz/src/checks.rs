@@ -1157,9 +1157,14 @@ pub fn auth(case: &AuthCase) {
     let expect_shared =
         || (kind_of(channel) == ChannelKind::PrivateEncrypted).then(|| shared_secret(channel));
 
-    // Private (no channel_data) or presence with already-encoded channel_data.
+    // Without channel_data, or with already-encoded channel_data: a presence channel's must
+    // hold a user id (the server reads it); any other channel's is custom data, signed as given
+    // (pusher-http-php's authorizeChannel).
     let data = case.channel_data.as_deref();
-    let valid = socket_and_channel_ok && data.is_none_or(|d| user_json_valid(d, "user_id"));
+    let valid = socket_and_channel_ok
+        && data.is_none_or(|d| {
+            kind_of(channel) != ChannelKind::Presence || user_json_valid(d, "user_id")
+        });
     match app.authorize_channel(socket, channel, data) {
         Ok(auth) => {
             assert!(valid, "authorized {case:?}");
