@@ -210,10 +210,7 @@ impl App {
         body: Option<Vec<u8>>,
         timestamp: u64,
     ) -> Result<SignedRequest> {
-        if rest
-            .split('/')
-            .any(|segment| segment == "." || segment == "..")
-        {
+        if rest.split('/').any(is_dot_segment) {
             return Err(Error::InvalidConfig {
                 field: "path",
                 reason: "a path segment of only dots cannot be sent in a URL path (HTTP resolves \
@@ -480,13 +477,18 @@ impl App {
     }
 }
 
+/// `.` or `..`: a URL path segment every HTTP client resolves as a directory.
+fn is_dot_segment(segment: &str) -> bool {
+    segment == "." || segment == ".."
+}
+
 /// A channel name or user id that goes into a URL path as one segment: `.` and `..` are valid
 /// names, but every HTTP client resolves them as directories (`/channels/..` becomes `/`), so
 /// the request would reach another resource under a signature made for this one. Found by
 /// scripts/crosscheck-php: pusher-http-php sends `GET /channels/..` as `GET /channels/` and
 /// returns the channel list as the channel's info.
 fn check_path_segment(value: &str, is_user_id: bool) -> Result<()> {
-    if value != "." && value != ".." {
+    if !is_dot_segment(value) {
         return Ok(());
     }
     let rule = crate::error::NameRule::NotOfKind {
