@@ -202,12 +202,7 @@ fn a_dead_endpoint_fails_over_to_a_live_one() {
 #[test]
 fn the_largest_limits_and_timeouts_do_not_break_the_engine() {
     let server = Sockudo::start();
-    let mut profile = server.app().profile().clone();
-    profile.max_events_per_batch = Some(usize::MAX);
-    profile.max_channels_per_event = Some(usize::MAX);
-    profile.max_event_data_bytes = Some(usize::MAX);
-    profile.max_body_bytes = Some(usize::MAX);
-    profile.max_request_bytes = Some(usize::MAX);
+    let profile = pushcast_testkit::measure::with_largest_limits(server.app().profile().clone());
     let mut config = ClientConfig::new(server.app().with_profile(profile), server.url());
     config.queue_capacity = usize::MAX;
     config.delivery_timeout = Duration::MAX;

@@ -128,18 +128,6 @@ fn redirects_are_failures_and_never_followed() {
     );
 }
 
-/// This process's resident memory, in bytes.
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 /// Writes a 200 head, then `body` bytes' worth of zeros (or without end) until the client
 /// closes the connection.
 fn endless(chunked: bool) -> impl Fn(&mut TcpStream) + Send + Sync {
@@ -175,7 +163,7 @@ fn answers_without_end_are_not_read_into_memory() {
     for chunked in [false, true] {
         let server = FakeServer::start(endless(chunked));
         let client = client(&server.url, |c| c.request_timeout = Duration::from_secs(20));
-        let before = rss();
+        let before = pushcast_testkit::measure::rss_bytes();
         client
             .publish_confirmed(Event::new(["c"], "e", "{}"), Duration::from_secs(20))
             .unwrap();
@@ -185,7 +173,7 @@ fn answers_without_end_are_not_read_into_memory() {
             }
             other => panic!("chunked={chunked}: {other:?}"),
         }
-        let grown = rss().saturating_sub(before);
+        let grown = pushcast_testkit::measure::rss_bytes().saturating_sub(before);
         assert!(
             grown < 96 << 20,
             "chunked={chunked}: RSS grew by {} MiB",

@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod certs;
+pub mod measure;
 pub mod proxy;
 pub mod redis;
 pub mod reverb;

@@ -291,18 +291,6 @@ pub fn redirect_307() -> Outcome {
     redirect("hostile-redirect-307", 307)
 }
 
-/// This process's resident memory, in bytes.
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 /// The highest resident memory seen while it runs, sampled every 5 ms (a body read whole and
 /// freed at once leaves no trace in the memory measured afterwards).
 struct PeakRss {
@@ -315,10 +303,10 @@ impl PeakRss {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let sampler = std::thread::spawn(move || {
-            let mut peak = rss();
+            let mut peak = pushcast_testkit::measure::rss_bytes();
             while !stopped.load(SeqCst) {
                 std::thread::sleep(Duration::from_millis(5));
-                peak = peak.max(rss());
+                peak = peak.max(pushcast_testkit::measure::rss_bytes());
             }
             peak
         });
@@ -328,7 +316,10 @@ impl PeakRss {
     /// The peak, in bytes.
     fn stop(self) -> u64 {
         self.stop.store(true, SeqCst);
-        self.sampler.join().unwrap().max(rss())
+        self.sampler
+            .join()
+            .unwrap()
+            .max(pushcast_testkit::measure::rss_bytes())
     }
 }
 
@@ -398,7 +389,7 @@ fn endless(name: &str, chunked: bool) -> Outcome {
     let mut cfg = config(app, fake.url());
     cfg.request_timeout = Duration::from_secs(20);
     let client = Client::new(cfg).unwrap();
-    let before = rss();
+    let before = pushcast_testkit::measure::rss_bytes();
     let peak = PeakRss::start();
     for i in 0..ENDLESS_EVENTS {
         ledger.publish(&client, "endless", format!("e{i}"));

@@ -23,12 +23,7 @@ const EVENTS: usize = 50;
 pub fn largest() -> Outcome {
     let mut ledger = Ledger::new("limits-largest");
     let server = Sockudo::start();
-    let mut profile = server.app().profile().clone();
-    profile.max_events_per_batch = Some(usize::MAX);
-    profile.max_channels_per_event = Some(usize::MAX);
-    profile.max_event_data_bytes = Some(usize::MAX);
-    profile.max_body_bytes = Some(usize::MAX);
-    profile.max_request_bytes = Some(usize::MAX);
+    let profile = pushcast_testkit::measure::with_largest_limits(server.app().profile().clone());
     let mut cfg = config(server.app().with_profile(profile), server.url());
     cfg.queue_capacity = usize::MAX;
     cfg.delivery_timeout = Duration::MAX;
