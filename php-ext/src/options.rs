@@ -29,6 +29,7 @@ const KNOWN: &[&str] = &[
     "endpoints",
     "server_profile",
     "max_request_size",
+    "limits",
     "queue_capacity",
     "backpressure",
     "block_timeout_ms",
@@ -255,6 +256,19 @@ pub(crate) fn parse(
     if let Some(limit) = max_request_size {
         profile.max_request_bytes =
             (limit > 0).then(|| usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    // The profile's size limits by name (ServerProfile::LIMIT_NAMES), as a server configured
+    // beyond its defaults needs: `['max_events_per_batch' => 100]`; 0 means unlimited.
+    if let Some(limits) = get.get("limits") {
+        let limits = limits
+            .array()
+            .ok_or_else(|| invalid("option `limits` must be an array of limit name => number"))?;
+        for (name, value) in limits.iter() {
+            let name = name.to_string();
+            let value = number(value, &format!("limits[{name}]"))?;
+            let value = (value > 0).then(|| usize::try_from(value).unwrap_or(usize::MAX));
+            profile.set_limit(&name, value).map_err(to_php)?;
+        }
     }
     let mut app = App::new(credentials).with_profile(profile);
     // pusher-http-php: an empty key (a common `.env` default) is no key.

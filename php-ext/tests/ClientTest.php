@@ -98,6 +98,32 @@ final class ClientTest extends TestCase
         new Client('k', 's', '1', ['usetls' => true]);
     }
 
+    public function testLimitsOptionSetsTheProfilesLimitsByName(): void
+    {
+        $events = static fn (int $n) => array_map(
+            static fn (int $i) => ['channel' => 'c', 'name' => 'e', 'data' => (string) $i],
+            range(1, $n)
+        );
+        $client = self::live(['limits' => ['max_events_per_batch' => 3]]);
+        try {
+            $client->triggerBatch($events(4));
+            self::fail('a batch over the limit was accepted');
+        } catch (ValidationException $e) {
+            self::assertStringContainsString('3', $e->getMessage());
+        }
+        self::assertSame(0, $client->stats()['enqueued']);
+        // 0 is unlimited: the sockudo profile's 10 no longer applies.
+        $unlimited = self::live(['limits' => ['max_events_per_batch' => 0], 'queue_capacity' => 31]);
+        self::assertEquals(new \stdClass(), $unlimited->triggerBatch($events(30)));
+        try {
+            new Client('k', 's', '1', ['limits' => ['max_batch' => 100]]);
+            self::fail('an unknown limit was accepted');
+        } catch (ValidationException $e) {
+            self::assertStringContainsString('unknown limit "max_batch"', $e->getMessage());
+            self::assertStringContainsString('max_events_per_batch', $e->getMessage());
+        }
+    }
+
     public function testInvalidInputIsTypedAndNeverSent(): void
     {
         $client = self::live(['queue_capacity' => 7]);

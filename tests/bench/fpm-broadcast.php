@@ -36,7 +36,7 @@ if ($variant === 'baseline') {
     $http = new GuzzleHttp\Client(['timeout' => 5, 'verify' => $ca ?? true]);
     baseline_trigger($http, $url, $channel, 'Tick', $data);
 } else {
-    $options = ['endpoints' => [$url], 'server_profile' => 'sockudo'];
+    $options = ['endpoints' => [$url], 'server_profile' => 'sockudo', 'limits' => ['max_events_per_batch' => 100]];
     if ($ca !== null) {
         $options['ca_file'] = $ca;
     }

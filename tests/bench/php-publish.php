@@ -51,8 +51,10 @@ if ($variant === 'baseline') {
     $publish = static fn (array $data) => baseline_trigger($http, $a['url'], $a['channel'], 'Tick', $data);
     $finish = static fn () => ['acknowledged' => $events];
 } else {
+    // The test kit's sockudo takes batches of 100 (the sockudo profile assumes its default 10):
+    // the same limit as the Rust and Python publishers.
     $options = ['endpoints' => [$a['url']], 'server_profile' => 'sockudo', 'queue_capacity' => 100000,
-        'backpressure' => 'block', 'block_timeout_ms' => 60000];
+        'backpressure' => 'block', 'block_timeout_ms' => 60000, 'limits' => ['max_events_per_batch' => 100]];
     if ($a['ca-file'] !== null) {
         $options['ca_file'] = $a['ca-file'];
     }

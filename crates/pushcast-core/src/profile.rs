@@ -180,6 +180,44 @@ impl ServerProfile {
         }
     }
 
+    /// The names [`ServerProfile::set_limit`] accepts, one per size limit of the profile.
+    pub const LIMIT_NAMES: &'static [&'static str] = &[
+        "max_events_per_batch",
+        "max_channel_name_len",
+        "max_event_name_len",
+        "max_channels_per_event",
+        "max_event_data_bytes",
+        "max_body_bytes",
+        "max_request_bytes",
+    ];
+
+    /// Sets one size limit by its name (one of [`ServerProfile::LIMIT_NAMES`]); `None` means
+    /// unlimited. The one table every boundary (C's `pushcast_app_set_limit`, PHP's `limits`
+    /// option, the bindings) goes through, so a limit has one name everywhere.
+    pub fn set_limit(&mut self, name: &str, value: Option<usize>) -> Result<()> {
+        let field = match name {
+            "max_events_per_batch" => &mut self.max_events_per_batch,
+            "max_channel_name_len" => &mut self.max_channel_name_len,
+            "max_event_name_len" => &mut self.max_event_name_len,
+            "max_channels_per_event" => &mut self.max_channels_per_event,
+            "max_event_data_bytes" => &mut self.max_event_data_bytes,
+            "max_body_bytes" => &mut self.max_body_bytes,
+            "max_request_bytes" => &mut self.max_request_bytes,
+            other => {
+                return Err(Error::InvalidConfig {
+                    field: "limit",
+                    reason: format!(
+                        "unknown limit {:?}; expected one of {}",
+                        crate::error::truncated(other),
+                        Self::LIMIT_NAMES.join(", ")
+                    ),
+                })
+            }
+        };
+        *field = value;
+        Ok(())
+    }
+
     /// The profile's name as [`FromStr`] reads it.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -255,6 +293,24 @@ mod tests {
                 other.max_event_data_bytes
             ));
         }
+    }
+
+    #[test]
+    fn every_limit_name_sets_its_limit() {
+        for name in ServerProfile::LIMIT_NAMES {
+            let mut profile = ServerProfile::strict();
+            let before = format!("{profile:?}");
+            profile.set_limit(name, Some(12_345)).unwrap();
+            let after = format!("{profile:?}");
+            assert_ne!(before, after, "{name} changed nothing");
+            assert!(after.contains(&format!("{name}: Some(12345)")), "{after}");
+            profile.set_limit(name, None).unwrap();
+            assert!(format!("{profile:?}").contains(&format!("{name}: None")));
+        }
+        let err = ServerProfile::strict()
+            .set_limit("max_batch", Some(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("max_events_per_batch"), "{err}");
     }
 
     #[test]

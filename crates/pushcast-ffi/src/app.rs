@@ -84,24 +84,7 @@ pub unsafe extern "C" fn pushcast_app_set_limit(
         // SAFETY: caller's contract.
         let (app, limit) = unsafe { (arg_mut(app, "app")?, arg_str(limit, "limit")?) };
         let mut profile = app.app.profile().clone();
-        let value = (value > 0).then_some(value);
-        let field = match limit {
-            "max_events_per_batch" => &mut profile.max_events_per_batch,
-            "max_channel_name_len" => &mut profile.max_channel_name_len,
-            "max_event_name_len" => &mut profile.max_event_name_len,
-            "max_channels_per_event" => &mut profile.max_channels_per_event,
-            "max_event_data_bytes" => &mut profile.max_event_data_bytes,
-            "max_body_bytes" => &mut profile.max_body_bytes,
-            "max_request_bytes" => &mut profile.max_request_bytes,
-            other => {
-                return Err(pushcast_core::Error::InvalidConfig {
-                    field: "limit",
-                    reason: format!("unknown limit {other:?}"),
-                }
-                .into())
-            }
-        };
-        *field = value;
+        profile.set_limit(limit, (value > 0).then_some(value))?;
         app.app = app.app.clone().with_profile(profile);
         Ok(())
     })
