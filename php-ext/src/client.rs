@@ -1149,6 +1149,36 @@ impl PhpClient {
         })
     }
 
+    /// Where events' time went in this process's engine, hop by hop: `['queue' => ['what',
+    /// 'count', 'p50_us', 'p99_us', 'buckets' => [upper bound µs => events]], 'batch', 'wake',
+    /// 'send', 'total']` (buckets of several workers merge by adding equal bounds).
+    pub fn stage_latencies(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        guard(|| {
+            let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+            let mut stages = ZendHashTable::new();
+            for stage in self.engine.stage_latencies() {
+                let mut t = ZendHashTable::new();
+                t.insert("what", stage.what)?;
+                t.insert("count", int(stage.count))?;
+                match stage.p50_us {
+                    Some(v) => t.insert("p50_us", int(v))?,
+                    None => t.insert("p50_us", ())?,
+                }
+                match stage.p99_us {
+                    Some(v) => t.insert("p99_us", int(v))?,
+                    None => t.insert("p99_us", ())?,
+                }
+                let mut buckets = ZendHashTable::new();
+                for (upper, count) in stage.buckets {
+                    buckets.insert_at_index(int(upper), int(count))?;
+                }
+                t.insert("buckets", buckets)?;
+                stages.insert(stage.stage, t)?;
+            }
+            Ok(stages)
+        })
+    }
+
     /// The live statistics in the Prometheus text format (for a `/metrics` route).
     pub fn metrics(&self) -> PhpResult<String> {
         guard(|| Ok(self.engine.metrics()))

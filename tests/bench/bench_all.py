@@ -18,6 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+import stages  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / ("target/bench-quick" if QUICK else ".")))
@@ -107,6 +110,8 @@ def run_publisher(name, prefix, size, n, rate, url=HTTP_URL, ca=None, latencies=
         "delivered_per_s": seen["distinct"] / span_s,
         "latency_ms_p50": seen["latency_ms_p50"], "latency_ms_p99": seen["latency_ms_p99"],
         "rss_mb_max": max((mb for _, mb in samples), default=0.0), "rss": samples,
+        # The engine's hop-by-hop histograms, from the publishers that report them.
+        "stages": stages.summary(stages.from_report(pub["stages"])) if pub.get("stages") else None,
     }
     log(f"  {name} {size}B n={n} rate={rate or 'max'}: caller p50 {pub['call_us_p50']:.2f} µs, "
         f"delivered {seen['distinct']}/{n} at {result['delivered_per_s']:.0f}/s, "
@@ -127,15 +132,31 @@ def ab_percentiles(text):
     }
 
 
+FPM_WORKERS = int(os.environ.get("FPM_WORKERS", "4"))
+
+
+def fpm_stages(transport):
+    """The FPM workers' engines' stage histograms for `transport`, merged."""
+    histogram, workers = stages.fetch_fpm(f"{FPM_URL}/stages?variant=stages&transport={transport}", FPM_WORKERS)
+    if workers < FPM_WORKERS:
+        log(f"  (stages from {workers} of {FPM_WORKERS} FPM workers only)")
+    return histogram
+
+
 def run_fpm(variant, transport, size):
     channel = f"fpm-{variant}-{transport}-{size}"
     sub = start_subscriber(channel, FPM_REQUESTS)
     url = f"{FPM_URL}/broadcast?variant={variant}&transport={transport}&size={size}"
+    before = fpm_stages(transport) if variant == "pushcast" else None
     ab = subprocess.run(["ab", "-n", str(FPM_REQUESTS), "-c", "4", url], capture_output=True, text=True)
     seen = finish_subscriber(sub)
+    # This run's share of the workers' cumulative histograms (every event resolved by now: the
+    # subscriber saw them all, or gave up after its idle time).
+    run_stages = stages.summary(stages.minus(fpm_stages(transport), before)) if before is not None else None
     result = {"variant": variant, "transport": transport, "size": size, "requests": FPM_REQUESTS,
               "delivered": seen["distinct"], "lost": FPM_REQUESTS - seen["distinct"],
-              "latency_ms_p50": seen["latency_ms_p50"], "latency_ms_p99": seen["latency_ms_p99"]}
+              "latency_ms_p50": seen["latency_ms_p50"], "latency_ms_p99": seen["latency_ms_p99"],
+              "stages": run_stages}
     result.update(ab_percentiles(ab.stdout))
     log(f"  fpm {variant} over {transport}: request p50 {result['request_ms_p50']} ms "
         f"p99 {result['request_ms_p99']} ms, {result['requests_per_s']:.0f} req/s, "

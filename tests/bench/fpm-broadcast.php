@@ -17,7 +17,7 @@ use Pushcast\Laravel\PushcastServiceProvider;
 
 parse_str($_SERVER['QUERY_STRING'] ?? '', $query);
 $variant = $query['variant'] ?? '';
-if (!in_array($variant, ['baseline', 'pushcast'], true)) {
+if (!in_array($variant, ['baseline', 'pushcast', 'stages'], true)) {
     echo 'pong'; // the readiness probe
     return;
 }
@@ -32,14 +32,23 @@ $tUs = (int) (microtime(true) * 1e6);
 $head = '{"seq":0000000000000000000,"t_us":' . $tUs . ',"pad":"';
 $data = ['seq' => random_int(0, PHP_INT_MAX), 't_us' => $tUs, 'pad' => str_repeat('x', max(0, $size - strlen($head) - 2))];
 
+// pushcast's options, the same for the broadcasts and the stages query (one engine).
+$options = ['endpoints' => [$url], 'server_profile' => 'sockudo', 'limits' => ['max_events_per_batch' => 100]];
+if ($ca !== null) {
+    $options['ca_file'] = $ca;
+}
+if ($variant === 'stages') {
+    // This worker's engine: where its events' time went, hop by hop (bench_all.py merges the
+    // workers' buckets). No engine yet in this worker: empty.
+    $client = PushcastServiceProvider::broadcaster(['key' => KEY, 'secret' => SECRET, 'app_id' => APP_ID,
+        'options' => $options])->getPushcast();
+    echo json_encode(['pid' => getmypid(), 'stages' => $client->stageLatencies()]);
+    return;
+}
 if ($variant === 'baseline') {
     $http = new GuzzleHttp\Client(['timeout' => 5, 'verify' => $ca ?? true]);
     baseline_trigger($http, $url, $channel, 'Tick', $data);
 } else {
-    $options = ['endpoints' => [$url], 'server_profile' => 'sockudo', 'limits' => ['max_events_per_batch' => 100]];
-    if ($ca !== null) {
-        $options['ca_file'] = $ca;
-    }
     PushcastServiceProvider::broadcaster(['key' => KEY, 'secret' => SECRET, 'app_id' => APP_ID, 'options' => $options])
         ->broadcast([new Channel($channel)], 'Tick', $data);
 }

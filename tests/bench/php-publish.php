@@ -68,8 +68,18 @@ if ($variant === 'baseline') {
     $publish = static fn (array $data) => $broadcaster->broadcast($channels, 'Tick', $data);
     $finish = static function () use ($broadcaster, $warm): array {
         $flush = $broadcaster->getPushcast()->flush(300000);
+        $stages = [];
+        foreach ($broadcaster->getPushcast()->stageLatencies() as $stage => $s) {
+            $buckets = [];
+            foreach ($s['buckets'] as $upper => $n) {
+                $buckets[] = [$upper, $n];
+            }
+            $stages[$stage] = ['what' => $s['what'], 'count' => $s['count'], 'p50_us' => $s['p50_us'],
+                'p99_us' => $s['p99_us'], 'buckets' => $buckets];
+        }
         return ['acknowledged' => $flush['stats']['delivered'] - $warm['delivered'],
-            'failed' => $flush['stats']['failed'] - $warm['failed'], 'pending' => $flush['pending']];
+            'failed' => $flush['stats']['failed'] - $warm['failed'], 'pending' => $flush['pending'],
+            'stages' => $stages];
     };
 }
 

@@ -496,6 +496,14 @@ impl Client {
             .unwrap_or_default()
     }
 
+    /// Where events' time went in this process's engine, hop by hop (see [`StageLatency`]);
+    /// empty before the first publish.
+    pub fn stage_latencies(&self) -> Vec<crate::StageLatency> {
+        self.running_engine()
+            .map(|e| e.shared.stats.stages.report(&e.shared.stats.latency))
+            .unwrap_or_default()
+    }
+
     /// The live statistics in the Prometheus text format (counters, queue gauges, the latency
     /// histogram, each endpoint's circuit state), for a scrape endpoint. Zeros before the
     /// first publish.

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossbeam_channel::{select, Receiver};
 use pushcast_core::{batch_body_len, Error};
@@ -31,6 +32,8 @@ struct Ready {
     /// Arrival order at the dispatcher: increasing along each lane's queue (conflation finds
     /// an event by it).
     seq: u64,
+    /// When the dispatcher took it off the queue (the `batch` stage starts).
+    taken: Instant,
 }
 
 pub(crate) struct Dispatcher {
@@ -72,12 +75,13 @@ impl Dispatcher {
                     continue;
                 }
                 let before = waiting[lane].len();
-                let batch = self.take_batch(&mut waiting[lane], max_items, max_body);
+                let mut batch = self.take_batch(&mut waiting[lane], max_items, max_body);
                 held -= before - waiting[lane].len();
                 if batch.items.is_empty() {
                     continue;
                 }
                 busy[lane] = true;
+                batch.handed = Instant::now();
                 if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
                     self.shared.abandoned(batch.items);
                     busy[lane] = false;
@@ -166,6 +170,11 @@ impl Dispatcher {
         let Command::Publish(item) = command else {
             return;
         };
+        let taken = Instant::now();
+        let stages = &self.shared.stats.stages;
+        stages
+            .queue
+            .record(taken.saturating_duration_since(item.enqueued));
         let channel = item.channel().to_owned();
         let json = match item.event.batch_item_json(&channel) {
             Ok(json) => json,
@@ -189,8 +198,19 @@ impl Dispatcher {
                     .is_ok()
             });
         }
-        waiting[lane].push_back(Ready { item, json, seq });
+        waiting[lane].push_back(Ready {
+            item,
+            json,
+            seq,
+            taken,
+        });
         *held += 1;
+    }
+
+    /// `ready` goes into the batch being built now: its `batch` stage ends.
+    fn batched(&self, ready: &Ready) {
+        let stages = &self.shared.stats.stages;
+        stages.batch.record(ready.taken.elapsed());
     }
 
     /// Whether `ready` must go alone through `POST /events`: its `socket_id` cannot ride in a
@@ -212,6 +232,7 @@ impl Dispatcher {
             if self.goes_alone(front) {
                 let mut batch = Batch::new(true);
                 if let Some(ready) = waiting.pop_front() {
+                    self.batched(&ready);
                     batch.items.push(ready.item);
                     batch.json.push(ready.json);
                 }
@@ -248,6 +269,7 @@ impl Dispatcher {
                 break;
             };
             body_len = grown;
+            self.batched(&ready);
             batch.items.push(ready.item);
             batch.json.push(ready.json);
         }

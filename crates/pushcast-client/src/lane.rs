@@ -30,6 +30,8 @@ pub(crate) struct Batch {
     /// The last try of these items may have been acted on by the server (a 5xx answer, or a
     /// request sent and never answered): sending them again may repeat them.
     pub maybe_dispatched: bool,
+    /// When the dispatcher handed it to the lane (the `wake` stage starts).
+    pub handed: Instant,
 }
 
 impl Batch {
@@ -39,6 +41,7 @@ impl Batch {
             json: Vec::new(),
             solo,
             maybe_dispatched: false,
+            handed: Instant::now(),
         }
     }
 
@@ -54,6 +57,7 @@ impl Batch {
                 json: Vec::new(),
                 solo: self.solo,
                 maybe_dispatched: self.maybe_dispatched,
+                handed: self.handed,
             };
             for (item, j) in items.by_ref().zip(json.by_ref()).take(size) {
                 part.items.push(item);
@@ -165,6 +169,10 @@ pub(crate) async fn run(
     // the lane could not deliver, not a bare timeout.
     let mut last_error: Option<Error> = None;
     while let Some(batch) = batches.recv().await {
+        let (started, events) = (Instant::now(), batch.items.len());
+        let stages = &shared.stats.stages;
+        let handed_to_lane = started.saturating_duration_since(batch.handed);
+        crate::stages::record_n(&stages.wake, handed_to_lane, events);
         deliver(
             &shared,
             &http,
@@ -175,6 +183,7 @@ pub(crate) async fn run(
             batch,
         )
         .await;
+        crate::stages::record_n(&stages.send, started.elapsed(), events);
         if done.send(lane).is_err() {
             break;
         }

@@ -29,6 +29,7 @@ mod lane;
 mod metrics;
 mod shared;
 mod spool;
+mod stages;
 mod stats;
 mod sync;
 mod thread;
@@ -42,4 +43,5 @@ pub use config::{
 pub use failures::Failure;
 pub use pushcast_core;
 pub use spool::{SpoolConfig, SpoolSync};
+pub use stages::StageLatency;
 pub use stats::StatsSnapshot;

@@ -48,9 +48,14 @@ impl Histogram {
     }
 
     pub(crate) fn record(&self, value: Duration) {
+        self.record_n(value, 1);
+    }
+
+    /// Records `value` for `n` events at once.
+    pub(crate) fn record_n(&self, value: Duration, n: u64) {
         let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
-        self.counts[bucket_of(micros)].fetch_add(1, Relaxed);
-        self.sum_us.fetch_add(micros, Relaxed);
+        self.counts[bucket_of(micros)].fetch_add(n, Relaxed);
+        self.sum_us.fetch_add(micros.saturating_mul(n), Relaxed);
     }
 
     /// Every bucket's count (bucket `i` holds values up to `bucket_upper(i)` µs) and the sum.
@@ -106,6 +111,8 @@ pub(crate) struct Counters {
 pub(crate) struct Stats {
     pub counters: Counters,
     pub latency: Histogram,
+    /// The hops between publish and acknowledgement (see `crate::stages`).
+    pub stages: crate::stages::Stages,
     pub last_error: Mutex<Option<String>>,
 }
 
@@ -114,6 +121,7 @@ impl Stats {
         Stats {
             counters: Counters::default(),
             latency: Histogram::new(),
+            stages: crate::stages::Stages::new(),
             last_error: Mutex::new(None),
         }
     }

@@ -79,6 +79,26 @@ fn main() {
             "failed": report.stats.failed - warm.failed,
             "pending": report.pending,
             "requests": report.stats.requests_sent - warm.requests_sent,
+            // The warm-up event is in these too: one event among thousands.
+            "stages": stages_json(&client.stage_latencies()),
         })
     );
+}
+
+/// The engine's stage histograms as `{stage: {p50_us, p99_us, count, buckets: [[upper, n]]}}`,
+/// the shape tests/bench merges and tabulates.
+fn stages_json(stages: &[pushcast_client::StageLatency]) -> serde_json::Value {
+    stages
+        .iter()
+        .map(|s| {
+            (
+                s.stage.to_owned(),
+                serde_json::json!({
+                    "what": s.what, "count": s.count, "p50_us": s.p50_us, "p99_us": s.p99_us,
+                    "buckets": s.buckets,
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
