@@ -18,7 +18,7 @@
 //
 // An App and a Client own C resources: call Close when done. A finalizer frees them if they
 // are garbage-collected unclosed, but only as a safety net: its timing is unpredictable, and
-// an unclosed Client may keep undelivered events (and two threads) alive until then.
+// an unclosed Client may keep undelivered events (and its I/O thread) alive until then.
 // A Client keeps its own copy of the App, so the App may be closed right after NewClient.
 //
 // # Errors

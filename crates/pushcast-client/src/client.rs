@@ -729,7 +729,7 @@ mod tests {
         let engine = client.running_engine().unwrap();
         engine
             .shared
-            .fail_engine("the dispatcher thread panicked: test".into());
+            .fail_engine("the dispatcher panicked: test".into());
         match client.publish(Event::new(["c"], "e", "{}")) {
             Err(Error::EngineFailed { reason }) => assert!(reason.contains("dispatcher")),
             other => panic!("{other:?}"),
@@ -737,7 +737,7 @@ mod tests {
         assert!(client
             .stats()
             .last_error
-            .is_some_and(|e| e.contains("dispatcher thread panicked")));
+            .is_some_and(|e| e.contains("dispatcher panicked")));
         // A shutdown clears it: the next publish starts a fresh engine.
         client.shutdown(Duration::from_secs(1));
         assert!(client.publish(Event::new(["c"], "e", "{}")).is_ok());

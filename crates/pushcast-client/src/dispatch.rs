@@ -1,5 +1,12 @@
-//! The dispatcher thread: takes events off the queue, serializes them (off the caller's path),
-//! groups them by lane, and hands each idle lane the largest batch the server profile allows.
+//! The dispatcher: takes events off the queue, serializes them (off the caller's path), groups
+//! them by lane, and hands each idle lane the largest batch the server profile allows.
+//!
+//! It is a task on the I/O thread's runtime, beside the lanes, not a thread of its own: an
+//! event published to an idle engine wakes one thread (the I/O thread, which takes it, batches
+//! it and sends it in the same wake-up) instead of two, and a lane's end reaches the
+//! dispatcher without a thread switch. With a thread of its own, each hop was a wake-up that
+//! waited for a core; on a busy PHP-FPM host those waits made pushcast's p99 worse than a
+//! blocking call's (issue 15; BENCHMARKS.md, "where the time goes").
 //!
 //! There is no timer-based lingering: a lane that is idle gets what is there at once (lowest
 //! latency at low rates), and while lanes are busy events pile up into full batches (highest
@@ -11,7 +18,6 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{select, Receiver};
 use pushcast_core::{batch_body_len, Error};
 use tokio::sync::mpsc;
 
@@ -38,8 +44,6 @@ struct Ready {
 
 pub(crate) struct Dispatcher {
     pub shared: Arc<Shared>,
-    pub queue: Receiver<Command>,
-    pub done: Receiver<usize>,
     pub lanes: Vec<mpsc::UnboundedSender<Batch>>,
     pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -51,7 +55,13 @@ fn lane_of(channel: &str, lanes: usize) -> usize {
 }
 
 impl Dispatcher {
-    pub(crate) fn run(self) {
+    /// Runs until stopped with nothing left to send, or until the queue's senders are gone;
+    /// `done` carries the number of each lane that finished a batch.
+    pub(crate) async fn run(
+        self,
+        mut queue: mpsc::UnboundedReceiver<Command>,
+        mut done: mpsc::UnboundedReceiver<usize>,
+    ) {
         let lanes = self.lanes.len();
         let mut waiting: Vec<VecDeque<Ready>> = (0..lanes).map(|_| VecDeque::new()).collect();
         let mut busy = vec![false; lanes];
@@ -88,51 +98,54 @@ impl Dispatcher {
                 }
             }
             let stopping = self.stop.load(SeqCst);
-            if stopping && held == 0 && !busy.contains(&true) && self.queue.is_empty() {
+            if stopping && held == 0 && !busy.contains(&true) && queue.is_empty() {
                 break;
             }
             // No timeout below: every change this loop acts on arrives as a message (a publish,
-            // a lane's end, the stop's `Wake`), so an idle engine's dispatcher sleeps until one
-            // comes instead of waking 20 times a second.
+            // a lane's end, the stop's `Wake`), so an idle engine sleeps until one comes.
             let accept = held < hold_limit;
-            let never = crossbeam_channel::never();
-            let queue = if accept { &self.queue } else { &never };
-            select! {
-                recv(queue) -> command => match command {
-                    Ok(command) => {
+            tokio::select! {
+                command = queue.recv(), if accept => match command {
+                    Some(command) => {
                         let mut conflation = (&mut conflator, &mut seq);
                         self.take(command, &mut waiting, &mut held, &mut conflation);
                         // Take whatever else is already there, so it can batch.
                         while held < hold_limit {
-                            match self.queue.try_recv() {
+                            match queue.try_recv() {
                                 Ok(command) => {
                                     self.take(command, &mut waiting, &mut held, &mut conflation)
                                 }
                                 Err(_) => break,
                             }
                         }
-                        self.drop_oldest_excess(&mut waiting, &mut held);
+                        self.drop_oldest_excess(&mut queue, &mut waiting, &mut held);
                     }
-                    Err(_) => break,
+                    None => break,
                 },
-                recv(self.done) -> lane => match lane {
-                    Ok(lane) => busy[lane] = false,
-                    Err(_) => break,
+                lane = done.recv() => match lane {
+                    Some(lane) => busy[lane] = false,
+                    None => break,
                 },
             }
         }
         // Stopped: whatever is still here or in the queue was not delivered.
         let mut left: Vec<Item> = waiting.into_iter().flatten().map(|r| r.item).collect();
-        left.extend(self.queue.try_iter().filter_map(|c| match c {
-            Command::Publish(item) => Some(item),
-            Command::Wake => None,
-        }));
+        while let Ok(command) = queue.try_recv() {
+            if let Command::Publish(item) = command {
+                left.push(item);
+            }
+        }
         self.shared.abandoned(left);
     }
 
     /// Drop-oldest: while the queue holds more than its capacity, drops the oldest event not
     /// yet sent (events in flight are never dropped). Without that policy there is no excess.
-    fn drop_oldest_excess(&self, waiting: &mut [VecDeque<Ready>], held: &mut usize) {
+    fn drop_oldest_excess(
+        &self,
+        queue: &mut mpsc::UnboundedReceiver<Command>,
+        waiting: &mut [VecDeque<Ready>],
+        held: &mut usize,
+    ) {
         let capacity = self.shared.config.queue_capacity;
         while self.shared.excess() > 0 {
             // Held events are older than queued ones; among lanes, compare the fronts.
@@ -147,7 +160,7 @@ impl Dispatcher {
                     *held -= 1;
                     ready.item
                 }
-                None => match self.queue.try_recv() {
+                None => match queue.try_recv() {
                     Ok(Command::Publish(item)) => item,
                     Ok(Command::Wake) => continue,
                     // Everything else is in flight; the excess resolves as it lands.

@@ -1,12 +1,12 @@
-//! One running engine: the queue, the dispatcher thread, and the I/O thread with its lanes.
-//! Started on first use in a process (and again in a forked child); stopped by shutdown.
+//! One running engine: the queue, and the I/O thread whose runtime runs the dispatcher and
+//! the lanes. Started on first use in a process (and again in a forked child); stopped by
+//! shutdown.
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::sync::Mutex;
-use crossbeam_channel::Sender;
 use pushcast_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -24,19 +24,22 @@ pub(crate) struct Engine {
     pub shared: Arc<Shared>,
     pub http: reqwest::Client,
     pub runtime: tokio::runtime::Handle,
-    queue: Sender<Command>,
+    queue: mpsc::UnboundedSender<Command>,
     stop: Arc<AtomicBool>,
     abort: Arc<Notify>,
-    threads: Mutex<Vec<Worker>>,
+    /// Disconnected when the dispatcher task has ended (returned, or panicked).
+    dispatcher_ended: crossbeam_channel::Receiver<()>,
+    /// The I/O thread, until shutdown joins it.
+    io_thread: Mutex<Option<Worker>>,
     io_stop: Mutex<Option<oneshot::Sender<()>>>,
     /// The spool thread and its stop flag, when there is a spool.
     spool_thread: Mutex<Option<(Worker, Arc<AtomicBool>)>>,
 }
 
 /// Puts items on the dispatcher's queue (reserved already; counted as enqueued by the caller).
-fn push(queue: &Sender<Command>, shared: &Shared, items: Vec<Item>) {
+fn push(queue: &mpsc::UnboundedSender<Command>, shared: &Shared, items: Vec<Item>) {
     for item in items {
-        if let Err(crossbeam_channel::SendError(Command::Publish(item))) =
+        if let Err(mpsc::error::SendError(Command::Publish(item))) =
             queue.send(Command::Publish(item))
         {
             // Only after shutdown: the dispatcher is gone.
@@ -81,8 +84,8 @@ impl Engine {
             runtime.shutdown_timeout(Duration::from_secs(1));
         })?;
 
-        let (queue, queue_rx) = crossbeam_channel::unbounded();
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
+        let (queue, queue_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
         let abort = Arc::new(Notify::new());
         let mut lane_senders = Vec::with_capacity(lanes);
         for lane in 0..lanes {
@@ -110,19 +113,22 @@ impl Engine {
         let stop = Arc::new(AtomicBool::new(false));
         let dispatcher = Dispatcher {
             shared: Arc::clone(&shared),
-            queue: queue_rx,
-            done: done_rx,
             lanes: lane_senders,
             stop: Arc::clone(&stop),
         };
+        let task = handle.spawn(dispatcher.run(queue_rx, done_rx));
+        // Dropped (disconnecting `dispatcher_ended`) once the dispatcher has ended either way.
+        let (ended, dispatcher_ended) = crossbeam_channel::bounded::<()>(0);
         let watched = Arc::clone(&shared);
-        let dispatch = crate::thread::spawn("pushcast-dispatch", move || {
-            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatcher.run()));
-            if let Err(panic) = run {
-                let what = panic_message(panic);
-                watched.fail_engine(format!("the dispatcher thread panicked: {what}"));
+        handle.spawn(async move {
+            if let Err(e) = task.await {
+                if e.is_panic() {
+                    let what = panic_message(e.into_panic());
+                    watched.fail_engine(format!("the dispatcher panicked: {what}"));
+                }
             }
-        })?;
+            drop(ended);
+        });
         let spool_thread = match spool {
             None => None,
             Some(spool) => {
@@ -148,7 +154,8 @@ impl Engine {
             queue,
             stop,
             abort,
-            threads: Mutex::new(vec![dispatch, io]),
+            dispatcher_ended,
+            io_thread: Mutex::new(Some(io)),
             io_stop: Mutex::new(Some(io_stop)),
             spool_thread: Mutex::new(spool_thread),
         })
@@ -194,18 +201,22 @@ impl Engine {
             self.abort.notify_waiters();
         }
         let _ = self.queue.send(Command::Wake);
-        let threads = std::mem::take(&mut *self.threads.lock());
-        let mut threads = threads.into_iter();
-        if let Some(dispatch) = threads.next() {
-            dispatch.join_until(join_deadline(), sink);
+        if let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+            self.dispatcher_ended.recv_deadline(join_deadline())
+        {
+            crate::config::log(
+                sink,
+                crate::config::LogLevel::Warning,
+                "pushcast: the dispatcher did not stop by the shutdown deadline",
+            );
         }
         // The dispatcher is gone: lanes see their senders dropped and finish.
         self.abort.notify_waiters();
         if let Some(stop) = self.io_stop.lock().take() {
             let _ = stop.send(());
         }
-        for t in threads {
-            t.join_until(join_deadline(), sink);
+        if let Some(io) = self.io_thread.lock().take() {
+            io.join_until(join_deadline(), sink);
         }
         // Last, the spool: everything resolved is deleted; what waits on disk stays there.
         if let Some((thread, stop)) = self.spool_thread.lock().take() {

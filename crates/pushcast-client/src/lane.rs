@@ -160,7 +160,7 @@ pub(crate) async fn run(
     http: reqwest::Client,
     abort: Arc<Notify>,
     mut batches: mpsc::UnboundedReceiver<Batch>,
-    done: crossbeam_channel::Sender<usize>,
+    done: mpsc::UnboundedSender<usize>,
 ) {
     let mut endpoint = lane % shared.config.endpoints.len();
     let mut rng = lane_rng(lane);

@@ -8,9 +8,9 @@
 //! event: delivered, failed (and logged), dropped by policy (and counted), or abandoned at
 //! shutdown (and reported).
 //!
-//! Threads: one dispatcher thread (batching, serialization) and one I/O thread (a tokio
-//! runtime driving the HTTP client), both started on first use, never at load time; with the
-//! durable spool (opt-in), a spool thread too.
+//! Threads: one I/O thread (a tokio runtime running the dispatcher, which batches and
+//! serializes, and the lanes, which drive the HTTP client), started on first use, never at load
+//! time; with the durable spool (opt-in), a spool thread too.
 
 #![cfg_attr(
     not(test),

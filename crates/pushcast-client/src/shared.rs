@@ -1,4 +1,4 @@
-//! State shared by publishers, the dispatcher thread and the lanes of one engine: admission
+//! State shared by publishers, the dispatcher and the lanes of one engine: admission
 //! (the bounded queue's accounting), resolution of events, and the waits built on them.
 
 use std::collections::BTreeMap;

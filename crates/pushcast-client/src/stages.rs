@@ -1,9 +1,9 @@
 //! Where an event's time goes inside the engine, stage by stage: one histogram per hop, so a
 //! benchmark (or an operator) can see which hop costs, not only the end-to-end figure.
 //!
-//! The stages follow one event: `queue` (publish → the dispatcher takes it: the dispatcher
-//! thread's wake-up), `batch` (taken → handed to a lane: waiting for a free lane, batching),
-//! `wake` (handed → the lane task runs: the I/O thread's wake-up), `send` (the lane starts →
+//! The stages follow one event: `queue` (publish → the dispatcher takes it: the I/O thread's
+//! wake-up), `batch` (taken → handed to a lane: waiting for a free lane, batching),
+//! `wake` (handed → the lane task runs: a task switch on the I/O thread), `send` (the lane starts →
 //! the batch is resolved: signing, the connection, the server's answer, retries) and `total`
 //! (publish → the server's acknowledgement, delivered events only). Recording costs a clock
 //! read and a relaxed atomic add per event and hop.
@@ -53,7 +53,7 @@ impl Stages {
         [
             (
                 "queue",
-                "publish → taken by the dispatcher thread",
+                "publish → taken by the dispatcher (the I/O thread's wake-up)",
                 &self.queue,
             ),
             (
@@ -61,11 +61,7 @@ impl Stages {
                 "taken → handed to a lane (a free lane, batching)",
                 &self.batch,
             ),
-            (
-                "wake",
-                "handed → the lane runs on the I/O thread",
-                &self.wake,
-            ),
+            ("wake", "handed → the lane task runs", &self.wake),
             (
                 "send",
                 "the lane starts → resolved (signing, connection, the answer, retries)",

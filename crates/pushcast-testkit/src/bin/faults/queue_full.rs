@@ -70,7 +70,7 @@ fn run(name: &str, policy: Backpressure, over: usize) -> Outcome {
             quickest_refusal = quickest_refusal.min(started.elapsed());
         }
     }
-    // Drop-oldest trims the queue on the dispatcher thread, just after the publish returns.
+    // Drop-oldest trims the queue on the engine's I/O thread, just after the publish returns.
     let trimmed = wait_until(Duration::from_secs(10), || {
         client.stats().queue_depth <= CAPACITY as u64
     });
