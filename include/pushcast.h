@@ -24,7 +24,9 @@
 #include <stdbool.h>
 
 /*
- Result of every fallible call. Numbers are explicit, grouped by family, never reused.
+ Result of every fallible call. Numbers are explicit, grouped by family, never reused (a
+ retired number stays listed here as a comment; none yet). pushcast_result_name() gives each
+ its name, pushcast_result_count() and pushcast_result_code_at() list them at run time.
  */
 enum pushcast_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -163,6 +165,11 @@ enum pushcast_result
    A thread of the publishing engine stopped on a bug; the message says why.
    */
   PUSHCAST_RESULT_ENGINE_FAILED = 5007,
+  /*
+   pushcast could not do its own work (the process refused a thread or the I/O runtime):
+   not caused by the arguments or the configuration; retrying later may help.
+   */
+  PUSHCAST_RESULT_INTERNAL = 5008,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -613,6 +620,34 @@ void pushcast_error_free(pushcast_error *error);
  `s` must be NULL or a string this library returned, not freed before.
  */
 void pushcast_string_free(char *s);
+
+/*
+ The name of a result code: a static NUL-terminated string (never freed), the constant's
+ name without its `PUSHCAST_RESULT_` prefix ("QUEUE_FULL" for PUSHCAST_RESULT_QUEUE_FULL),
+ stable across versions. "UNKNOWN" for a number this library does not assign (as for
+ PUSHCAST_RESULT_UNKNOWN itself).
+
+ `code` is a plain integer, so any number is safe to pass (a pushcast_result converts).
+ Thread-safety: may be called from any thread.
+ */
+const char *pushcast_result_name(uint32_t code);
+
+/*
+ How many result codes this library assigns, PUSHCAST_RESULT_OK included: with
+ pushcast_result_code_at() and pushcast_result_name(), bindings build their constants and
+ error classes from the library instead of copying numbers.
+
+ Thread-safety: may be called from any thread.
+ */
+size_t pushcast_result_count(void);
+
+/*
+ The result code at `index` (0 to pushcast_result_count() - 1), in ascending order of
+ number; UINT32_MAX, never a result code, past the end.
+
+ Thread-safety: may be called from any thread.
+ */
+uint32_t pushcast_result_code_at(size_t index);
 
 /*
  The library version, a static NUL-terminated string (never freed).

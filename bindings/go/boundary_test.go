@@ -1,6 +1,7 @@
 package pushcast
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -96,8 +97,8 @@ func TestResultCodesMatchHeader(t *testing.T) {
 		if _, ok := goConsts[cName]; !ok {
 			missing = append(missing, cName)
 		}
-		if _, ok := resultNames[code]; !ok {
-			unnamed = append(unnamed, cName)
+		if code.String() != strings.TrimPrefix(cName, "PUSHCAST_RESULT_") {
+			unnamed = append(unnamed, cName+" is "+code.String())
 		}
 	}
 	for cName, goName := range goConsts {
@@ -105,8 +106,20 @@ func TestResultCodesMatchHeader(t *testing.T) {
 			extra = append(extra, goName+" = C."+cName)
 		}
 	}
-	if len(resultNames) != len(header) {
-		t.Errorf("resultNames has %d entries, the header %d codes", len(resultNames), len(header))
+	listed := Results()
+	if len(listed) != len(header) {
+		t.Errorf("the library lists %d codes (%v), the header %d", len(listed), listed, len(header))
+	}
+	for i, code := range listed {
+		if i > 0 && code <= listed[i-1] {
+			t.Errorf("Results() not ascending at %d: %v", i, listed)
+		}
+		if _, ok := header["PUSHCAST_RESULT_"+code.String()]; !ok {
+			t.Errorf("the library lists %d (%s), which the header lacks", uint32(code), code)
+		}
+	}
+	if s := Result(5999).String(); s != "result 5999" {
+		t.Errorf("Result(5999).String() = %q", s)
 	}
 	sort.Strings(missing)
 	sort.Strings(extra)
@@ -118,9 +131,13 @@ func TestResultCodesMatchHeader(t *testing.T) {
 		t.Errorf("Go constants for codes the header does not have: %v", extra)
 	}
 	if len(unnamed) > 0 {
-		t.Errorf("header codes without a name in resultNames: %v", unnamed)
+		t.Errorf("header codes whose library name is not the constant's: %v", unnamed)
 	}
 	if code, ok := header["PUSHCAST_RESULT_CIRCUIT_OPEN"]; !ok || !IsCircuitOpen(&Error{Code: code}) || IsCircuitOpen(&Error{Code: ResultShutDown}) {
 		t.Errorf("IsCircuitOpen does not recognise PUSHCAST_RESULT_CIRCUIT_OPEN (%d)", code)
+	}
+	refused := error(&Error{Code: ResultCircuitOpen, Message: "every circuit is open"})
+	if !errors.Is(refused, ErrCircuitOpen) || errors.Is(refused, ErrShutDown) || !IsInternal(&Error{Code: ResultInternal}) {
+		t.Errorf("ErrCircuitOpen / IsInternal misclassify")
 	}
 }

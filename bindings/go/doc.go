@@ -25,7 +25,9 @@
 //
 // Failing calls return a *Error carrying the library's Result code, the HTTP status of a
 // server refusal (0 otherwise) and the library's message. IsQueueFull, IsValidation,
-// IsTimeout and IsCircuitOpen classify them; errors.As gives the *Error itself. A Backpressure
+// IsTimeout, IsCircuitOpen and IsInternal classify them, errors.Is matches the typed errors
+// (ErrCircuitOpen, ErrQueueFull, ...), and errors.As gives the *Error itself. A Result's String
+// is the library's own name for it ("CIRCUIT_OPEN"); Results lists every code. A Backpressure
 // that is none of the constants is refused by the library (ResultInvalidConfig).
 //
 // # Concurrency

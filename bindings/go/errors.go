@@ -55,50 +55,30 @@ const (
 	ResultSpoolFull    Result = C.PUSHCAST_RESULT_SPOOL_FULL    // the durable spool is full
 	ResultSpool        Result = C.PUSHCAST_RESULT_SPOOL         // the durable spool could not be used
 	ResultEngineFailed Result = C.PUSHCAST_RESULT_ENGINE_FAILED // an engine thread stopped on a bug
+	ResultInternal     Result = C.PUSHCAST_RESULT_INTERNAL      // no thread or I/O runtime: not the arguments' fault, retrying later may help
 )
 
-var resultNames = map[Result]string{
-	ResultOK:                "ok",
-	ResultNullArgument:      "null argument",
-	ResultInvalidUTF8:       "invalid UTF-8",
-	ResultPanic:             "panic",
-	ResultUnknown:           "unknown error",
-	ResultInvalidChannel:    "invalid channel",
-	ResultInvalidEventName:  "invalid event name",
-	ResultInvalidSocketID:   "invalid socket id",
-	ResultInvalidUserID:     "invalid user id",
-	ResultNoChannels:        "no channels",
-	ResultTooManyChannels:   "too many channels",
-	ResultDuplicateChannel:  "duplicate channel",
-	ResultTooManyEvents:     "too many events",
-	ResultEmptyBatch:        "empty batch",
-	ResultPayloadTooLarge:   "payload too large",
-	ResultMixedEncryption:   "mixed encryption",
-	ResultReservedParameter: "reserved parameter",
-	ResultInvalidJSON:       "invalid JSON",
-	ResultUnsupported:       "unsupported by the server",
-	ResultInvalidConfig:     "invalid config",
-	ResultMissingMasterKey:  "missing master key",
-	ResultWebhookRejected:   "webhook rejected",
-	ResultDecryptionFailed:  "decryption failed",
-	ResultAPIError:          "API error",
-	ResultMalformedResponse: "malformed response",
-	ResultQueueFull:         "queue full",
-	ResultTimeout:           "timeout",
-	ResultTransport:         "transport error",
-	ResultShutDown:          "shut down",
-	ResultCircuitOpen:       "circuit open",
-	ResultSpoolFull:         "spool full",
-	ResultSpool:             "spool error",
-	ResultEngineFailed:      "engine failed",
+// String is the library's name for the code (pushcast_result_name: "QUEUE_FULL" for
+// ResultQueueFull, the header's constant without PUSHCAST_RESULT_), or "result N" for a number
+// the loaded library does not assign. Names come from the library, not from a copy here.
+func (r Result) String() string {
+	name := C.GoString(C.pushcast_result_name(C.uint32_t(r)))
+	if name == "UNKNOWN" && r != ResultUnknown {
+		return fmt.Sprintf("result %d", uint32(r))
+	}
+	return name
 }
 
-// String names the code ("queue full", ...), or gives its number when unknown.
-func (r Result) String() string {
-	if s, ok := resultNames[r]; ok {
-		return s
+// Results lists every result code the loaded library assigns, ResultOK included, in ascending
+// order (pushcast_result_count and pushcast_result_code_at): a library newer than this package
+// may list codes without a constant here; their String is still the library's name.
+func Results() []Result {
+	count := int(C.pushcast_result_count())
+	results := make([]Result, 0, count)
+	for i := 0; i < count; i++ {
+		results = append(results, Result(C.pushcast_result_code_at(C.size_t(i))))
 	}
-	return fmt.Sprintf("result %d", uint32(r))
+	return results
 }
 
 // IsValidation reports whether r is in the validation family (1000-1999): input refused
@@ -156,6 +136,25 @@ func IsValidation(err error) bool { return err != nil && Code(err).IsValidation(
 // IsCircuitOpen reports whether err is a publish refused because every endpoint's circuit
 // breaker is open (ResultCircuitOpen, under the fail-fast breaker policy).
 func IsCircuitOpen(err error) bool { return err != nil && Code(err) == ResultCircuitOpen }
+
+// IsInternal reports whether err is a failure of the library's own work, not caused by the
+// arguments or the configuration (ResultInternal: the process refused a thread or the I/O
+// runtime); retrying later may help.
+func IsInternal(err error) bool { return err != nil && Code(err) == ResultInternal }
+
+// Typed errors of the delivery family, for errors.Is: errors.Is(err, pushcast.ErrCircuitOpen)
+// matches any *Error with that code, whatever its message (see Error.Is).
+var (
+	ErrQueueFull    = &Error{Code: ResultQueueFull}    // the publish queue is full
+	ErrTimeout      = &Error{Code: ResultTimeout}      // a deadline passed
+	ErrTransport    = &Error{Code: ResultTransport}    // the server could not be reached
+	ErrShutDown     = &Error{Code: ResultShutDown}     // the client was shut down (or closed)
+	ErrCircuitOpen  = &Error{Code: ResultCircuitOpen}  // every endpoint's circuit breaker is open
+	ErrSpoolFull    = &Error{Code: ResultSpoolFull}    // the durable spool is full
+	ErrSpool        = &Error{Code: ResultSpool}        // the durable spool could not be used
+	ErrEngineFailed = &Error{Code: ResultEngineFailed} // an engine thread stopped on a bug
+	ErrInternal     = &Error{Code: ResultInternal}     // no thread or I/O runtime
+)
 
 // IsTimeout reports whether err is a passed deadline (ResultTimeout).
 func IsTimeout(err error) bool { return err != nil && Code(err) == ResultTimeout }

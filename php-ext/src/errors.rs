@@ -123,6 +123,15 @@ pub(crate) fn register_classes() -> ext_php_rs::error::Result<()> {
     Ok(())
 }
 
+// `ErrorKind` is `#[non_exhaustive]`, so the match below must end in a wildcard, which would
+// hide a new kind (an internal failure once became a ValidationException that way). The core
+// lists every kind in `ErrorKind::ALL` (its own test keeps that list complete): this stops the
+// build when the list grows, until the match names the new kind and the count is raised.
+const _: () = assert!(
+    ErrorKind::ALL.len() == 13,
+    "a new pushcast_core::ErrorKind: give it its exception class in class_of"
+);
+
 fn class_of(kind: ErrorKind) -> &'static ClassEntry {
     class(match kind {
         ErrorKind::Validation | ErrorKind::Config => VALIDATION,
@@ -130,6 +139,15 @@ fn class_of(kind: ErrorKind) -> &'static ClassEntry {
         ErrorKind::QueueFull => QUEUE_FULL,
         ErrorKind::Timeout => TIMEOUT,
         ErrorKind::CircuitOpen => CIRCUIT_OPEN,
+        // Not the caller's input: no thread or I/O runtime, a broken invariant.
+        ErrorKind::Internal => BASE,
+        ErrorKind::Webhook
+        | ErrorKind::Crypto
+        | ErrorKind::Response
+        | ErrorKind::Transport
+        | ErrorKind::ShutDown
+        | ErrorKind::Spool => BASE,
+        // Unreachable while the assertion above holds.
         _ => BASE,
     })
 }
@@ -144,7 +162,8 @@ fn code_of(error: &Error) -> i32 {
 /// The one mapping: validation and configuration errors → ValidationException; server
 /// refusals → ApiErrorException (code = HTTP status, message = the answer's body); full
 /// queue → QueueFullException; deadlines → TimeoutException; every circuit open (fail-fast
-/// breaker policy) → CircuitOpenException; the rest → PushcastException.
+/// breaker policy) → CircuitOpenException; the rest (transport, spool, internal failures such
+/// as a thread that cannot start) → PushcastException.
 pub(crate) fn to_php(error: Error) -> PhpException {
     let code = code_of(&error);
     PhpException::new(error.to_string(), code, class_of(error.kind()))

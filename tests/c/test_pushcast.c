@@ -100,6 +100,52 @@ static void test_version(void) {
     CHECK(v != NULL && strlen(v) > 0);
 }
 
+/* The codes listed at run time are the header's constants, ascending, each with its name
+ * (the constant without PUSHCAST_RESULT_); any other number is named "UNKNOWN". */
+static void test_result_names(void) {
+    static const struct {
+        uint32_t code;
+        const char *name;
+    } some[] = {
+        {PUSHCAST_RESULT_OK, "OK"},
+        {PUSHCAST_RESULT_PANIC, "PANIC"},
+        {PUSHCAST_RESULT_UNKNOWN, "UNKNOWN"},
+        {PUSHCAST_RESULT_INVALID_CHANNEL, "INVALID_CHANNEL"},
+        {PUSHCAST_RESULT_INVALID_CONFIG, "INVALID_CONFIG"},
+        {PUSHCAST_RESULT_DECRYPTION_FAILED, "DECRYPTION_FAILED"},
+        {PUSHCAST_RESULT_API_ERROR, "API_ERROR"},
+        {PUSHCAST_RESULT_QUEUE_FULL, "QUEUE_FULL"},
+        {PUSHCAST_RESULT_CIRCUIT_OPEN, "CIRCUIT_OPEN"},
+        {PUSHCAST_RESULT_ENGINE_FAILED, "ENGINE_FAILED"},
+        {PUSHCAST_RESULT_INTERNAL, "INTERNAL"},
+    };
+    static const uint32_t unassigned[] = {5, 999, 1014, 5009, UINT32_MAX};
+    size_t count = pushcast_result_count(), i, found = 0;
+    uint32_t previous = 0;
+    CHECK(count >= 34);
+    for (i = 0; i < count; i++) {
+        uint32_t code = pushcast_result_code_at(i);
+        const char *name = pushcast_result_name(code);
+        CHECK(i == 0 ? code == PUSHCAST_RESULT_OK : code > previous);
+        CHECK(name != NULL && strlen(name) > 0);
+        CHECK(code == PUSHCAST_RESULT_UNKNOWN || strcmp(name, "UNKNOWN") != 0);
+        previous = code;
+    }
+    CHECK(pushcast_result_code_at(count) == UINT32_MAX);
+    CHECK(pushcast_result_code_at(SIZE_MAX) == UINT32_MAX);
+    for (i = 0; i < sizeof some / sizeof some[0]; i++) {
+        size_t j;
+        CHECK(strcmp(pushcast_result_name(some[i].code), some[i].name) == 0);
+        for (j = 0; j < count; j++) {
+            found += pushcast_result_code_at(j) == some[i].code;
+        }
+    }
+    CHECK(found == sizeof some / sizeof some[0]);
+    for (i = 0; i < sizeof unassigned / sizeof unassigned[0]; i++) {
+        CHECK(strcmp(pushcast_result_name(unassigned[i]), "UNKNOWN") == 0);
+    }
+}
+
 static void test_null_arguments(void) {
     pushcast_app *app = test_app("app-secret");
     pushcast_app *app_out = (pushcast_app *)0x1;
@@ -709,6 +755,7 @@ struct test {
 
 static const struct test tests[] = {
     {"version", test_version},
+    {"result_names", test_result_names},
     {"null_arguments", test_null_arguments},
     {"bad_utf8", test_bad_utf8},
     {"invalid_input_is_typed", test_invalid_input_is_typed},

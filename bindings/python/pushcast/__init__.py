@@ -13,12 +13,13 @@ compiler needed at install. ::
 
 Failures raise PushcastError subclasses, one per family of result codes (ValidationError,
 ConfigError, WebhookError, ApiError, DeliveryError with QueueFullError, DeliveryTimeout,
-TransportError, ShutDownError, CircuitOpenError, SpoolError, EngineFailedError). App and
-Client may be used from several threads at once and closed from any of them; a closed one
-raises ClosedError.
+TransportError, ShutDownError, CircuitOpenError, SpoolError, EngineFailedError,
+InternalError); `Result` names every code, read from the loaded library. App and Client may be
+used from several threads at once and closed from any of them; a closed one raises ClosedError.
 """
 
 import ctypes
+import enum
 import json
 import math
 import numbers
@@ -30,8 +31,15 @@ from . import _native as n
 __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
-    "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError", "version",
+    "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
+    "InternalError", "Result", "version",
 ]
+
+# Every result code of the loaded library, as an IntEnum (Result.QUEUE_FULL == 5000): built at
+# import from pushcast_result_count/code_at/name, so a code added to the library is here without
+# a change to this binding, and no number is copied from the header.
+Result = enum.IntEnum("Result", n.result_codes())
+Result.__doc__ = "The result codes of libpushcast (pushcast_result), named as in the header without PUSHCAST_RESULT_."
 
 
 class PushcastError(Exception):
@@ -43,6 +51,12 @@ class PushcastError(Exception):
         self.code = code
         self.http_status = http_status
         self.message = message
+
+    @property
+    def name(self):
+        """The code's name in the library ("QUEUE_FULL"), "UNKNOWN" for a number it does not
+        assign."""
+        return n.result_name(self.code).decode("ascii")
 
 
 class ValidationError(PushcastError):
@@ -101,37 +115,44 @@ class EngineFailedError(DeliveryError):
     client is shut down; the message says why."""
 
 
-# Each result code of include/pushcast.h with its class (tests/test_pushcast.py fails when the
-# header has a code missing here). Codes newer than this binding get their family's class.
-_CLASS_OF_CODE = {
-    1: PushcastError,      # NULL_ARGUMENT
-    2: PushcastError,      # INVALID_UTF8
-    3: PushcastError,      # PANIC (a bug in libpushcast)
-    4: PushcastError,      # UNKNOWN
-    **{code: ValidationError for code in range(1000, 1014)},
-    2000: ConfigError,     # INVALID_CONFIG
-    2001: ConfigError,     # MISSING_MASTER_KEY
-    3000: WebhookError,    # WEBHOOK_REJECTED
-    3100: WebhookError,    # DECRYPTION_FAILED
-    4000: ApiError,        # API_ERROR
-    4001: ApiError,        # MALFORMED_RESPONSE
-    5000: QueueFullError,
-    5001: DeliveryTimeout,
-    5002: TransportError,
-    5003: ShutDownError,
-    5004: CircuitOpenError,
-    5005: QueueFullError,  # SPOOL_FULL
-    5006: SpoolError,
-    5007: EngineFailedError,
+class InternalError(DeliveryError):
+    """libpushcast could not do its own work (5008): the process refused a thread or the I/O
+    runtime. Not caused by the arguments or the configuration; retrying later may help."""
+
+
+# The codes whose class is more precise than their family's, by the library's name for them.
+# Every other code gets its family's class from its number (1xxx validation, 2xxx configuration,
+# 3xxx webhooks, 4xxx the server, 5xxx delivery; below 1000 the boundary's own, PushcastError),
+# so a code newer than this binding still gets the right family.
+_CLASS_OF_NAME = {
+    "QUEUE_FULL": QueueFullError,
+    "TIMEOUT": DeliveryTimeout,
+    "TRANSPORT": TransportError,
+    "SHUT_DOWN": ShutDownError,
+    "CIRCUIT_OPEN": CircuitOpenError,
+    "SPOOL_FULL": QueueFullError,
+    "SPOOL": SpoolError,
+    "ENGINE_FAILED": EngineFailedError,
+    "INTERNAL": InternalError,
 }
 _CLASS_OF_FAMILY = {1: ValidationError, 2: ConfigError, 3: WebhookError, 4: ApiError, 5: DeliveryError}
+
+
+def _family_class(code):
+    return _CLASS_OF_FAMILY.get(code // 1000, PushcastError)
+
+
+# Each code of the loaded library (OK aside) with its class.
+_CLASS_OF_CODE = {
+    code: _CLASS_OF_NAME.get(code.name, _family_class(code)) for code in Result if code != 0
+}
 
 
 def _error_class(code):
     cls = _CLASS_OF_CODE.get(code)
     if cls is not None:
         return cls
-    return _CLASS_OF_FAMILY.get(code // 1000, PushcastError)
+    return _family_class(code)
 
 
 def _check(result):
@@ -200,7 +221,7 @@ class _Handle:
         """fn(handle, *args) with the handle kept alive for the whole call."""
         with self._cond:
             if self._closing:
-                raise ClosedError(5003, f"the {self._what} is closed")
+                raise ClosedError(int(Result.SHUT_DOWN), f"the {self._what} is closed")
             self._users += 1
         try:
             return fn(self._ptr, *args)

@@ -87,6 +87,19 @@ error_http_status = _declare("pushcast_error_http_status", [P], ctypes.c_uint16)
 error_message = _declare("pushcast_error_message", [P], c_char_p)
 error_free = _declare("pushcast_error_free", [P], None)
 string_free = _declare("pushcast_string_free", [P], None)
+result_name = _declare("pushcast_result_name", [c_uint32], c_char_p)
+result_count = _declare("pushcast_result_count", [], c_size_t)
+result_code_at = _declare("pushcast_result_code_at", [c_size_t], c_uint32)
+
+
+def result_codes():
+    """Every result code the loaded library assigns, as {name: number}, ascending: read from the
+    library itself, so this binding copies no number of include/pushcast.h."""
+    codes = {}
+    for index in range(result_count()):
+        code = result_code_at(index)
+        codes[result_name(code).decode("ascii")] = code
+    return codes
 
 app_new = _declare("pushcast_app_new", [c_char_p, c_char_p, c_char_p, OUT_P])
 app_set_profile = _declare("pushcast_app_set_profile", [P, c_char_p])

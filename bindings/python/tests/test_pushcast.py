@@ -320,6 +320,17 @@ def header_result_codes():
     return codes
 
 
+def test_result_codes_come_from_the_library_and_match_the_header():
+    # pushcast.Result is built at import from the library's own list: the header (which C
+    # programs compile against) must name exactly the same codes, with the same names.
+    assert {code.name: code.value for code in pushcast.Result} == header_result_codes()
+    assert list(pushcast.Result) == sorted(pushcast.Result)
+    # Every code with a class of its own still exists under that name.
+    assert set(pushcast._CLASS_OF_NAME) <= set(pushcast.Result.__members__)
+    assert pushcast.QueueFullError(5000, "x").name == "QUEUE_FULL"
+    assert pushcast.PushcastError(5999, "x").name == "UNKNOWN"
+
+
 def test_every_result_code_of_the_header_has_its_error_class():
     # Each code maps to the class of its family, and every code past the boundary family
     # (0-4) to a more precise class than PushcastError: a code added to the library cannot be
@@ -339,6 +350,8 @@ def test_every_result_code_of_the_header_has_its_error_class():
         else:
             assert issubclass(cls, getattr(pushcast, families[code // 1000])), (name, cls)
     assert set(pushcast._CLASS_OF_CODE) == set(header_result_codes().values()) - {0}
+    assert pushcast._error_class(pushcast.Result.INTERNAL) is pushcast.InternalError
+    assert issubclass(pushcast.InternalError, pushcast.DeliveryError)
     # A code newer than this binding still gets its family's class.
     assert pushcast._error_class(5999) is pushcast.DeliveryError
     assert pushcast._error_class(1999) is pushcast.ValidationError

@@ -402,9 +402,9 @@ impl Client {
         let items = self.items(event, Some(&ack))?;
         if items.len() != channels {
             // Never the case (one item per channel), but the ack count must match exactly.
-            return Err(Error::InvalidConfig {
-                field: "channels",
-                reason: "internal: item count does not match channel count".into(),
+            return Err(Error::Internal {
+                what: "publish_tracked",
+                reason: "the item count does not match the channel count".into(),
             });
         }
         let engine = self.engine()?;

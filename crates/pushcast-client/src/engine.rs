@@ -71,9 +71,9 @@ impl Engine {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::InvalidConfig {
-                field: "runtime",
-                reason: format!("cannot start the I/O runtime: {e}"),
+            .map_err(|e| Error::Internal {
+                what: "start the I/O runtime",
+                reason: e.to_string(),
             })?;
         let handle = runtime.handle().clone();
         let (io_stop, io_stopped) = oneshot::channel::<()>();

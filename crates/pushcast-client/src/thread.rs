@@ -50,8 +50,8 @@ extern "C" fn run(arg: *mut c_void) -> *mut c_void {
 
 /// Starts `body` on a new thread named `name` (at most 15 bytes show, as in std).
 pub(crate) fn spawn(name: &'static str, body: impl FnOnce() + Send + 'static) -> Result<Worker> {
-    let failed = |what: &str, rc: i32| Error::InvalidConfig {
-        field: "threads",
+    let failed = |what: &str, rc: i32| Error::Internal {
+        what: "start a thread",
         reason: format!(
             "cannot start the {name} thread: {what}: {}",
             std::io::Error::from_raw_os_error(rc)

@@ -216,6 +216,17 @@ pub enum Error {
         /// The underlying error, as text.
         reason: String,
     },
+    /// pushcast could not do its own work for a reason that is neither the caller's input nor
+    /// its configuration: the process refused a thread or the I/O runtime (out of memory, a
+    /// thread or file-descriptor limit), or an invariant of pushcast itself did not hold.
+    /// Retrying later may help; changing the arguments will not.
+    #[error("internal failure ({what}): {reason}; this is not caused by the arguments or the configuration")]
+    Internal {
+        /// What pushcast was doing (start a thread, start the I/O runtime, ...).
+        what: &'static str,
+        /// The underlying error, as text.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -248,13 +259,17 @@ impl Error {
             Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
             Error::SpoolFull { .. } | Error::DroppedForNewer { .. } => ErrorKind::QueueFull,
             Error::Spool { .. } => ErrorKind::Spool,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
     /// The result code of this error, the number the C ABI's `pushcast_result` gives it
     /// (include/pushcast.h; the PHP extension's exception codes): 1xxx bad input, 2xxx
-    /// configuration, 3xxx webhooks and decryption, 4xxx server answers, 5xxx delivery, 4
-    /// anything else.
+    /// configuration, 3xxx webhooks and decryption, 4xxx server answers, 5xxx delivery and
+    /// internal failures. [`CODES`] names each one.
+    ///
+    /// The match has no wildcard arm on purpose: a new variant does not compile until it has
+    /// its own number (and the golden test in this file lists it).
     pub fn code(&self) -> u32 {
         match self {
             Error::InvalidChannelName { .. } => 1000,
@@ -285,9 +300,14 @@ impl Error {
             Error::SpoolFull { .. } => 5005,
             Error::Spool { .. } => 5006,
             Error::EngineFailed { .. } => 5007,
-            #[allow(unreachable_patterns)]
-            _ => 4,
+            Error::Internal { .. } => 5008,
         }
+    }
+
+    /// The stable name of this error's code in [`CODES`] (`"QUEUE_FULL"`), the C constant's
+    /// name without its `PUSHCAST_RESULT_` prefix.
+    pub fn code_name(&self) -> &'static str {
+        code_name(self.code()).unwrap_or("UNKNOWN")
     }
 
     /// The HTTP status the server answered with, if this error came from a server answer.
@@ -327,6 +347,83 @@ pub enum ErrorKind {
     CircuitOpen,
     /// The durable spool could not be used (disk, permissions, a damaged file).
     Spool,
+    /// pushcast could not do its own work (no thread, no I/O runtime, a broken invariant):
+    /// not the caller's fault, neither bad input nor configuration.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, so that a boundary can check in a test that it maps each one (the enum is
+    /// `#[non_exhaustive]`, so other crates' matches need a wildcard arm that would hide a new
+    /// kind; iterating this list does not).
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Validation,
+        ErrorKind::Config,
+        ErrorKind::Webhook,
+        ErrorKind::Crypto,
+        ErrorKind::Api,
+        ErrorKind::Response,
+        ErrorKind::QueueFull,
+        ErrorKind::Timeout,
+        ErrorKind::Transport,
+        ErrorKind::ShutDown,
+        ErrorKind::CircuitOpen,
+        ErrorKind::Spool,
+        ErrorKind::Internal,
+    ];
+}
+
+/// Every result code [`Error::code`] can return, with its stable name, in ascending order.
+///
+/// This table is what the bindings build their error constants and classes from (the C ABI
+/// exports it through `pushcast_result_count`, `pushcast_result_code_at` and
+/// `pushcast_result_name`), so no binding copies a number. The name is the C constant's without
+/// its `PUSHCAST_RESULT_` prefix. Numbers are ABI: never renumbered, never reused; a number
+/// taken out of use moves to [`RETIRED_CODES`]. The C boundary adds its own codes below 1000
+/// (OK, NULL argument, invalid UTF-8, panic, unknown), which no core error has.
+pub const CODES: &[(u32, &str)] = &[
+    (1000, "INVALID_CHANNEL"),
+    (1001, "INVALID_EVENT_NAME"),
+    (1002, "INVALID_SOCKET_ID"),
+    (1003, "INVALID_USER_ID"),
+    (1004, "NO_CHANNELS"),
+    (1005, "TOO_MANY_CHANNELS"),
+    (1006, "DUPLICATE_CHANNEL"),
+    (1007, "TOO_MANY_EVENTS"),
+    (1008, "EMPTY_BATCH"),
+    (1009, "PAYLOAD_TOO_LARGE"),
+    (1010, "MIXED_ENCRYPTION"),
+    (1011, "RESERVED_PARAMETER"),
+    (1012, "INVALID_JSON"),
+    (1013, "UNSUPPORTED"),
+    (2000, "INVALID_CONFIG"),
+    (2001, "MISSING_MASTER_KEY"),
+    (3000, "WEBHOOK_REJECTED"),
+    (3100, "DECRYPTION_FAILED"),
+    (4000, "API_ERROR"),
+    (4001, "MALFORMED_RESPONSE"),
+    (5000, "QUEUE_FULL"),
+    (5001, "TIMEOUT"),
+    (5002, "TRANSPORT"),
+    (5003, "SHUT_DOWN"),
+    (5004, "CIRCUIT_OPEN"),
+    (5005, "SPOOL_FULL"),
+    (5006, "SPOOL"),
+    (5007, "ENGINE_FAILED"),
+    (5008, "INTERNAL"),
+];
+
+/// Result codes once assigned and no longer returned, with the name they had: kept so that
+/// they are never given another meaning. None yet.
+pub const RETIRED_CODES: &[(u32, &str)] = &[];
+
+/// The name of a result code in [`CODES`], `None` for a number no core error has.
+pub fn code_name(code: u32) -> Option<&'static str> {
+    CODES
+        .binary_search_by_key(&code, |(number, _)| *number)
+        .ok()
+        .and_then(|at| CODES.get(at))
+        .map(|(_, name)| *name)
 }
 
 /// A rule a name (channel, event, user id) can break.
@@ -474,6 +571,228 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The golden list: one value of every variant and the number it must keep. Numbers are
+    /// ABI (C programs compiled against an older header, PHP `getCode()`, the bindings): this
+    /// test changes only by adding lines.
+    #[test]
+    fn every_variant_keeps_its_code() {
+        let golden: Vec<(Error, u32)> = vec![
+            (
+                Error::InvalidChannelName {
+                    value: "c".into(),
+                    rule: NameRule::Empty,
+                },
+                1000,
+            ),
+            (
+                Error::InvalidEventName {
+                    value: "e".into(),
+                    rule: NameRule::Empty,
+                },
+                1001,
+            ),
+            (Error::InvalidSocketId { value: "s".into() }, 1002),
+            (
+                Error::InvalidUserId {
+                    value: "u".into(),
+                    rule: NameRule::Empty,
+                },
+                1003,
+            ),
+            (Error::NoChannels, 1004),
+            (Error::TooManyChannels { count: 2, limit: 1 }, 1005),
+            (Error::DuplicateChannel { value: "c".into() }, 1006),
+            (Error::TooManyEvents { count: 2, limit: 1 }, 1007),
+            (Error::EmptyBatch, 1008),
+            (
+                Error::PayloadTooLarge {
+                    scope: SizeScope::EventData,
+                    size: 2,
+                    limit: 1,
+                },
+                1009,
+            ),
+            (Error::MixedEncryption, 1010),
+            (Error::ReservedParameter { name: "n".into() }, 1011),
+            (
+                Error::InvalidJson {
+                    what: "w",
+                    reason: "r".into(),
+                },
+                1012,
+            ),
+            (
+                Error::Unsupported {
+                    what: "w",
+                    server: "s",
+                    reason: "r",
+                },
+                1013,
+            ),
+            (
+                Error::InvalidConfig {
+                    field: "f",
+                    reason: "r".into(),
+                },
+                2000,
+            ),
+            (
+                Error::MissingMasterKey {
+                    channel: "c".into(),
+                },
+                2001,
+            ),
+            (Error::WebhookRejected(WebhookRejection::WrongKey), 3000),
+            (Error::Decryption { reason: "r" }, 3100),
+            (
+                Error::Api {
+                    status: 401,
+                    message: "m".into(),
+                },
+                4000,
+            ),
+            (Error::MalformedResponse { reason: "r".into() }, 4001),
+            (Error::QueueFull { capacity: 1 }, 5000),
+            (Error::DroppedForNewer { capacity: 1 }, 5000),
+            (
+                Error::Timeout {
+                    what: "w",
+                    after_ms: 1,
+                },
+                5001,
+            ),
+            (
+                Error::Transport {
+                    endpoint: "http://x".into(),
+                    reason: "r".into(),
+                },
+                5002,
+            ),
+            (Error::ShutDown, 5003),
+            (
+                Error::CircuitOpen {
+                    endpoint: "http://x".into(),
+                    retry_in_ms: 1,
+                },
+                5004,
+            ),
+            (Error::SpoolFull { limit_bytes: 1 }, 5005),
+            (
+                Error::Spool {
+                    operation: "open",
+                    reason: "r".into(),
+                },
+                5006,
+            ),
+            (Error::EngineFailed { reason: "r".into() }, 5007),
+            (
+                Error::Internal {
+                    what: "w",
+                    reason: "r".into(),
+                },
+                5008,
+            ),
+        ];
+        // A reminder that cannot be forgotten: this match has no wildcard, so a new variant
+        // stops this test from compiling until it is added above (and to `code()`).
+        for (error, _) in &golden {
+            match error {
+                Error::InvalidChannelName { .. }
+                | Error::InvalidEventName { .. }
+                | Error::InvalidSocketId { .. }
+                | Error::InvalidUserId { .. }
+                | Error::NoChannels
+                | Error::TooManyChannels { .. }
+                | Error::DuplicateChannel { .. }
+                | Error::TooManyEvents { .. }
+                | Error::EmptyBatch
+                | Error::PayloadTooLarge { .. }
+                | Error::MixedEncryption
+                | Error::ReservedParameter { .. }
+                | Error::InvalidJson { .. }
+                | Error::Unsupported { .. }
+                | Error::InvalidConfig { .. }
+                | Error::MissingMasterKey { .. }
+                | Error::WebhookRejected(_)
+                | Error::Decryption { .. }
+                | Error::Api { .. }
+                | Error::MalformedResponse { .. }
+                | Error::QueueFull { .. }
+                | Error::DroppedForNewer { .. }
+                | Error::Timeout { .. }
+                | Error::Transport { .. }
+                | Error::ShutDown
+                | Error::CircuitOpen { .. }
+                | Error::SpoolFull { .. }
+                | Error::Spool { .. }
+                | Error::EngineFailed { .. }
+                | Error::Internal { .. } => {}
+            }
+        }
+        for (error, code) in &golden {
+            assert_eq!(error.code(), *code, "{error:?}");
+            assert_eq!(code_name(*code), Some(error.code_name()), "{error:?}");
+        }
+        // The table names every code a variant returns, and nothing else.
+        let mut returned: Vec<u32> = golden.iter().map(|(_, code)| *code).collect();
+        returned.dedup();
+        let table: Vec<u32> = CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(table, returned, "CODES and code() disagree");
+        // Ascending (code_name searches it), names unique, in the C constant's style.
+        assert!(CODES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (i, (code, name)) in CODES.iter().enumerate() {
+            assert!((1000..6000).contains(code), "{code}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                "{name}"
+            );
+            assert!(CODES[..i].iter().all(|(_, n)| n != name), "{name} twice");
+        }
+        // A retired number stays out of use.
+        for (retired, name) in RETIRED_CODES {
+            assert!(
+                code_name(*retired).is_none(),
+                "{retired} ({name}) is in use"
+            );
+        }
+        assert_eq!(code_name(4), None);
+        assert_eq!(code_name(5009), None);
+    }
+
+    #[test]
+    fn every_kind_is_listed() {
+        // No wildcard: a new kind does not compile here until it has the next position, and
+        // then the length check fails until ALL lists it.
+        let position = |kind: ErrorKind| match kind {
+            ErrorKind::Validation => 0,
+            ErrorKind::Config => 1,
+            ErrorKind::Webhook => 2,
+            ErrorKind::Crypto => 3,
+            ErrorKind::Api => 4,
+            ErrorKind::Response => 5,
+            ErrorKind::QueueFull => 6,
+            ErrorKind::Timeout => 7,
+            ErrorKind::Transport => 8,
+            ErrorKind::ShutDown => 9,
+            ErrorKind::CircuitOpen => 10,
+            ErrorKind::Spool => 11,
+            ErrorKind::Internal => 12,
+        };
+        assert_eq!(ErrorKind::ALL.len(), 13);
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(*kind), i, "{kind:?}");
+        }
+        assert_eq!(
+            Error::Internal {
+                what: "start a thread",
+                reason: "EAGAIN".into()
+            }
+            .kind(),
+            ErrorKind::Internal
+        );
+    }
 
     #[test]
     fn truncation_keeps_short_values_and_marks_cuts() {

@@ -48,7 +48,8 @@ pub use app::{unix_now, App};
 pub use auth::{ChannelAuth, UserAuth};
 pub use credentials::{Credentials, MasterKey, Secret};
 pub use error::{
-    Error, ErrorKind, NameRule, Result, SizeScope, WebhookRejection, MAX_VALUE_CHARS_IN_ERRORS,
+    code_name, Error, ErrorKind, NameRule, Result, SizeScope, WebhookRejection, CODES,
+    MAX_VALUE_CHARS_IN_ERRORS, RETIRED_CODES,
 };
 pub use event::{batch_body, batch_body_from_items, batch_body_len, Event, WireEvent};
 pub use profile::{ChannelCharset, ServerKind, ServerProfile};

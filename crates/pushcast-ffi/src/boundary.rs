@@ -4,10 +4,13 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 
 use pushcast_core::Error;
 
-/// Result of every fallible call. Numbers are explicit, grouped by family, never reused.
+/// Result of every fallible call. Numbers are explicit, grouped by family, never reused (a
+/// retired number stays listed here as a comment; none yet). pushcast_result_name() gives each
+/// its name, pushcast_result_count() and pushcast_result_code_at() list them at run time.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,42 +81,90 @@ pub enum pushcast_result {
     Spool = 5006,
     /// A thread of the publishing engine stopped on a bug; the message says why.
     EngineFailed = 5007,
+    /// pushcast could not do its own work (the process refused a thread or the I/O runtime):
+    /// not caused by the arguments or the configuration; retrying later may help.
+    Internal = 5008,
 }
 
-/// The one mapping from the core error to result codes.
-pub(crate) fn code_of(error: &Error) -> pushcast_result {
+/// Every variant of [`pushcast_result`]: the numbers are the enum's own, written once above
+/// (cbindgen reads them from there). Private, so cbindgen exports nothing for it.
+const RESULTS: [pushcast_result; 34] = {
     use pushcast_result as R;
-    match error {
-        Error::InvalidChannelName { .. } => R::InvalidChannel,
-        Error::InvalidEventName { .. } => R::InvalidEventName,
-        Error::InvalidSocketId { .. } => R::InvalidSocketId,
-        Error::InvalidUserId { .. } => R::InvalidUserId,
-        Error::NoChannels => R::NoChannels,
-        Error::TooManyChannels { .. } => R::TooManyChannels,
-        Error::DuplicateChannel { .. } => R::DuplicateChannel,
-        Error::TooManyEvents { .. } => R::TooManyEvents,
-        Error::EmptyBatch => R::EmptyBatch,
-        Error::PayloadTooLarge { .. } => R::PayloadTooLarge,
-        Error::MixedEncryption => R::MixedEncryption,
-        Error::ReservedParameter { .. } => R::ReservedParameter,
-        Error::InvalidJson { .. } => R::InvalidJson,
-        Error::Unsupported { .. } => R::Unsupported,
-        Error::InvalidConfig { .. } => R::InvalidConfig,
-        Error::MissingMasterKey { .. } => R::MissingMasterKey,
-        Error::WebhookRejected(_) => R::WebhookRejected,
-        Error::Decryption { .. } => R::DecryptionFailed,
-        Error::Api { .. } => R::ApiError,
-        Error::MalformedResponse { .. } => R::MalformedResponse,
-        Error::QueueFull { .. } | Error::DroppedForNewer { .. } => R::QueueFull,
-        Error::Timeout { .. } => R::Timeout,
-        Error::Transport { .. } => R::Transport,
-        Error::ShutDown => R::ShutDown,
-        Error::CircuitOpen { .. } => R::CircuitOpen,
-        Error::SpoolFull { .. } => R::SpoolFull,
-        Error::Spool { .. } => R::Spool,
-        Error::EngineFailed { .. } => R::EngineFailed,
-        _ => R::Unknown,
+    [
+        R::Ok,
+        R::NullArgument,
+        R::InvalidUtf8,
+        R::Panic,
+        R::Unknown,
+        R::InvalidChannel,
+        R::InvalidEventName,
+        R::InvalidSocketId,
+        R::InvalidUserId,
+        R::NoChannels,
+        R::TooManyChannels,
+        R::DuplicateChannel,
+        R::TooManyEvents,
+        R::EmptyBatch,
+        R::PayloadTooLarge,
+        R::MixedEncryption,
+        R::ReservedParameter,
+        R::InvalidJson,
+        R::Unsupported,
+        R::InvalidConfig,
+        R::MissingMasterKey,
+        R::WebhookRejected,
+        R::DecryptionFailed,
+        R::ApiError,
+        R::MalformedResponse,
+        R::QueueFull,
+        R::Timeout,
+        R::Transport,
+        R::ShutDown,
+        R::CircuitOpen,
+        R::SpoolFull,
+        R::Spool,
+        R::EngineFailed,
+        R::Internal,
+    ]
+};
+
+/// The codes of the boundary itself, which no core error has; every other name comes from
+/// [`pushcast_core::CODES`].
+const BOUNDARY_NAMES: [(pushcast_result, &str); 5] = [
+    (pushcast_result::Ok, "OK"),
+    (pushcast_result::NullArgument, "NULL_ARGUMENT"),
+    (pushcast_result::InvalidUtf8, "INVALID_UTF8"),
+    (pushcast_result::Panic, "PANIC"),
+    (pushcast_result::Unknown, "UNKNOWN"),
+];
+
+impl pushcast_result {
+    /// The variant numbered `code`; `None` for a number this library does not assign. The one
+    /// way from a number to the enum (a cast of an arbitrary integer would be undefined).
+    fn from_code(code: u32) -> Option<pushcast_result> {
+        RESULTS.iter().copied().find(|r| *r as u32 == code)
     }
+}
+
+/// Every assigned code with its NUL-terminated name, ascending: the boundary's own, then the
+/// core's table. Built once, on first use, and never freed, so the names are static for C.
+fn named_codes() -> &'static [(u32, CString)] {
+    static TABLE: OnceLock<Vec<(u32, CString)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let boundary = BOUNDARY_NAMES.iter().map(|(r, name)| (*r as u32, *name));
+        boundary
+            .chain(pushcast_core::CODES.iter().copied())
+            // The names are ASCII constants (a core test checks): none holds a NUL.
+            .filter_map(|(code, name)| CString::new(name).ok().map(|name| (code, name)))
+            .collect()
+    })
+}
+
+/// The one mapping from the core error to result codes: the core's own number
+/// ([`Error::code`], an exhaustive match), as the enum. `Unknown` only if the core had a code
+/// this enum lacks, which `every_core_code_is_a_named_result` rules out.
+pub(crate) fn code_of(error: &Error) -> pushcast_result {
+    pushcast_result::from_code(error.code()).unwrap_or(pushcast_result::Unknown)
 }
 
 /// A failure inside an exported function.
@@ -452,6 +503,44 @@ pub unsafe extern "C" fn pushcast_string_free(s: *mut c_char) {
     })
 }
 
+/// The name of a result code: a static NUL-terminated string (never freed), the constant's
+/// name without its `PUSHCAST_RESULT_` prefix ("QUEUE_FULL" for PUSHCAST_RESULT_QUEUE_FULL),
+/// stable across versions. "UNKNOWN" for a number this library does not assign (as for
+/// PUSHCAST_RESULT_UNKNOWN itself).
+///
+/// `code` is a plain integer, so any number is safe to pass (a pushcast_result converts).
+/// Thread-safety: may be called from any thread.
+#[no_mangle]
+pub extern "C" fn pushcast_result_name(code: u32) -> *const c_char {
+    guard_value(c"UNKNOWN".as_ptr(), || {
+        named_codes()
+            .iter()
+            .find(|(number, _)| *number == code)
+            .map_or(c"UNKNOWN".as_ptr(), |(_, name)| name.as_ptr())
+    })
+}
+
+/// How many result codes this library assigns, PUSHCAST_RESULT_OK included: with
+/// pushcast_result_code_at() and pushcast_result_name(), bindings build their constants and
+/// error classes from the library instead of copying numbers.
+///
+/// Thread-safety: may be called from any thread.
+#[no_mangle]
+pub extern "C" fn pushcast_result_count() -> usize {
+    guard_value(0, || named_codes().len())
+}
+
+/// The result code at `index` (0 to pushcast_result_count() - 1), in ascending order of
+/// number; UINT32_MAX, never a result code, past the end.
+///
+/// Thread-safety: may be called from any thread.
+#[no_mangle]
+pub extern "C" fn pushcast_result_code_at(index: usize) -> u32 {
+    guard_value(u32::MAX, || {
+        named_codes().get(index).map_or(u32::MAX, |(code, _)| *code)
+    })
+}
+
 /// The library version, a static NUL-terminated string (never freed).
 #[no_mangle]
 pub extern "C" fn pushcast_version() -> *const c_char {
@@ -478,6 +567,59 @@ mod tests {
             pushcast_error_free(error);
         }
         assert_eq!(guard_value(7, || panic!("boom")), 7);
+    }
+
+    /// One mapping: every code the core can return is a variant with the same number and the
+    /// same name, every variant is listed once with a name, and the names are the header's
+    /// constants.
+    #[test]
+    fn every_core_code_is_a_named_result() {
+        for (code, name) in pushcast_core::CODES {
+            let result = pushcast_result::from_code(*code);
+            assert_eq!(result.map(|r| r as u32), Some(*code), "{name}");
+            // SAFETY: a static NUL-terminated name.
+            let c_name = unsafe { CStr::from_ptr(pushcast_result_name(*code)) };
+            assert_eq!(c_name.to_str().unwrap(), *name);
+        }
+        let listed: Vec<u32> = (0..pushcast_result_count())
+            .map(|i| pushcast_result_code_at(i))
+            .collect();
+        let variants: Vec<u32> = RESULTS.iter().map(|r| *r as u32).collect();
+        assert_eq!(listed, variants, "RESULTS and the named table disagree");
+        assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
+        assert_eq!(pushcast_result_code_at(listed.len()), u32::MAX);
+        assert_eq!(pushcast_result_code_at(usize::MAX), u32::MAX);
+        for unassigned in [5, 999, 1014, 5009, u32::MAX] {
+            // SAFETY: as above.
+            let name = unsafe { CStr::from_ptr(pushcast_result_name(unassigned)) };
+            assert_eq!(name.to_str().unwrap(), "UNKNOWN");
+        }
+        // The header's constants, as C programs see them: each `PUSHCAST_RESULT_X = N,` line is
+        // a listed code named X (the header is generated from the enum, so a variant missing
+        // from RESULTS shows here).
+        let root = env!("CARGO_MANIFEST_DIR");
+        let header = ["include/pushcast.h", "../../include/pushcast.h"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(format!("{root}/{p}")).ok())
+            .unwrap();
+        let mut in_header = Vec::new();
+        for line in header.lines() {
+            let Some(rest) = line.trim().strip_prefix("PUSHCAST_RESULT_") else {
+                continue;
+            };
+            let Some((name, number)) = rest.trim_end_matches(',').split_once(" = ") else {
+                continue;
+            };
+            let number: u32 = number.parse().unwrap();
+            // SAFETY: as above.
+            let ours = unsafe { CStr::from_ptr(pushcast_result_name(number)) };
+            assert_eq!(ours.to_str().unwrap(), name, "{number}");
+            in_header.push(number);
+        }
+        assert_eq!(
+            in_header, listed,
+            "the header is stale or RESULTS incomplete"
+        );
     }
 
     #[test]
@@ -508,6 +650,13 @@ mod tests {
                 5000..6000,
             ),
             (E::SpoolFull { limit_bytes: 1 }, 5000..6000),
+            (
+                E::Internal {
+                    what: "start a thread",
+                    reason: "EAGAIN".into(),
+                },
+                5000..6000,
+            ),
             (
                 E::Spool {
                     operation: "open",

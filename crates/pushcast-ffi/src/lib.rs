@@ -21,8 +21,8 @@ mod spool;
 pub use app::*;
 pub use boundary::{
     pushcast_error, pushcast_error_code, pushcast_error_free, pushcast_error_http_status,
-    pushcast_error_last, pushcast_error_message, pushcast_result, pushcast_string_free,
-    pushcast_version,
+    pushcast_error_last, pushcast_error_message, pushcast_result, pushcast_result_code_at,
+    pushcast_result_count, pushcast_result_name, pushcast_string_free, pushcast_version,
 };
 pub use client::*;
 pub use resilience::*;
