@@ -58,9 +58,17 @@ pub(crate) fn spawn(name: &'static str, body: impl FnOnce() + Send + 'static) ->
         ),
     };
     let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
+    let shown = CString::new(name.bytes().take(15).collect::<Vec<u8>>()).ok();
     let body: Body = Box::new(move || {
         // Dropped when the body returns or unwinds: the end the shutdown waits for.
         let _finished = finished_tx;
+        // The thread names itself before its body runs. Named by the parent after
+        // pthread_create, a body could run (and look itself up) before the name was set: the
+        // name test failed 2 runs in 6 that way.
+        if let Some(shown) = &shown {
+            // SAFETY: the calling thread and a NUL-terminated name of at most 15 bytes.
+            unsafe { libc::pthread_setname_np(libc::pthread_self(), shown.as_ptr()) };
+        }
         body();
     });
     let arg = Box::into_raw(Box::new(body)).cast::<c_void>();
@@ -83,11 +91,6 @@ pub(crate) fn spawn(name: &'static str, body: impl FnOnce() + Send + 'static) ->
         }
         thread
     };
-    let shown: Vec<u8> = name.bytes().take(15).collect();
-    if let Ok(shown) = CString::new(shown) {
-        // SAFETY: a live thread of ours and a NUL-terminated name of at most 15 bytes.
-        unsafe { libc::pthread_setname_np(thread, shown.as_ptr()) };
-    }
     Ok(Worker {
         name,
         thread: Some(thread),
@@ -166,7 +169,7 @@ mod tests {
     #[test]
     fn the_thread_carries_its_name() {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let worker = spawn("pushcast-dispatch", move || {
+        let worker = spawn("pushcast-example", move || {
             let mut buf = [0u8; 16];
             // SAFETY: the calling thread and a 16-byte buffer.
             unsafe { libc::pthread_getname_np(libc::pthread_self(), buf.as_mut_ptr().cast(), 16) };
@@ -175,7 +178,7 @@ mod tests {
                 .unwrap();
         })
         .unwrap();
-        assert_eq!(rx.recv().unwrap(), "pushcast-dispat");
+        assert_eq!(rx.recv().unwrap(), "pushcast-exampl");
         assert!(worker.join_until(Instant::now() + Duration::from_secs(5), None));
     }
 }
