@@ -42,7 +42,12 @@ if ($variant === 'stages') {
     // workers' buckets). No engine yet in this worker: empty.
     $client = PushcastServiceProvider::broadcaster(['key' => KEY, 'secret' => SECRET, 'app_id' => APP_ID,
         'options' => $options])->getPushcast();
-    echo json_encode(['pid' => getmypid(), 'stages' => $client->stageLatencies()]);
+    $stages = $client->stageLatencies();
+    foreach ($stages as $stage => $s) {
+        // [[upper bound, events], ...]: json_encode would turn bounds 0, 1, ... into a list.
+        $stages[$stage]['buckets'] = array_map(null, array_keys($s['buckets']), array_values($s['buckets']));
+    }
+    echo json_encode(['pid' => getmypid(), 'stages' => $stages]);
     return;
 }
 if ($variant === 'baseline') {
