@@ -50,6 +50,12 @@ N_PEER = 500 if QUICK else 10_000
 RATES = [500, 2000]
 RATE_SECONDS = 1 if QUICK else 5
 FPM_REQUESTS = 200 if QUICK else 2_000
+# The FPM shape's equal-load runs: requests per second, well under what either variant serves
+# at most here (about 1,400-1,900 under `ab -c 4`).
+FPM_RATE = 1000
+SHARED = Path(os.environ.get("PUSHCAST_SHARED", ROOT.parent / "shared"))
+# Against Reverb: events per throughput run (pusher-http-php waits for each answer).
+N_REVERB = {"pushcast-php-laravel": 2_000 if QUICK else 20_000, "pusher-http-php": 200 if QUICK else 3_000}
 
 
 def log(*parts):
@@ -68,8 +74,8 @@ def rss_sampler(pid, samples, stop):
         stop.wait(0.1)
 
 
-def start_subscriber(channel, expect, latencies=None):
-    cmd = [str(REL / "bench-subscriber"), "--port", PORT, "--channel", channel,
+def start_subscriber(channel, expect, latencies=None, port=PORT):
+    cmd = [str(REL / "bench-subscriber"), "--port", str(port), "--channel", channel,
            "--expect", str(expect), "--idle-secs", "20"]
     if latencies:
         cmd += ["--latencies", str(latencies)]
@@ -84,9 +90,9 @@ def finish_subscriber(sub):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run_publisher(name, prefix, size, n, rate, url=HTTP_URL, ca=None, latencies=None):
+def run_publisher(name, prefix, size, n, rate, url=HTTP_URL, ca=None, latencies=None, port=PORT):
     channel = f"b-{name}-{size}-{rate}-{uuid.uuid4().hex[:8]}"
-    sub = start_subscriber(channel, n, latencies)
+    sub = start_subscriber(channel, n, latencies, port)
     cmd = prefix + ["--url", url, "--channel", channel, "--events", str(n),
                     "--payload", str(size), "--rate", str(rate)]
     if ca:
@@ -143,25 +149,101 @@ def fpm_stages(transport):
     return histogram
 
 
-def run_fpm(variant, transport, size):
+def run_fpm(variant, transport, size, rate=None):
+    """One FPM run: `ab -c 4` (as many requests as the workers take: saturated) or, with
+    `rate`, an open-loop load at that many requests per second (bench-http-load): the same
+    offered load for both variants, so their latencies compare at equal work."""
     channel = f"fpm-{variant}-{transport}-{size}"
     sub = start_subscriber(channel, FPM_REQUESTS)
     url = f"{FPM_URL}/broadcast?variant={variant}&transport={transport}&size={size}"
     before = fpm_stages(transport) if variant == "pushcast" else None
-    ab = subprocess.run(["ab", "-n", str(FPM_REQUESTS), "-c", "4", url], capture_output=True, text=True)
+    if rate is None:
+        ab = subprocess.run(["ab", "-n", str(FPM_REQUESTS), "-c", "4", url], capture_output=True, text=True)
+        load = ab_percentiles(ab.stdout)
+    else:
+        out = subprocess.run([str(REL / "bench-http-load"), "--url", url, "--rate", str(rate),
+                              "--requests", str(FPM_REQUESTS)], capture_output=True, text=True, check=True).stdout
+        load = json.loads(out.strip().splitlines()[-1])
+        load = {k: load[k] for k in ("request_ms_p50", "request_ms_p99", "requests_per_s")} | {
+            "failed_requests": load["failed"], "non2xx": 0}
     seen = finish_subscriber(sub)
     # This run's share of the workers' cumulative histograms (every event resolved by now: the
     # subscriber saw them all, or gave up after its idle time).
     run_stages = stages.summary(stages.minus(fpm_stages(transport), before)) if before is not None else None
-    result = {"variant": variant, "transport": transport, "size": size, "requests": FPM_REQUESTS,
+    result = {"variant": variant, "transport": transport, "size": size, "requests": FPM_REQUESTS, "rate": rate,
               "delivered": seen["distinct"], "lost": FPM_REQUESTS - seen["distinct"],
               "latency_ms_p50": seen["latency_ms_p50"], "latency_ms_p99": seen["latency_ms_p99"],
               "stages": run_stages}
-    result.update(ab_percentiles(ab.stdout))
-    log(f"  fpm {variant} over {transport}: request p50 {result['request_ms_p50']} ms "
-        f"p99 {result['request_ms_p99']} ms, {result['requests_per_s']:.0f} req/s, "
-        f"delivered {seen['distinct']}/{FPM_REQUESTS}")
+    result.update(load)
+    log(f"  fpm {variant} over {transport} at {rate or 'ab -c 4'}: request p50 {result['request_ms_p50']:.2f} ms "
+        f"p99 {result['request_ms_p99']:.2f} ms, {result['requests_per_s']:.0f} req/s, "
+        f"delivered {seen['distinct']}/{FPM_REQUESTS}, latency p50 {seen['latency_ms_p50']:.2f} ms "
+        f"p99 {seen['latency_ms_p99']:.2f} ms")
     return result
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process so far (/proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_reverb():
+    """pushcast (Laravel's broadcaster, the reverb profile) against the real pusher-http-php
+    7.2.7 on the real Reverb of ../shared: throughput, latency at 500/s, and Reverb's own CPU
+    seconds per 10,000 delivered events (what batching saves the server). None without it."""
+    start = SHARED / "reverb/start"
+    if not start.exists():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"no Reverb at {start}: CI must run the Reverb rows")
+        log(f"  skipped: no Reverb at {start}")
+        return None
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    reverb = subprocess.Popen([str(start), str(port), "12345", "app-key", "app-secret"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import urllib.request
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/up", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}"
+        php = ["php", "-d", f"extension={PHP_EXT}", str(ROOT / "tests/bench/php-publish.php")]
+        variants = [("pushcast-php-laravel", php + ["pushcast", "--profile", "reverb"]),
+                    ("pusher-http-php", php + ["pusher-http-php"])]
+        rows = []
+        for name, prefix in variants:
+            for rate, n in [(0, N_REVERB[name]), (500, 500 * RATE_SECONDS)]:
+                cpu_before = cpu_seconds(reverb.pid)
+                r = run_publisher(name, prefix, 100, n, rate, url=url, port=port)
+                cpu = cpu_seconds(reverb.pid) - cpu_before
+                r["server"] = "reverb"
+                r["reverb_cpu_s"] = cpu
+                r["reverb_cpu_s_per_10k"] = cpu / max(r["delivered"], 1) * 10_000
+                log(f"    Reverb CPU {cpu:.2f} s: {r['reverb_cpu_s_per_10k']:.2f} s per 10,000 events")
+                rows.append(r)
+        return rows
+    finally:
+        reverb.terminate()
+        reverb.wait(timeout=30)
+
+
+def fpm_footprint():
+    """scripts/bench-fpm-footprint's figures (32 FPM workers, one engine each, idle)."""
+    env = dict(os.environ, FPM_WORKERS="32", IDLE_SECONDS="3" if QUICK else "10")
+    if QUICK:
+        env["FOOTPRINT_EXTENSION"] = PHP_EXT
+    out = subprocess.run([str(ROOT / "scripts/bench-fpm-footprint")], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    last = out.strip().splitlines()[-1]
+    log(f"  {last}")
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", last)} | {"line": last,
+                                                                          "detail": out.strip().splitlines()[0]}
 
 
 def server_ceiling():
@@ -193,21 +275,61 @@ def main():
         for variant in ["baseline", "pushcast"]:
             for size in SIZES:
                 results["fpm"].append(run_fpm(variant, transport, size))
+    log(f"bench-all: PHP-FPM shape at an equal load of {FPM_RATE} requests/s (open loop)")
+    for variant in ["baseline", "pushcast"]:
+        for size in SIZES:
+            results["fpm"].append(run_fpm(variant, "http", size, FPM_RATE))
+    log("bench-all: Laravel Reverb (../shared/reverb): pushcast and the real pusher-http-php")
+    results["reverb"] = run_reverb()
+    log("bench-all: what an idle engine costs each of 32 PHP-FPM workers")
+    results["footprint"] = fpm_footprint()
     log("bench-all: the server's own ceiling")
     results["ceiling_per_s"] = server_ceiling()
-    (OUT / "benchmarks" / "results.json").write_text(json.dumps(
-        {k: v for k, v in results.items()}, default=str, indent=1))
     import report
-    report.write(results, OUT, PLOTS, QUICK)
     lost = sum(r["lost"] for group in ("throughput", "latency", "fpm") for r in results[group])
+    lost += sum(r["lost"] for r in results["reverb"] or [])
     ours = [r for r in results["throughput"] if r["impl"] == "pushcast-rust" and r["size"] == 100][0]
     php = {r["impl"]: r for r in results["throughput"] if r["size"] == 100}
     speedup = php["php-guzzle-baseline"]["call_us_p50"] / php["pushcast-php-laravel"]["call_us_p50"]
-    runs = sum(len(results[g]) for g in ("throughput", "latency", "fpm"))
+    runs = sum(len(results[g]) for g in ("throughput", "latency", "fpm")) + len(results["reverb"] or []) + 1
+    r = ratios(results)
+    results["ratios"] = r
+    (OUT / "benchmarks" / "results.json").write_text(json.dumps(results, default=str, indent=1))
+    report.write(results, OUT, PLOTS, QUICK)
+    foot = results["footprint"]
+    reverb = {row["impl"]: row for row in results["reverb"] or [] if row["rate"] == 0}
+    if reverb:
+        print(f"bench-all reverb: reverb_cpu_s_per_10k pushcast={reverb['pushcast-php-laravel']['reverb_cpu_s_per_10k']:.2f} "
+              f"pusher_http_php={reverb['pusher-http-php']['reverb_cpu_s_per_10k']:.2f}; "
+              f"fpm_saturated_p99_vs_baseline={r['fpm_saturated_p99_vs_baseline']:.2f}")
     print(f"bench-all runs={runs} lost={lost} rust_call_us_p50={ours['call_us_p50']:.3f} "
           f"rust_delivered_per_s={ours['delivered_per_s']:.0f} ceiling_per_s={results['ceiling_per_s']:.0f} "
-          f"php_speedup={speedup:.0f}")
+          f"php_speedup={speedup:.0f} paced_p99_vs_baseline={r['paced_p99_vs_baseline']:.2f} "
+          f"fpm_p99_vs_baseline={r['fpm_p99_vs_baseline']:.2f} php_vs_rust={r['php_vs_rust']:.2f} "
+          f"python_vs_rust={r['python_vs_rust']:.2f} idle_uss_mb={foot['idle_uss_mb_added']:.2f} "
+          f"idle_threads={foot['threads_per_worker']:.0f} idle_wakeups_per_s={foot['idle_wakeups_per_s']:.2f}")
     return 0 if lost == 0 else 1
+
+
+def ratios(results):
+    """Each comparison of issue 15 as one ratio, from this run's rows. The latency ratios take
+    the worst case: the highest pushcast p99 over the blocking baseline's, across rates (and
+    publishers) or payload sizes; throughput ratios the lowest across payload sizes."""
+    def by(group, **match):
+        return [r for r in results[group] if all(r.get(k) == v for k, v in match.items())]
+    paced = max(r["latency_ms_p99"] / by("latency", impl="php-guzzle-baseline", rate=r["rate"])[0]["latency_ms_p99"]
+                for r in results["latency"] if r["impl"].startswith("pushcast-"))
+    def fpm_ratio(rate):
+        return max(by("fpm", variant="pushcast", transport="http", size=size, rate=rate)[0]["latency_ms_p99"]
+                   / by("fpm", variant="baseline", transport="http", size=size, rate=rate)[0]["latency_ms_p99"]
+                   for size in SIZES)
+    def throughput_ratio(impl):
+        return min(by("throughput", impl=impl, size=size)[0]["delivered_per_s"]
+                   / by("throughput", impl="pushcast-rust", size=size)[0]["delivered_per_s"] for size in SIZES)
+    return {"paced_p99_vs_baseline": paced, "fpm_p99_vs_baseline": fpm_ratio(FPM_RATE),
+            "fpm_saturated_p99_vs_baseline": fpm_ratio(None),
+            "php_vs_rust": throughput_ratio("pushcast-php-laravel"),
+            "python_vs_rust": throughput_ratio("pushcast-python-c-abi")}
 
 
 if __name__ == "__main__":

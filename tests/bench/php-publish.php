@@ -6,8 +6,9 @@ declare(strict_types=1);
 //   baseline  what pusher-http-php does (php-ext/bench/baseline.php: Guzzle, one signed POST
 //             per broadcast, waiting for the answer, one pooled Guzzle client)
 //   pushcast  Laravel's broadcaster over the pushcast extension (queued, batched)
+//   pusher-http-php  the real pusher-http-php 7.2.7 from ../shared/reverb (Pusher::trigger)
 // Usage: php -d extension=... php-publish.php VARIANT --url U --channel C --events N
-//        --payload BYTES --rate R [--ca-file F]
+//        --payload BYTES --rate R [--ca-file F] [--profile sockudo|reverb]
 // Same payload, pacing and JSON report as tests/bench/common.py.
 
 require __DIR__ . '/../../php-ext/tests/bootstrap.php';
@@ -17,7 +18,7 @@ use Illuminate\Broadcasting\Channel;
 use Pushcast\Laravel\PushcastServiceProvider;
 
 $variant = $argv[1];
-$a = ['events' => 10000, 'payload' => 100, 'rate' => 0.0, 'ca-file' => null];
+$a = ['events' => 10000, 'payload' => 100, 'rate' => 0.0, 'ca-file' => null, 'profile' => 'sockudo'];
 for ($i = 2; $i + 1 < count($argv); $i += 2) {
     $a[substr($argv[$i], 2)] = $argv[$i + 1];
 }
@@ -50,11 +51,25 @@ if ($variant === 'baseline') {
     $http = new GuzzleHttp\Client(['timeout' => 5, 'verify' => $a['ca-file'] ?? true]);
     $publish = static fn (array $data) => baseline_trigger($http, $a['url'], $a['channel'], 'Tick', $data);
     $finish = static fn () => ['acknowledged' => $events];
+} elseif ($variant === 'pusher-http-php') {
+    require_once __DIR__ . '/../../php-ext/tests/pusher-http-php.php';
+    if (pusher_http_php_vendor() === null) {
+        fwrite(STDERR, "php-publish: no ../shared/reverb beside this clone (pusher-http-php)\n");
+        exit(2);
+    }
+    $u = parse_url($a['url']);
+    $pusher = new Pusher\Pusher(KEY, SECRET, APP_ID, ['host' => $u['host'], 'port' => $u['port'],
+        'scheme' => $u['scheme'], 'useTLS' => $u['scheme'] === 'https']);
+    $publish = static fn (array $data) => $pusher->trigger($a['channel'], 'Tick', $data);
+    $finish = static fn () => ['acknowledged' => $events];
 } else {
     // The test kit's sockudo takes batches of 100 (the sockudo profile assumes its default 10):
     // the same limit as the Rust and Python publishers.
-    $options = ['endpoints' => [$a['url']], 'server_profile' => 'sockudo', 'queue_capacity' => 100000,
-        'backpressure' => 'block', 'block_timeout_ms' => 60000, 'limits' => ['max_events_per_batch' => 100]];
+    $options = ['endpoints' => [$a['url']], 'server_profile' => $a['profile'], 'queue_capacity' => 100000,
+        'backpressure' => 'block', 'block_timeout_ms' => 60000];
+    if ($a['profile'] === 'sockudo') {
+        $options['limits'] = ['max_events_per_batch' => 100];
+    }
     if ($a['ca-file'] !== null) {
         $options['ca_file'] = $a['ca-file'];
     }
@@ -104,6 +119,7 @@ for ($seq = 0; $seq < $events; $seq++) {
 $publishedS = (hrtime(true) - $start) / 1e9;
 $extra = $finish();
 sort($calls);
-echo json_encode(['impl' => $variant === 'baseline' ? 'php-guzzle-baseline' : 'pushcast-php-laravel', 'n' => $events,
+$impl = ['baseline' => 'php-guzzle-baseline', 'pusher-http-php' => 'pusher-http-php'][$variant] ?? 'pushcast-php-laravel';
+echo json_encode(['impl' => $impl, 'n' => $events,
     'call_us_p50' => percentile($calls, 0.5), 'call_us_p99' => percentile($calls, 0.99),
     'published_s' => $publishedS, 'elapsed_s' => (hrtime(true) - $start) / 1e9] + $extra), "\n";

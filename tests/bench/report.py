@@ -92,6 +92,116 @@ def _plot_rss(results, plots):
     plt.close(fig)
 
 
+def _fpm_equal_load(results):
+    rows = [r for r in results["fpm"] if r.get("rate") is not None]
+    if not rows:
+        return []
+    rate = rows[0]["rate"]
+    lines = ["### The same at an equal load", "",
+             f"`ab -c 4` gives each variant as many requests as it serves, so the faster one works"
+             f" harder (more requests per second on the same two cores) and its events wait longer for"
+             f" a core. Here both get the same open-loop load, {rate:,} requests/s"
+             " (crates/pushcast-testkit/src/bin/bench-http-load.rs: each request starts when due, and"
+             " its time runs from then), which compares their latencies at equal work.", "",
+             "| variant | payload | requests | request p50 (ms) | request p99 (ms) | requests/s | latency p50 (ms) | latency p99 (ms) | delivered | lost |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['size']} B | {r['requests']:,} | {_fmt(r['request_ms_p50'], 2)} | "
+                     f"{_fmt(r['request_ms_p99'], 2)} | {_fmt(r['requests_per_s'], 0)} | {_fmt(r['latency_ms_p50'], 2)} | "
+                     f"{_fmt(r['latency_ms_p99'], 2)} | {r['delivered']:,} | {r['lost']} |")
+    return lines + [""]
+
+
+STAGE_WORDS = {
+    "queue": "publish → the engine's I/O thread takes it (its wake-up)",
+    "batch": "taken → handed to a lane (a free lane; batching)",
+    "wake": "handed → the lane task runs",
+    "send": "the lane starts → answered (signing, connection, the server, retries)",
+    "total": "publish → the server's acknowledgement",
+}
+
+
+def _stages(results):
+    """The engine's own hop-by-hop histograms, for the runs that report them."""
+    runs = [(f"{r['impl']}, {r['rate']:,}/s", r["stages"]) for r in results["latency"]
+            if r.get("stages") and r["rate"] == min(x["rate"] for x in results["latency"])]
+    runs += [(f"FPM {r['variant']}, {r['size']} B, {('%s/s' % format(r['rate'], ',')) if r.get('rate') else 'ab -c 4'}",
+              r["stages"]) for r in results["fpm"] if r.get("stages") and r["size"] == 100]
+    if not runs:
+        return []
+    names = [n for n in STAGE_WORDS if any(n in st for _, st in runs)]
+    lines = ["## Where the time goes", "",
+             "The engine times each hop of every event (`Client::stage_latencies()`, PHP"
+             " `stageLatencies()`; log-linear buckets, within 12.5 %; the FPM workers' buckets merged)."
+             " p50 / p99 in µs, from this run:", "",
+             "| stage | what | " + " | ".join(name for name, _ in runs) + " |",
+             "|---|---|" + "---|" * len(runs)]
+    for stage in names:
+        cells = []
+        for _, st in runs:
+            s = st.get(stage) or {}
+            cells.append(f"{s.get('p50_us', 'n/a')} / {s.get('p99_us', 'n/a')}")
+        lines.append(f"| {stage} | {STAGE_WORDS[stage]} | " + " | ".join(cells) + " |")
+    before = Path(__file__).resolve().parents[2] / "benchmarks" / "stages-before-after.md"
+    lines += ["", "What changed them, before and after, is in"
+              " [benchmarks/stages-before-after.md](benchmarks/stages-before-after.md)"
+              " (`scripts/bench-stages`: the same runs with the engine before and after the change)."
+              if before.exists() else "", ""]
+    return lines
+
+
+def _reverb(results):
+    rows = results.get("reverb")
+    if not rows:
+        return []
+    lines = ["## Against Laravel Reverb: pushcast and the real pusher-http-php", "",
+             "The real Reverb 1.10.2 of `../shared/reverb` (it closes the connection after every answer),"
+             " pushcast through Laravel's broadcaster (reverb profile: batches up to Reverb's 10,000-byte"
+             " request limit) and the real pusher-http-php 7.2.7 (`Pusher::trigger`, one request per"
+             " event). Reverb's CPU: utime + stime of its process (/proc) over the run.", "",
+             "| publisher | rate (events/s) | events | delivered/s | latency p50 (ms) | latency p99 (ms) | caller p50 (µs) | Reverb CPU (s) | Reverb CPU s per 10,000 events | delivered | lost |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['impl']} | {r['rate'] or 'max'} | {r['n']:,} | {_fmt(r['delivered_per_s'], 0)} | "
+                     f"{_fmt(r['latency_ms_p50'], 2)} | {_fmt(r['latency_ms_p99'], 2)} | {_fmt(r['call_us_p50'], 2)} | "
+                     f"{_fmt(r['reverb_cpu_s'], 2)} | {_fmt(r['reverb_cpu_s_per_10k'], 2)} | {r['delivered']:,} | {r['lost']} |")
+    return lines + ["", "At full speed the throughput rows' latency is queueing (each publisher as fast as it"
+                    " goes); the paced rows compare latency.", ""]
+
+
+def _footprint(results):
+    f = results.get("footprint")
+    if not f:
+        return []
+    return ["## What an idle engine costs each PHP-FPM worker", "",
+            "`scripts/bench-fpm-footprint` (Debian's php-fpm, a static pool of 32 workers; each worker"
+            " measured from `/proc` before any broadcast, after every worker has broadcast, and over idle"
+            " seconds), in this run:", "", "```", f["detail"], f["line"], "```", "",
+            f"An engine adds {f['idle_uss_mb_added']:.2f} MB of private memory (USS) to a worker, whose"
+            f" thread count goes to {f['threads_per_worker']:.0f} (PHP's own and the engine's I/O thread,"
+            " which runs the dispatcher and the lanes), and wakes"
+            f" {f['idle_wakeups_per_s']:.2f} times a second while idle. Sockets: sockudo (like Reverb)"
+            " closes the connection after each answer, so an idle worker holds none; with a keep-alive"
+            " server (hosted Pusher) it keeps up to `max_in_flight` idle connections for 30 s.", ""]
+
+
+def _ratios(results):
+    r = results.get("ratios")
+    if not r:
+        return []
+    return ["## The comparisons as ratios (this run)", "",
+            "| comparison | ratio | how |", "|---|---|---|",
+            f"| paced latency p99, pushcast ÷ blocking baseline | {r['paced_p99_vs_baseline']:.2f} |"
+            " the worst over the paced rates and the three pushcast publishers |",
+            f"| PHP-FPM latency p99 at equal load, pushcast ÷ baseline | {r['fpm_p99_vs_baseline']:.2f} |"
+            " the worse of the two payloads |",
+            f"| PHP-FPM latency p99 under `ab -c 4`, pushcast ÷ baseline | {r['fpm_saturated_p99_vs_baseline']:.2f} |"
+            " pushcast serves more requests/s there (see above) |",
+            f"| throughput, PHP ÷ Rust through the same engine | {r['php_vs_rust']:.2f} | the lower of the two payloads |",
+            f"| throughput, Python (C ABI) ÷ Rust | {r['python_vs_rust']:.2f} | the lower of the two payloads |",
+            ""]
+
+
 def write(results, out, plots, quick):
     _plot_latency(results, plots)
     _plot_throughput(results, plots)
@@ -148,11 +258,13 @@ def write(results, out, plots, quick):
               " TLS: a local nginx TLS proxy in front of sockudo, its CA given to both.", "",
               "| variant | transport | payload | requests | request p50 (ms) | request p99 (ms) | requests/s | latency p50 (ms) | latency p99 (ms) | delivered | lost |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in results["fpm"]:
+    for r in (r for r in results["fpm"] if r.get("rate") is None):
         lines.append(f"| {r['variant']} | {r['transport']} | {r['size']} B | {r['requests']:,} | "
                      f"{_fmt(r['request_ms_p50'], 0)} | {_fmt(r['request_ms_p99'], 0)} | {_fmt(r['requests_per_s'], 0)} | "
                      f"{_fmt(r['latency_ms_p50'], 2)} | {_fmt(r['latency_ms_p99'], 2)} | {r['delivered']:,} | {r['lost']} |")
-    lines += ["", "`ab` reports whole milliseconds.", "",
+    lines += ["", "`ab` reports whole milliseconds.", ""]
+    lines += _fpm_equal_load(results) + _stages(results) + _reverb(results) + _footprint(results) + _ratios(results)
+    lines += [
               "## Reproduce", "", "```sh", "scripts/bench-all            # this report (BENCHMARKS.md, benchmarks/*.png)",
               "BENCH_QUICK=1 scripts/bench-all   # the short version, into target/bench-quick", "```", "",
               "Raw results of this run: `benchmarks/results.json`. Other benchmarks: `cargo bench -p pushcast-core`"

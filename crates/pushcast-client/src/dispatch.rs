@@ -8,6 +8,13 @@
 //! waited for a core; on a busy PHP-FPM host those waits made pushcast's p99 worse than a
 //! blocking call's (issue 15; BENCHMARKS.md, "where the time goes").
 //!
+//! Tried and not kept, for the wake-up that remains: short kernel time slices for the I/O
+//! thread (EEVDF's `sched_attr.sched_runtime`, 0.1 ms), and a `sched_yield` by the publisher
+//! after waking an idle engine. Both cut the wait for a core under `ab -c 4` (stage `queue` from
+//! about 250 µs to 10-40 µs p50), but both did it by running the I/O thread on the publisher's
+//! core at once, so the publisher waited for the send: caller p50 went from 5 µs to about
+//! 90 µs at 500 events/s. Returning at once is the point of this library.
+//!
 //! There is no timer-based lingering: a lane that is idle gets what is there at once (lowest
 //! latency at low rates), and while lanes are busy events pile up into full batches (highest
 //! throughput under load).

@@ -78,9 +78,6 @@ impl Engine {
         let handle = runtime.handle().clone();
         let (io_stop, io_stopped) = oneshot::channel::<()>();
         let io = crate::thread::spawn("pushcast-io", move || {
-            // Woken for microseconds of work per event: ask for short slices so that it runs
-            // soon after its wake-up on a busy host (see `prefer_short_slices`).
-            crate::thread::prefer_short_slices();
             runtime.block_on(async {
                 let _ = io_stopped.await;
             });

@@ -139,69 +139,6 @@ impl Drop for Worker {
     }
 }
 
-/// Asks the kernel for short time slices on the calling thread (Linux ≥ 6.12, EEVDF's
-/// per-task slice, `sched_attr.sched_runtime`; no privilege needed, the nice value is kept).
-///
-/// Why: the I/O thread sleeps almost always and runs for microseconds per event. With the
-/// default slice, a woken I/O thread on a host whose cores are busy (PHP-FPM workers serving
-/// requests) waited for the running worker's slice to end: in the FPM benchmark the `queue`
-/// stage (publish → the I/O thread runs) was 240-290 µs at p50 and about 1.8 ms at p99. A short
-/// slice gives the woken thread an earlier deadline, so it preempts sooner; it does not give
-/// it more CPU. In the FPM benchmark (4 workers under `ab -c 4`, 2 cores) the `queue` stage went
-/// from 239-287 µs p50 to 12-39 µs (slices of 0.4 and 1.5 ms helped less). Returns whether the
-/// kernel took the hint (older kernels refuse: EINVAL).
-///
-/// Tried and not kept: the publisher yielding its core (`sched_yield`) after waking an idle
-/// engine. It cut that stage further, but the caller then waited for the I/O thread's work
-/// on its core: caller p50 4 µs → 88 µs at 500 events/s.
-#[cfg(target_os = "linux")]
-pub(crate) fn prefer_short_slices() -> bool {
-    /// The kernel's `struct sched_attr` (SCHED_ATTR_SIZE_VER1: 56 bytes).
-    #[repr(C)]
-    struct SchedAttr {
-        size: u32,
-        sched_policy: u32,
-        sched_flags: u64,
-        sched_nice: i32,
-        sched_priority: u32,
-        sched_runtime: u64,
-        sched_deadline: u64,
-        sched_period: u64,
-        sched_util_min: u32,
-        sched_util_max: u32,
-    }
-    // The smallest slice the kernel accepts (it clamps to 0.1-100 ms).
-    const SLICE_NS: u64 = 100_000;
-    // SAFETY: plain system calls on the calling thread (tid 0 = self) with a fully initialised
-    // struct of the size we declare.
-    unsafe {
-        *libc::__errno_location() = 0;
-        let nice = libc::getpriority(libc::PRIO_PROCESS, 0);
-        if nice == -1 && *libc::__errno_location() != 0 {
-            return false;
-        }
-        let attr = SchedAttr {
-            size: std::mem::size_of::<SchedAttr>() as u32,
-            sched_policy: libc::SCHED_OTHER as u32,
-            sched_flags: 0,
-            sched_nice: nice,
-            sched_priority: 0,
-            sched_runtime: SLICE_NS,
-            sched_deadline: 0,
-            sched_period: 0,
-            sched_util_min: 0,
-            sched_util_max: 0,
-        };
-        libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) == 0
-    }
-}
-
-/// Elsewhere there is no such hint.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn prefer_short_slices() -> bool {
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,38 +164,6 @@ mod tests {
         // The thread is detached; let it panic: the process carries on.
         drop(go);
         std::thread::sleep(Duration::from_millis(50));
-    }
-
-    /// The kernel's view of the calling thread's slice (`se.slice`, ns), where it shows it.
-    fn own_slice_ns() -> Option<u64> {
-        let sched = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
-        let line = sched.lines().find(|l| l.starts_with("se.slice"))?;
-        line.split(':').nth(1)?.trim().parse().ok()
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn short_slices_are_what_the_kernel_then_uses() {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let worker = spawn("pushcast-slice", move || {
-            let before = own_slice_ns();
-            let took = prefer_short_slices();
-            tx.send((before, took, own_slice_ns())).unwrap();
-        })
-        .unwrap();
-        let (before, took, after) = rx.recv().unwrap();
-        assert!(worker.join_until(Instant::now() + Duration::from_secs(5), None));
-        match (took, after) {
-            // Taken: the kernel now uses 0.1 ms slices for this thread (it was at its default).
-            (true, Some(after)) => {
-                assert_eq!(after, 100_000, "slice before {before:?}");
-                assert_ne!(before, Some(100_000));
-            }
-            // Refused (a kernel before 6.12): nothing changed.
-            (false, after) => assert_eq!(after, before),
-            // Taken on a kernel that does not show slices: nothing to compare.
-            (true, None) => {}
-        }
     }
 
     #[test]
