@@ -253,6 +253,15 @@ namespace Pushcast {
         public function socket_auth(string $channel, string $socket_id, ?string $custom_data = null): string {}
 
         /**
+         * Where events' time went in this process's engine, hop by hop: `['queue' => ['what',
+         * 'count', 'p50_us', 'p99_us', 'buckets' => [upper bound µs => events]], 'batch', 'wake',
+         * 'send', 'total']` (buckets of several workers merge by adding equal bounds).
+         *
+         * @return array
+         */
+        public function stageLatencies(): array {}
+
+        /**
          * Live statistics of this process's engine for this configuration.
          *
          * @return array

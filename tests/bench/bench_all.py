@@ -255,7 +255,9 @@ def server_ceiling():
 
 def main():
     PLOTS.mkdir(parents=True, exist_ok=True)
-    results = {"throughput": [], "latency": [], "fpm": []}
+    from datetime import datetime, timezone
+    results = {"throughput": [], "latency": [], "fpm": [],
+               "run_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     log("bench-all: throughput (as fast as each caller goes)")
     for size in SIZES:
         for name, prefix, ours in PUBLISHERS:

@@ -125,7 +125,7 @@ def _stages(results):
     """The engine's own hop-by-hop histograms, for the runs that report them."""
     runs = [(f"{r['impl']}, {r['rate']:,}/s", r["stages"]) for r in results["latency"]
             if r.get("stages") and r["rate"] == min(x["rate"] for x in results["latency"])]
-    runs += [(f"FPM {r['variant']}, {r['size']} B, {('%s/s' % format(r['rate'], ',')) if r.get('rate') else 'ab -c 4'}",
+    runs += [(f"FPM {r['variant']}, {r['transport']}, {('%s/s' % format(r['rate'], ',')) if r.get('rate') else 'ab -c 4'}",
               r["stages"]) for r in results["fpm"] if r.get("stages") and r["size"] == 100]
     if not runs:
         return []
@@ -181,7 +181,8 @@ def _footprint(results):
             f" thread count goes to {f['threads_per_worker']:.0f} (PHP's own and the engine's I/O thread,"
             " which runs the dispatcher and the lanes), and wakes"
             f" {f['idle_wakeups_per_s']:.2f} times a second while idle. Sockets: sockudo (like Reverb)"
-            " closes the connection after each answer, so an idle worker holds none; with a keep-alive"
+            " closes the connection after each answer, so an idle engine holds none (the worker's one"
+            " socket is FPM's own); with a keep-alive"
             " server (hosted Pusher) it keeps up to `max_in_flight` idle connections for 30 s.", ""]
 
 
@@ -214,7 +215,8 @@ def write(results, out, plots, quick):
         " measured. Re-run it to reproduce (about 10 minutes; `BENCH_QUICK=1 scripts/bench-all` is the"
         " short version CI runs, writing to target/bench-quick).",
         "",
-        f"- Run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}{' (quick mode)' if quick else ''}",
+        f"- Run: {results.get('run_at') or datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
+        f"{' (quick mode)' if quick else ''}",
         f"- Machine: {os.cpu_count()} cores, {_cpu()}, {platform.system()} {platform.release()}",
         f"- Server: {_version([os.environ.get('SOCKUDO_BIN', 'sockudo'), '--version'])} on loopback, one node,"
         " the test kit's settings (rate limits off, batches of 100)",
@@ -266,7 +268,9 @@ def write(results, out, plots, quick):
     lines += _fpm_equal_load(results) + _stages(results) + _reverb(results) + _footprint(results) + _ratios(results)
     lines += [
               "## Reproduce", "", "```sh", "scripts/bench-all            # this report (BENCHMARKS.md, benchmarks/*.png)",
-              "BENCH_QUICK=1 scripts/bench-all   # the short version, into target/bench-quick", "```", "",
+              "BENCH_QUICK=1 scripts/bench-all   # the short version, into target/bench-quick",
+              "scripts/bench-stages         # the stage table before and after an engine change",
+              "scripts/bench-fpm-footprint  # an idle engine's cost per PHP-FPM worker", "```", "",
               "Raw results of this run: `benchmarks/results.json`. Other benchmarks: `cargo bench -p pushcast-core`"
               " (signing and auth), `scripts/bench-e2e`, `scripts/bench-php`.", ""]
     (out / "BENCHMARKS.md").write_text("\n".join(lines))
