@@ -100,21 +100,26 @@ final class ClientTest extends TestCase
 
     public function testLimitsOptionSetsTheProfilesLimitsByName(): void
     {
-        $events = static fn (int $n) => array_map(
-            static fn (int $i) => ['channel' => 'c', 'name' => 'e', 'data' => (string) $i],
-            range(1, $n)
-        );
-        $client = self::live(['limits' => ['max_events_per_batch' => 3]]);
+        // A size limit is checked before anything is queued.
+        $small = self::live(['limits' => ['max_event_data_bytes' => 10]]);
         try {
-            $client->triggerBatch($events(4));
-            self::fail('a batch over the limit was accepted');
+            $small->trigger('c', 'e', ['text' => 'longer than ten bytes']);
+            self::fail('data over the limit was accepted');
         } catch (ValidationException $e) {
-            self::assertStringContainsString('3', $e->getMessage());
+            self::assertStringContainsString('10', $e->getMessage());
         }
-        self::assertSame(0, $client->stats()['enqueued']);
-        // 0 is unlimited: the sockudo profile's 10 no longer applies.
-        $unlimited = self::live(['limits' => ['max_events_per_batch' => 0], 'queue_capacity' => 31]);
-        self::assertEquals(new \stdClass(), $unlimited->triggerBatch($events(30)));
+        self::assertSame(0, $small->stats()['enqueued']);
+        // The batch limit shapes the requests: 30 events in batches of at most 3.
+        $three = self::live(['limits' => ['max_events_per_batch' => 3], 'queue_capacity' => 31]);
+        $events = array_map(
+            static fn (int $i) => ['channel' => 'limits-batch', 'name' => 'e', 'data' => (string) $i],
+            range(1, 30)
+        );
+        $three->triggerBatch($events);
+        $flushed = $three->flush(10000);
+        self::assertSame(0, $flushed['pending']);
+        self::assertSame(30, $flushed['stats']['delivered']);
+        self::assertGreaterThanOrEqual(10, $flushed['stats']['requests_sent']);
         try {
             new Client('k', 's', '1', ['limits' => ['max_batch' => 100]]);
             self::fail('an unknown limit was accepted');
