@@ -83,18 +83,8 @@ fn case(u: &mut Unstructured<'_>) -> Result<FfiCase> {
             u,
             &strs(&["strict", "Pusher", "reverb", "sockudo", "soketi", "custom"]),
         )?,
-        limit: arg(
-            u,
-            &strs(&[
-                "max_events_per_batch",
-                "max_channel_name_len",
-                "max_event_name_len",
-                "max_channels_per_event",
-                "max_event_data_bytes",
-                "max_body_bytes",
-                "max_request_bytes",
-            ]),
-        )?,
+        // Every limit the core knows, so a new one is fuzzed too.
+        limit: arg(u, &strs(pushcast_core::ServerProfile::LIMIT_NAMES))?,
         limit_value: *u.choose(&[0, 1, 10, 20, 100, 200, usize::MAX])?,
         master_key: arg(u, &[master, "YWFh".to_owned()])?,
         socket_id: arg(u, &socket)?,

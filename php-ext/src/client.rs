@@ -330,19 +330,22 @@ fn stats_table(s: &StatsSnapshot) -> PhpResult<ZBox<ZendHashTable>> {
     for (name, value) in s.counters() {
         t.insert(name, int(value))?;
     }
-    match s.latency_p50_us {
-        Some(v) => t.insert("latency_p50_us", int(v))?,
-        None => t.insert("latency_p50_us", ())?,
-    }
-    match s.latency_p99_us {
-        Some(v) => t.insert("latency_p99_us", int(v))?,
-        None => t.insert("latency_p99_us", ())?,
-    }
+    insert_micros(&mut t, "latency_p50_us", s.latency_p50_us)?;
+    insert_micros(&mut t, "latency_p99_us", s.latency_p99_us)?;
     match &s.last_error {
         Some(e) => t.insert("last_error", e.as_str())?,
         None => t.insert("last_error", ())?,
     }
     Ok(t)
+}
+
+/// A percentile in µs as a PHP int, or null when nothing was measured yet.
+fn insert_micros(t: &mut ZendHashTable, key: &str, micros: Option<u64>) -> PhpResult<()> {
+    match micros {
+        Some(v) => t.insert(key, i64::try_from(v).unwrap_or(i64::MAX))?,
+        None => t.insert(key, ())?,
+    }
+    Ok(())
 }
 
 fn millis(ms: Option<i64>, default: u64) -> Duration {
@@ -1160,14 +1163,8 @@ impl PhpClient {
                 let mut t = ZendHashTable::new();
                 t.insert("what", stage.what)?;
                 t.insert("count", int(stage.count))?;
-                match stage.p50_us {
-                    Some(v) => t.insert("p50_us", int(v))?,
-                    None => t.insert("p50_us", ())?,
-                }
-                match stage.p99_us {
-                    Some(v) => t.insert("p99_us", int(v))?,
-                    None => t.insert("p99_us", ())?,
-                }
+                insert_micros(&mut t, "p50_us", stage.p50_us)?;
+                insert_micros(&mut t, "p99_us", stage.p99_us)?;
                 let mut buckets = ZendHashTable::new();
                 for (upper, count) in stage.buckets {
                     buckets.insert_at_index(int(upper), int(count))?;

@@ -11,6 +11,7 @@ declare(strict_types=1);
 // &size=BYTES; the channel is fpm-VARIANT-TRANSPORT-SIZE.
 require __DIR__ . '/../../php-ext/tests/bootstrap.php';
 require __DIR__ . '/../../php-ext/bench/baseline.php';
+require __DIR__ . '/stages.php';
 
 use Illuminate\Broadcasting\Channel;
 use Pushcast\Laravel\PushcastServiceProvider;
@@ -42,12 +43,7 @@ if ($variant === 'stages') {
     // workers' buckets). No engine yet in this worker: empty.
     $client = PushcastServiceProvider::broadcaster(['key' => KEY, 'secret' => SECRET, 'app_id' => APP_ID,
         'options' => $options])->getPushcast();
-    $stages = $client->stageLatencies();
-    foreach ($stages as $stage => $s) {
-        // [[upper bound, events], ...]: json_encode would turn bounds 0, 1, ... into a list.
-        $stages[$stage]['buckets'] = array_map(null, array_keys($s['buckets']), array_values($s['buckets']));
-    }
-    echo json_encode(['pid' => getmypid(), 'stages' => $stages]);
+    echo json_encode(['pid' => getmypid(), 'stages' => stage_report($client)]);
     return;
 }
 if ($variant === 'baseline') {

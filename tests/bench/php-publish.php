@@ -13,6 +13,7 @@ declare(strict_types=1);
 
 require __DIR__ . '/../../php-ext/tests/bootstrap.php';
 require __DIR__ . '/../../php-ext/bench/baseline.php';
+require __DIR__ . '/stages.php';
 
 use Illuminate\Broadcasting\Channel;
 use Pushcast\Laravel\PushcastServiceProvider;
@@ -83,15 +84,7 @@ if ($variant === 'baseline') {
     $publish = static fn (array $data) => $broadcaster->broadcast($channels, 'Tick', $data);
     $finish = static function () use ($broadcaster, $warm): array {
         $flush = $broadcaster->getPushcast()->flush(300000);
-        $stages = [];
-        foreach ($broadcaster->getPushcast()->stageLatencies() as $stage => $s) {
-            $buckets = [];
-            foreach ($s['buckets'] as $upper => $n) {
-                $buckets[] = [$upper, $n];
-            }
-            $stages[$stage] = ['what' => $s['what'], 'count' => $s['count'], 'p50_us' => $s['p50_us'],
-                'p99_us' => $s['p99_us'], 'buckets' => $buckets];
-        }
+        $stages = stage_report($broadcaster->getPushcast());
         return ['acknowledged' => $flush['stats']['delivered'] - $warm['delivered'],
             'failed' => $flush['stats']['failed'] - $warm['failed'], 'pending' => $flush['pending'],
             'stages' => $stages];

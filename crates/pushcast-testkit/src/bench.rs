@@ -55,6 +55,23 @@ pub fn pace(start: std::time::Instant, seq: u64, rate: f64) {
     }
 }
 
+/// The command line of a benchmark binary as `(flag, value)` pairs: every flag of these
+/// binaries takes a value. Panics (a usage error) on a flag without one.
+pub fn flag_pairs() -> Vec<(String, String)> {
+    let mut args = std::env::args().skip(1);
+    let mut pairs = Vec::new();
+    while let Some(flag) = args.next() {
+        match args.next() {
+            Some(value) => pairs.push((flag, value)),
+            None => {
+                eprintln!("{flag} needs a value");
+                std::process::exit(2);
+            }
+        }
+    }
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,11 +16,7 @@ use pushcast_testkit::bench::percentile;
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let (mut url, mut rate, mut requests, mut concurrency) = (String::new(), 500f64, 1000u64, 64);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .unwrap_or_else(|| panic!("{flag} needs a value"));
+    for (flag, value) in pushcast_testkit::bench::flag_pairs() {
         match flag.as_str() {
             "--url" => url = value,
             "--rate" => rate = value.parse().unwrap(),

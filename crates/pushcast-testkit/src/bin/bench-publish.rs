@@ -16,11 +16,7 @@ use pushcast_testkit::{SockudoOptions, APP_ID, APP_KEY, APP_SECRET};
 fn main() {
     let (mut url, mut channel, mut ca_file) = (String::new(), String::new(), None);
     let (mut events, mut size, mut rate) = (10_000u64, 100usize, 0f64);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .unwrap_or_else(|| panic!("{flag} needs a value"));
+    for (flag, value) in pushcast_testkit::bench::flag_pairs() {
         match flag.as_str() {
             "--url" => url = value,
             "--channel" => channel = value,

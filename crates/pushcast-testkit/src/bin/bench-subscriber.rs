@@ -21,11 +21,7 @@ fn main() {
     let mut channel = String::new();
     let (mut expect, mut idle_secs, mut timeout_secs) = (0usize, 10u64, 600u64);
     let mut latencies_file = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .unwrap_or_else(|| panic!("{flag} needs a value"));
+    for (flag, value) in pushcast_testkit::bench::flag_pairs() {
         match flag.as_str() {
             "--port" => port = value.parse().unwrap(),
             "--channel" => channel = value,
