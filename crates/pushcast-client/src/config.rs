@@ -74,7 +74,7 @@ impl Backpressure {
     pub const DEFAULT_BLOCK_TIMEOUT: Duration = Duration::from_millis(100);
 
     /// The policy's name: `fail_fast`, `block`, `drop_newest`, `drop_oldest`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Backpressure::FailFast => "fail_fast",
             Backpressure::Block { .. } => "block",
@@ -216,20 +216,35 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Default [`ClientConfig::queue_capacity`].
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+    /// Default [`ClientConfig::backpressure`].
+    pub const DEFAULT_BACKPRESSURE: Backpressure = Backpressure::FailFast;
+    /// Default [`ClientConfig::max_in_flight`].
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+    /// Default [`ClientConfig::connect_timeout`].
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+    /// Default [`ClientConfig::request_timeout`].
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default [`ClientConfig::delivery_timeout`].
+    pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default [`ClientConfig::shutdown_timeout`].
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
     /// A configuration with one endpoint and the defaults above.
     pub fn new(app: App, endpoint: impl Into<String>) -> Self {
         ClientConfig {
             app,
             endpoints: vec![endpoint.into()],
-            queue_capacity: 10_000,
-            backpressure: Backpressure::FailFast,
-            max_in_flight: 4,
-            connect_timeout: Duration::from_secs(2),
-            request_timeout: Duration::from_secs(5),
-            delivery_timeout: Duration::from_secs(30),
+            queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            backpressure: Self::DEFAULT_BACKPRESSURE,
+            max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            delivery_timeout: Self::DEFAULT_DELIVERY_TIMEOUT,
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_secs(2),
-            shutdown_timeout: Duration::from_secs(5),
+            shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
             ca_file: None,
             danger_accept_invalid_certs: false,
             max_failures_kept: 1_000,
@@ -409,7 +424,10 @@ fn flag(field: &'static str, text: &str) -> Result<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(invalid(field, format!("must be true or false, got {text:?}"))),
+        _ => Err(invalid(
+            field,
+            format!("must be true or false, got {text:?}"),
+        )),
     }
 }
 
@@ -418,12 +436,12 @@ fn flag(field: &'static str, text: &str) -> Result<bool> {
 const KEYS: &[Key] = &[
     Key {
         name: "queue_capacity",
-        value: "events (per channel) accepted and not yet resolved, at least 1; default 10000",
+        value: "events (per channel) accepted and not yet resolved, at least 1",
         apply: |c, k, v| Ok(c.queue_capacity = size(k, v)?),
     },
     Key {
         name: "backpressure",
-        value: "fail_fast (default), block, drop_newest or drop_oldest",
+        value: "fail_fast, block, drop_newest or drop_oldest",
         apply: |c, _, v| {
             c.backpressure = match v.parse()? {
                 Backpressure::Block { .. } => Backpressure::Block {
@@ -436,7 +454,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "block_timeout_ms",
-        value: "how long publish waits for room under `block`; default 100",
+        value: "how long publish waits for room under `block`",
         apply: |c, k, v| {
             c.block_timeout = millis(k, v)?;
             if let Backpressure::Block { timeout } = &mut c.backpressure {
@@ -447,47 +465,47 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "max_in_flight",
-        value: "requests in flight at once, 1 to 256; default 4",
+        value: "requests in flight at once, 1 to 256",
         apply: |c, k, v| Ok(c.max_in_flight = size(k, v)?),
     },
     Key {
         name: "connect_timeout_ms",
-        value: "TCP + TLS connect timeout; default 2000",
+        value: "TCP + TLS connect timeout",
         apply: |c, k, v| Ok(c.connect_timeout = millis(k, v)?),
     },
     Key {
         name: "request_timeout_ms",
-        value: "whole-request timeout; default 5000",
+        value: "whole-request timeout",
         apply: |c, k, v| Ok(c.request_timeout = millis(k, v)?),
     },
     Key {
         name: "delivery_timeout_ms",
-        value: "how long an event may wait for delivery, retries included; default 30000",
+        value: "how long an event may wait for delivery, retries included",
         apply: |c, k, v| Ok(c.delivery_timeout = millis(k, v)?),
     },
     Key {
         name: "shutdown_timeout_ms",
-        value: "how long closing the client waits for pending events; default 5000",
+        value: "how long closing the client waits for pending events",
         apply: |c, k, v| Ok(c.shutdown_timeout = millis(k, v)?),
     },
     Key {
         name: "retry_base_ms",
-        value: "first retry delay, doubled each time; default 50",
+        value: "first retry delay, doubled each time",
         apply: |c, k, v| Ok(c.retry_base = millis(k, v)?),
     },
     Key {
         name: "retry_max_ms",
-        value: "longest retry delay; default 2000",
+        value: "longest retry delay",
         apply: |c, k, v| Ok(c.retry_max = millis(k, v)?),
     },
     Key {
         name: "max_failures_kept",
-        value: "failures kept for drain_failures; default 1000",
+        value: "failures kept for drain_failures",
         apply: |c, k, v| Ok(c.max_failures_kept = size(k, v)?),
     },
     Key {
         name: "ca_file",
-        value: "a PEM file of extra root certificates; empty for none (default)",
+        value: "a PEM file of extra root certificates; empty for none",
         apply: |c, _, v| {
             c.ca_file = (!v.is_empty()).then(|| v.into());
             Ok(())
@@ -495,36 +513,36 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "danger_accept_invalid_certs",
-        value: "true to accept any TLS certificate (dangerous); default false",
+        value: "true to accept any TLS certificate (dangerous)",
         apply: |c, k, v| Ok(c.danger_accept_invalid_certs = flag(k, v)?),
     },
     Key {
         name: "breaker_failure_threshold",
-        value: "consecutive failed attempts that open an endpoint's circuit, 0 for no breaker; default 5",
+        value: "consecutive failed attempts that open an endpoint's circuit, 0 for no breaker",
         apply: |c, k, v| {
-            c.breaker_failure_threshold = u32::try_from(whole(k, v)?)
-                .map_err(|_| invalid(k, format!("{v} is too large")))?;
+            c.breaker_failure_threshold =
+                u32::try_from(whole(k, v)?).map_err(|_| invalid(k, format!("{v} is too large")))?;
             Ok(())
         },
     },
     Key {
         name: "breaker_cooldown_ms",
-        value: "how long an open circuit stays open before a probe; default 1000",
+        value: "how long an open circuit stays open before a probe",
         apply: |c, k, v| Ok(c.breaker_cooldown = millis(k, v)?),
     },
     Key {
         name: "breaker_cooldown_max_ms",
-        value: "the longest cool-down after failed probes; default 10000",
+        value: "the longest cool-down after failed probes",
         apply: |c, k, v| Ok(c.breaker_cooldown_max = millis(k, v)?),
     },
     Key {
         name: "breaker_open_policy",
-        value: "queue (default), fail_fast or spool",
+        value: "queue, fail_fast or spool",
         apply: |c, _, v| Ok(c.breaker_open_policy = v.parse()?),
     },
     Key {
         name: "spool",
-        value: "the durable spool's directory; empty for no spool (default)",
+        value: "the durable spool's directory; empty for no spool",
         apply: |c, _, v| {
             c.spool = (!v.is_empty()).then(|| SpoolConfig::new(v));
             Ok(())
@@ -532,7 +550,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "spool_sync",
-        value: "none, interval (default) or every_event",
+        value: "none, interval or every_event",
         apply: |c, k, v| {
             let spool = c.spool_mut(k)?;
             spool.sync = match (v.parse()?, spool.sync) {
@@ -545,7 +563,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "spool_sync_interval_ms",
-        value: "the fsync interval of `interval`, more than 0; default 100",
+        value: "the fsync interval of `interval`, more than 0",
         apply: |c, k, v| {
             let interval = millis(k, v)?;
             let spool = c.spool_mut(k)?;
@@ -560,7 +578,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "spool_max_bytes",
-        value: "most bytes the spool holds; default 268435456 (256 MiB)",
+        value: "most bytes the spool holds",
         apply: |c, k, v| {
             let bytes = whole(k, v)?;
             c.spool_mut(k)?.max_bytes = bytes;
@@ -569,7 +587,7 @@ const KEYS: &[Key] = &[
     },
     Key {
         name: "spool_max_age_ms",
-        value: "how long a spooled event may wait for delivery; default 86400000 (24 h)",
+        value: "how long a spooled event may wait for delivery",
         apply: |c, k, v| {
             let age = millis(k, v)?;
             c.spool_mut(k)?.max_age = age;
@@ -597,9 +615,18 @@ mod tests {
 
     #[test]
     fn policies_parse_by_name_in_either_spelling() {
-        assert_eq!("fail_fast".parse::<Backpressure>().unwrap(), Backpressure::FailFast);
-        assert_eq!("fail-fast".parse::<Backpressure>().unwrap(), Backpressure::FailFast);
-        assert_eq!("drop-oldest".parse::<Backpressure>().unwrap(), Backpressure::DropOldest);
+        assert_eq!(
+            "fail_fast".parse::<Backpressure>().unwrap(),
+            Backpressure::FailFast
+        );
+        assert_eq!(
+            "fail-fast".parse::<Backpressure>().unwrap(),
+            Backpressure::FailFast
+        );
+        assert_eq!(
+            "drop-oldest".parse::<Backpressure>().unwrap(),
+            Backpressure::DropOldest
+        );
         assert_eq!(
             "block".parse::<Backpressure>().unwrap(),
             Backpressure::Block {
@@ -613,9 +640,18 @@ mod tests {
         ] {
             assert_eq!(b.name().parse::<Backpressure>().unwrap(), b);
         }
-        assert_eq!("spool".parse::<BreakerOpenPolicy>().unwrap(), BreakerOpenPolicy::Spool);
-        assert_eq!("every_event".parse::<SpoolSync>().unwrap(), SpoolSync::EveryEvent);
-        assert_eq!(field("sometimes".parse::<Backpressure>().map(drop)), "backpressure");
+        assert_eq!(
+            "spool".parse::<BreakerOpenPolicy>().unwrap(),
+            BreakerOpenPolicy::Spool
+        );
+        assert_eq!(
+            "every_event".parse::<SpoolSync>().unwrap(),
+            SpoolSync::EveryEvent
+        );
+        assert_eq!(
+            field("sometimes".parse::<Backpressure>().map(drop)),
+            "backpressure"
+        );
         assert_eq!(
             field("x".parse::<BreakerOpenPolicy>().map(drop)),
             "breaker_open_policy"
@@ -660,7 +696,10 @@ mod tests {
         }
         assert_eq!(field(c.set("usetls", "1")), "key");
         let unknown = c.set("usetls", "1").unwrap_err().to_string();
-        assert!(unknown.contains("usetls") && unknown.contains("queue_capacity"), "{unknown}");
+        assert!(
+            unknown.contains("usetls") && unknown.contains("queue_capacity"),
+            "{unknown}"
+        );
     }
 
     #[test]
@@ -676,7 +715,10 @@ mod tests {
         c.set("spool_sync", "none").unwrap();
         c.set("spool_sync_interval_ms", "40").unwrap();
         assert_eq!(c.spool.as_ref().unwrap().sync, SpoolSync::None);
-        assert_eq!(field(c.set("spool_sync_interval_ms", "0")), "spool_sync_interval_ms");
+        assert_eq!(
+            field(c.set("spool_sync_interval_ms", "0")),
+            "spool_sync_interval_ms"
+        );
         c.set("spool", "").unwrap();
         assert!(c.spool.is_none());
     }
@@ -699,7 +741,11 @@ mod tests {
             };
             let before = c.engine_key();
             c.set(name, sample).unwrap();
-            assert_ne!(before, c.engine_key(), "{name} does not reach the engine key");
+            assert_ne!(
+                before,
+                c.engine_key(),
+                "{name} does not reach the engine key"
+            );
         }
     }
 
@@ -722,7 +768,9 @@ mod tests {
             }),
             ("endpoints", |c| c.endpoints.push("http://b:1".into())),
             ("queue_capacity", |c| c.queue_capacity += 1),
-            ("backpressure", |c| c.backpressure = Backpressure::DropOldest),
+            ("backpressure", |c| {
+                c.backpressure = Backpressure::DropOldest
+            }),
             ("max_in_flight", |c| c.max_in_flight += 1),
             ("connect_timeout", |c| c.connect_timeout *= 2),
             ("request_timeout", |c| c.request_timeout *= 2),
@@ -733,7 +781,9 @@ mod tests {
             ("ca_file", |c| c.ca_file = Some("/x".into())),
             ("danger", |c| c.danger_accept_invalid_certs = true),
             ("max_failures_kept", |c| c.max_failures_kept += 1),
-            ("breaker_failure_threshold", |c| c.breaker_failure_threshold += 1),
+            ("breaker_failure_threshold", |c| {
+                c.breaker_failure_threshold += 1
+            }),
             ("breaker_cooldown", |c| c.breaker_cooldown *= 2),
             ("breaker_cooldown_max", |c| c.breaker_cooldown_max *= 2),
             ("breaker_open_policy", |c| {
