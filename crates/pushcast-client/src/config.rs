@@ -437,7 +437,7 @@ const KEYS: &[Key] = &[
     Key {
         name: "queue_capacity",
         value: "events (per channel) accepted and not yet resolved, at least 1",
-        apply: |c, k, v| Ok(c.queue_capacity = size(k, v)?),
+        apply: |c, k, v| size(k, v).map(|x| c.queue_capacity = x),
     },
     Key {
         name: "backpressure",
@@ -466,42 +466,42 @@ const KEYS: &[Key] = &[
     Key {
         name: "max_in_flight",
         value: "requests in flight at once, 1 to 256",
-        apply: |c, k, v| Ok(c.max_in_flight = size(k, v)?),
+        apply: |c, k, v| size(k, v).map(|x| c.max_in_flight = x),
     },
     Key {
         name: "connect_timeout_ms",
         value: "TCP + TLS connect timeout",
-        apply: |c, k, v| Ok(c.connect_timeout = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.connect_timeout = x),
     },
     Key {
         name: "request_timeout_ms",
         value: "whole-request timeout",
-        apply: |c, k, v| Ok(c.request_timeout = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.request_timeout = x),
     },
     Key {
         name: "delivery_timeout_ms",
         value: "how long an event may wait for delivery, retries included",
-        apply: |c, k, v| Ok(c.delivery_timeout = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.delivery_timeout = x),
     },
     Key {
         name: "shutdown_timeout_ms",
         value: "how long closing the client waits for pending events",
-        apply: |c, k, v| Ok(c.shutdown_timeout = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.shutdown_timeout = x),
     },
     Key {
         name: "retry_base_ms",
         value: "first retry delay, doubled each time",
-        apply: |c, k, v| Ok(c.retry_base = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.retry_base = x),
     },
     Key {
         name: "retry_max_ms",
         value: "longest retry delay",
-        apply: |c, k, v| Ok(c.retry_max = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.retry_max = x),
     },
     Key {
         name: "max_failures_kept",
         value: "failures kept for drain_failures",
-        apply: |c, k, v| Ok(c.max_failures_kept = size(k, v)?),
+        apply: |c, k, v| size(k, v).map(|x| c.max_failures_kept = x),
     },
     Key {
         name: "ca_file",
@@ -514,7 +514,7 @@ const KEYS: &[Key] = &[
     Key {
         name: "danger_accept_invalid_certs",
         value: "true to accept any TLS certificate (dangerous)",
-        apply: |c, k, v| Ok(c.danger_accept_invalid_certs = flag(k, v)?),
+        apply: |c, k, v| flag(k, v).map(|x| c.danger_accept_invalid_certs = x),
     },
     Key {
         name: "breaker_failure_threshold",
@@ -528,17 +528,17 @@ const KEYS: &[Key] = &[
     Key {
         name: "breaker_cooldown_ms",
         value: "how long an open circuit stays open before a probe",
-        apply: |c, k, v| Ok(c.breaker_cooldown = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.breaker_cooldown = x),
     },
     Key {
         name: "breaker_cooldown_max_ms",
         value: "the longest cool-down after failed probes",
-        apply: |c, k, v| Ok(c.breaker_cooldown_max = millis(k, v)?),
+        apply: |c, k, v| millis(k, v).map(|x| c.breaker_cooldown_max = x),
     },
     Key {
         name: "breaker_open_policy",
         value: "queue, fail_fast or spool",
-        apply: |c, _, v| Ok(c.breaker_open_policy = v.parse()?),
+        apply: |c, _, v| v.parse().map(|x| c.breaker_open_policy = x),
     },
     Key {
         name: "spool",
@@ -756,7 +756,8 @@ mod tests {
         let mut with_sink = base.clone();
         with_sink.log = Some(LogSink(std::sync::Arc::new(|_, _| {})));
         assert_eq!(key, with_sink.engine_key());
-        let changes: Vec<(&str, fn(&mut ClientConfig))> = vec![
+        type Change = fn(&mut ClientConfig);
+        let changes: Vec<(&str, Change)> = vec![
             ("app secret", |c| {
                 c.app = App::new(Credentials::new("1", "key", "other").unwrap())
             }),
