@@ -12,7 +12,8 @@ use crate::errors::{invalid, to_php};
 use crate::resilience;
 use crate::settings::Defaults;
 
-/// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own.
+/// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own
+/// that are not [`CONFIG_KEYS`] (which are accepted too).
 const KNOWN: &[&str] = &[
     // pusher-http-php / Laravel
     "host",
@@ -29,16 +30,8 @@ const KNOWN: &[&str] = &[
     "server_profile",
     "max_request_size",
     "limits",
-    "queue_capacity",
-    "backpressure",
-    "block_timeout_ms",
-    "max_in_flight",
-    "connect_timeout_ms",
-    "request_timeout_ms",
-    "delivery_timeout_ms",
-    "shutdown_timeout_ms",
-    "ca_file",
     "verify",
+    "conflate",
 ];
 
 /// A parsed configuration and the key identifying it (one engine per process and config:
@@ -193,11 +186,11 @@ pub(crate) fn parse(
             ArrayKey::Long(i) => i.to_string(),
             other => other.to_string(),
         };
-        if !KNOWN.contains(&name.as_str()) && !resilience::KNOWN.contains(&name.as_str()) {
+        if !KNOWN.contains(&name.as_str()) && !CONFIG_KEYS.contains(&name.as_str()) {
             return Err(invalid(format!(
                 "unknown option `{name}`; accepted options: {}, {}",
                 KNOWN.join(", "),
-                resilience::KNOWN.join(", ")
+                CONFIG_KEYS.join(", ")
             )));
         }
         get.insert(name, v);

@@ -1,5 +1,6 @@
-//! The circuit breaker, conflation and durable spool options of `Pushcast\Client` (strict,
-//! like the rest: an unknown key, also inside a conflation rule, is an error).
+//! The conflation rules of `Pushcast\Client` (strict, like the rest: an unknown key inside a
+//! rule is an error), and the breaker's maximum cool-down when only the cool-down is given.
+//! The other breaker and spool options are `ClientConfig::set` keys (options.rs).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,20 +10,6 @@ use ext_php_rs::types::{ArrayKey, Zval};
 use pushcast_client::{ClientConfig, ConflateRule};
 
 use crate::errors::invalid;
-
-/// The option keys read here.
-pub(crate) const KNOWN: &[&str] = &[
-    "breaker_failure_threshold",
-    "breaker_cooldown_ms",
-    "breaker_cooldown_max_ms",
-    "breaker_open_policy",
-    "conflate",
-    "spool",
-    "spool_sync",
-    "spool_sync_interval_ms",
-    "spool_max_bytes",
-    "spool_max_age_ms",
-];
 
 const RULE_KEYS: &[&str] = &["event", "channel", "key", "window_ms"];
 
