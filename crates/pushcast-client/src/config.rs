@@ -433,12 +433,19 @@ fn flag(field: &'static str, text: &str) -> Result<bool> {
 
 /// Every key [`ClientConfig::set`] takes, with its one parser. Conflation rules and endpoints
 /// have no text form here: they are lists, set through the binding's own list functions.
+/// A key whose value goes, parsed by `$parse`, straight into one field.
+macro_rules! field_key {
+    ($name:literal, $value:literal, $parse:ident => $field:ident) => {
+        Key {
+            name: $name,
+            value: $value,
+            apply: |c, k, v| $parse(k, v).map(|x| c.$field = x),
+        }
+    };
+}
+
 const KEYS: &[Key] = &[
-    Key {
-        name: "queue_capacity",
-        value: "events (per channel) accepted and not yet resolved, at least 1",
-        apply: |c, k, v| size(k, v).map(|x| c.queue_capacity = x),
-    },
+    field_key!("queue_capacity", "events (per channel) accepted and not yet resolved, at least 1", size => queue_capacity),
     Key {
         name: "backpressure",
         value: "fail_fast, block, drop_newest or drop_oldest",
@@ -463,46 +470,14 @@ const KEYS: &[Key] = &[
             Ok(())
         },
     },
-    Key {
-        name: "max_in_flight",
-        value: "requests in flight at once, 1 to 256",
-        apply: |c, k, v| size(k, v).map(|x| c.max_in_flight = x),
-    },
-    Key {
-        name: "connect_timeout_ms",
-        value: "TCP + TLS connect timeout",
-        apply: |c, k, v| millis(k, v).map(|x| c.connect_timeout = x),
-    },
-    Key {
-        name: "request_timeout_ms",
-        value: "whole-request timeout",
-        apply: |c, k, v| millis(k, v).map(|x| c.request_timeout = x),
-    },
-    Key {
-        name: "delivery_timeout_ms",
-        value: "how long an event may wait for delivery, retries included",
-        apply: |c, k, v| millis(k, v).map(|x| c.delivery_timeout = x),
-    },
-    Key {
-        name: "shutdown_timeout_ms",
-        value: "how long closing the client waits for pending events",
-        apply: |c, k, v| millis(k, v).map(|x| c.shutdown_timeout = x),
-    },
-    Key {
-        name: "retry_base_ms",
-        value: "first retry delay, doubled each time",
-        apply: |c, k, v| millis(k, v).map(|x| c.retry_base = x),
-    },
-    Key {
-        name: "retry_max_ms",
-        value: "longest retry delay",
-        apply: |c, k, v| millis(k, v).map(|x| c.retry_max = x),
-    },
-    Key {
-        name: "max_failures_kept",
-        value: "failures kept for drain_failures",
-        apply: |c, k, v| size(k, v).map(|x| c.max_failures_kept = x),
-    },
+    field_key!("max_in_flight", "requests in flight at once, 1 to 256", size => max_in_flight),
+    field_key!("connect_timeout_ms", "TCP + TLS connect timeout", millis => connect_timeout),
+    field_key!("request_timeout_ms", "whole-request timeout", millis => request_timeout),
+    field_key!("delivery_timeout_ms", "how long an event may wait for delivery, retries included", millis => delivery_timeout),
+    field_key!("shutdown_timeout_ms", "how long closing the client waits for pending events", millis => shutdown_timeout),
+    field_key!("retry_base_ms", "first retry delay, doubled each time", millis => retry_base),
+    field_key!("retry_max_ms", "longest retry delay", millis => retry_max),
+    field_key!("max_failures_kept", "failures kept for drain_failures", size => max_failures_kept),
     Key {
         name: "ca_file",
         value: "a PEM file of extra root certificates; empty for none",
@@ -511,11 +486,7 @@ const KEYS: &[Key] = &[
             Ok(())
         },
     },
-    Key {
-        name: "danger_accept_invalid_certs",
-        value: "true to accept any TLS certificate (dangerous)",
-        apply: |c, k, v| flag(k, v).map(|x| c.danger_accept_invalid_certs = x),
-    },
+    field_key!("danger_accept_invalid_certs", "true to accept any TLS certificate (dangerous)", flag => danger_accept_invalid_certs),
     Key {
         name: "breaker_failure_threshold",
         value: "consecutive failed attempts that open an endpoint's circuit, 0 for no breaker",
@@ -525,16 +496,8 @@ const KEYS: &[Key] = &[
             Ok(())
         },
     },
-    Key {
-        name: "breaker_cooldown_ms",
-        value: "how long an open circuit stays open before a probe",
-        apply: |c, k, v| millis(k, v).map(|x| c.breaker_cooldown = x),
-    },
-    Key {
-        name: "breaker_cooldown_max_ms",
-        value: "the longest cool-down after failed probes",
-        apply: |c, k, v| millis(k, v).map(|x| c.breaker_cooldown_max = x),
-    },
+    field_key!("breaker_cooldown_ms", "how long an open circuit stays open before a probe", millis => breaker_cooldown),
+    field_key!("breaker_cooldown_max_ms", "the longest cool-down after failed probes", millis => breaker_cooldown_max),
     Key {
         name: "breaker_open_policy",
         value: "queue, fail_fast or spool",
