@@ -677,9 +677,10 @@ pushcast_result pushcast_config_add_endpoint(pushcast_config *config, const char
  Sets the queue capacity (events), the backpressure policy (with its timeout for Block) and
  the most requests in flight. A `policy` that is none of the PUSHCAST_BACKPRESSURE_* values
  is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was. The capacity (at least
- 1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new(). The same as
- pushcast_config_set() with `queue_capacity`, `backpressure`, `block_timeout_ms` and
- `max_in_flight`, all or none.
+ 1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new().
+
+ The same as pushcast_config_set() with `queue_capacity`, `backpressure`,
+ `block_timeout_ms` and `max_in_flight`, all or none.
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
