@@ -84,7 +84,7 @@ impl Backpressure {
     }
 }
 
-/// Names are compared with `-` read as `_`: the Go binding spelt them `fail-fast` up to 0.x,
+/// Names are compared with `-` read as `_`: the Go binding spelt them `fail-fast` up to 0.1,
 /// and both spellings keep working.
 fn policy_name(text: &str) -> String {
     text.trim().replace('-', "_")
