@@ -679,6 +679,9 @@ pushcast_result pushcast_config_add_endpoint(pushcast_config *config, const char
  is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was. The capacity (at least
  1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new().
 
+ The same as pushcast_config_set() with `queue_capacity`, `backpressure`,
+ `block_timeout_ms` and `max_in_flight`, all or none.
+
  # Safety
  `config` must be a live config used by no other thread meanwhile.
  */
@@ -690,7 +693,8 @@ pushcast_result pushcast_config_set_queue(pushcast_config *config,
 
 /*
  Sets the timeouts, in milliseconds: connect, whole request, delivery (per event, retries
- included) and shutdown (how long pushcast_client_free() waits for pending events).
+ included) and shutdown (how long pushcast_client_free() waits for pending events). The same
+ as pushcast_config_set() with the four `*_timeout_ms` keys, all or none.
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
@@ -703,7 +707,8 @@ pushcast_result pushcast_config_set_timeouts(pushcast_config *config,
 
 /*
  TLS: an extra PEM CA file to trust (NULL: none), and whether to skip certificate checks
- entirely (dangerous; prints a warning when the client starts).
+ entirely (dangerous; prints a warning when the client starts). The same as
+ pushcast_config_set() with `ca_file` and `danger_accept_invalid_certs`, all or none.
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
@@ -865,12 +870,37 @@ pushcast_result pushcast_client_terminate_user_connections(const pushcast_client
                                                            const char *user_id);
 
 /*
+ Sets one setting by name from its text, e.g. `("backpressure", "block")`,
+ `("block_timeout_ms", "250")`. Only the settings you name change; the others keep the
+ library's defaults. An unknown key, or a value that does not parse, is
+ PUSHCAST_RESULT_INVALID_CONFIG with a message naming the key, and the config is left as it
+ was; limits involving several settings are checked by pushcast_client_new().
+
+ Keys (durations in milliseconds, sizes in events or bytes, flags `true`/`false`):
+ `queue_capacity`, `backpressure` (`fail_fast`, `block`, `drop_newest`, `drop_oldest`),
+ `block_timeout_ms`, `max_in_flight`, `connect_timeout_ms`, `request_timeout_ms`,
+ `delivery_timeout_ms`, `shutdown_timeout_ms`, `retry_base_ms`, `retry_max_ms`,
+ `max_failures_kept`, `ca_file` (empty: none), `danger_accept_invalid_certs`,
+ `breaker_failure_threshold`, `breaker_cooldown_ms`, `breaker_cooldown_max_ms`,
+ `breaker_open_policy` (`queue`, `fail_fast`, `spool`), `spool` (a directory; empty: off),
+ and, after `spool`, `spool_sync` (`none`, `interval`, `every_event`),
+ `spool_sync_interval_ms`, `spool_max_bytes`, `spool_max_age_ms`. Endpoints and conflation
+ rules are lists: pushcast_config_add_endpoint(), pushcast_config_add_conflate_rule().
+
+ # Safety
+ `config` must be a live config used by no other thread meanwhile; `key` and `value` valid
+ NUL-terminated UTF-8.
+ */
+pushcast_result pushcast_config_set(pushcast_config *config, const char *key, const char *value);
+
+/*
  Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
  (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
  request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
  `failure_threshold` 0 turns the breaker off. A `policy` that is none of the
  PUSHCAST_BREAKER_POLICY_* values is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left
- as it was; the rest is checked by pushcast_client_new().
+ as it was; the rest is checked by pushcast_client_new(). The same as pushcast_config_set()
+ with the four `breaker_*` keys, all or none.
 
  # Safety
  `config` must be a live config used by no other thread meanwhile.
@@ -915,7 +945,8 @@ pushcast_result pushcast_client_metrics(const pushcast_client *client, char **te
  failures to open or write it are PUSHCAST_RESULT_SPOOL. A `sync` that is none of the
  PUSHCAST_SPOOL_SYNC_* values (or INTERVAL with `sync_interval_ms` 0) is
  PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was; the rest is checked by
- pushcast_client_new().
+ pushcast_client_new(). The same as pushcast_config_set() with `spool` and the `spool_*`
+ keys, all or none.
 
  # Safety
  `config` must be a live config used by no other thread meanwhile; `dir` a valid string.

@@ -15,16 +15,16 @@ import (
 	"time"
 )
 
-// A Backpressure outside the constants reaches the library as a plain uint32_t and comes back
-// as a typed error naming the argument; the process carries on (it used to die: the library
-// cast the number into a Rust enum).
+// A Backpressure outside the constants reaches the library by name (its String()) and comes
+// back as a typed error naming the setting; the process carries on (it used to die: the
+// library cast the number into a Rust enum).
 func TestOutOfRangeBackpressureIsAnError(t *testing.T) {
 	app := newApp(t, "1", "k", "s")
 	for _, b := range []Backpressure{4, 5, 1000, math.MaxInt32, math.MaxUint32} {
 		_, err := NewClient(app, Config{Endpoints: []string{unreachable}, Backpressure: b})
 		e := wantCode(t, err, ResultInvalidConfig)
-		if !strings.Contains(e.Message, "policy") || !strings.Contains(e.Message, "PUSHCAST_BACKPRESSURE_DROP_OLDEST") {
-			t.Errorf("Backpressure(%d): message %q names neither the argument nor the accepted values", uint32(b), e.Message)
+		if !strings.Contains(e.Message, "backpressure") || !strings.Contains(e.Message, "drop_oldest") {
+			t.Errorf("Backpressure(%d): message %q names neither the setting nor the accepted values", uint32(b), e.Message)
 		}
 		if s := b.String(); s != "backpressure "+strconv.FormatUint(uint64(b), 10) {
 			t.Errorf("Backpressure(%d).String() = %q", uint32(b), s)

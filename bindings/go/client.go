@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -32,16 +33,19 @@ const (
 	DropOldest Backpressure = C.PUSHCAST_BACKPRESSURE_DROP_OLDEST
 )
 
+// String is the policy's name in the library ("fail_fast", "block", "drop_newest",
+// "drop_oldest"), the name pushcast_config_set takes. Up to 0.1 it was spelt with hyphens
+// ("fail-fast"); the library still accepts that spelling.
 func (b Backpressure) String() string {
 	switch b {
 	case FailFast:
-		return "fail-fast"
+		return "fail_fast"
 	case Block:
 		return "block"
 	case DropNewest:
-		return "drop-newest"
+		return "drop_newest"
 	case DropOldest:
-		return "drop-oldest"
+		return "drop_oldest"
 	}
 	return fmt.Sprintf("backpressure %d", uint32(b))
 }
@@ -67,21 +71,10 @@ func (a Accepted) String() string {
 	return fmt.Sprintf("accepted %d", uint32(a))
 }
 
-// Defaults applied by NewClient to zero Config fields. All but DefaultBlockTimeout are the
-// library's own defaults; the C API has no default block timeout, so the binding picks one.
-const (
-	DefaultQueueCapacity   = 10000
-	DefaultMaxInFlight     = 4
-	DefaultBlockTimeout    = time.Second
-	DefaultConnectTimeout  = 2 * time.Second
-	DefaultRequestTimeout  = 5 * time.Second
-	DefaultDeliveryTimeout = 30 * time.Second
-	DefaultShutdownTimeout = 5 * time.Second
-)
-
-// Config holds the publisher settings. Zero fields mean "use the default" (the Default*
-// constants); Endpoints needs at least one base URL of the server's HTTP API
-// (http://127.0.0.1:6001, https://api-mt1.pusher.com). Durations are passed to the library
+// Config holds the publisher settings. Zero fields mean "the library's default": NewClient
+// passes only the fields that are set, by name (pushcast_config_set), so every default lives
+// in the library (see its README). Endpoints needs at least one base URL of the server's HTTP
+// API (http://127.0.0.1:6001, https://api-mt1.pusher.com). Durations are passed to the library
 // in whole milliseconds (rounded up).
 type Config struct {
 	// Endpoints are base URLs; several give failover and load spreading.
@@ -112,12 +105,12 @@ type Config struct {
 	SpoolDir string
 	// SpoolSync is how hard the spool pushes writes to disk (default SpoolSyncInterval).
 	SpoolSync SpoolSync
-	// SpoolSyncInterval is the fsync interval of SpoolSyncInterval (0: 100 ms).
+	// SpoolSyncInterval is the fsync interval of SpoolSyncInterval (0: the library's default).
 	SpoolSyncInterval time.Duration
-	// SpoolMaxBytes bounds the spool (0: 256 MiB); past it, the Backpressure policy applies
+	// SpoolMaxBytes bounds the spool (0: the library's default); past it, the Backpressure policy applies
 	// and fails with ResultSpoolFull.
 	SpoolMaxBytes uint64
-	// SpoolMaxAge is how long an event may wait for delivery (0: 24 h).
+	// SpoolMaxAge is how long an event may wait for delivery (0: the library's default).
 	SpoolMaxAge time.Duration
 }
 
@@ -136,32 +129,67 @@ const (
 	SpoolSyncEveryEvent
 )
 
-// level is the C value (a PUSHCAST_SPOOL_SYNC_* number), or false for a value that is none
-// of the constants.
-func (s SpoolSync) level() (C.uint32_t, bool) {
+// name is the level's name in the library, or false for a value that is none of the
+// constants.
+func (s SpoolSync) name() (string, bool) {
 	switch s {
 	case SpoolSyncInterval:
-		return C.PUSHCAST_SPOOL_SYNC_INTERVAL, true
+		return "interval", true
 	case SpoolSyncNone:
-		return C.PUSHCAST_SPOOL_SYNC_NONE, true
+		return "none", true
 	case SpoolSyncEveryEvent:
-		return C.PUSHCAST_SPOOL_SYNC_EVERY_EVENT, true
+		return "every_event", true
 	}
-	return 0, false
+	return "", false
 }
 
-func orDuration(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
+// settings are the Config fields that are set, as pushcast_config_set keys and texts, in the
+// order they are applied (spool before the spool_* keys that need it).
+func (cfg Config) settings() ([][2]string, error) {
+	var out [][2]string
+	put := func(key, value string) { out = append(out, [2]string{key, value}) }
+	ms := func(key string, d time.Duration) {
+		if d != 0 {
+			put(key, strconv.FormatUint(uint64(millis(d)), 10))
+		}
 	}
-	return d
-}
-
-func orInt(v, def int) int {
-	if v == 0 {
-		return def
+	if cfg.QueueCapacity != 0 {
+		put("queue_capacity", strconv.Itoa(cfg.QueueCapacity))
 	}
-	return v
+	if cfg.Backpressure != FailFast {
+		// An out-of-range value reaches the library as its String() and is refused there.
+		put("backpressure", cfg.Backpressure.String())
+	}
+	ms("block_timeout_ms", cfg.BlockTimeout)
+	if cfg.MaxInFlight != 0 {
+		put("max_in_flight", strconv.Itoa(cfg.MaxInFlight))
+	}
+	ms("connect_timeout_ms", cfg.ConnectTimeout)
+	ms("request_timeout_ms", cfg.RequestTimeout)
+	ms("delivery_timeout_ms", cfg.DeliveryTimeout)
+	ms("shutdown_timeout_ms", cfg.ShutdownTimeout)
+	if cfg.CAFile != "" {
+		put("ca_file", cfg.CAFile)
+	}
+	if cfg.DangerAcceptInvalidCerts {
+		put("danger_accept_invalid_certs", "true")
+	}
+	if cfg.SpoolDir != "" {
+		put("spool", cfg.SpoolDir)
+		level, ok := cfg.SpoolSync.name()
+		if !ok {
+			return nil, &Error{Code: ResultInvalidConfig, Message: fmt.Sprintf("SpoolSync %d is not a SpoolSync constant", cfg.SpoolSync)}
+		}
+		if cfg.SpoolSync != SpoolSyncInterval {
+			put("spool_sync", level)
+		}
+		ms("spool_sync_interval_ms", cfg.SpoolSyncInterval)
+		if cfg.SpoolMaxBytes != 0 {
+			put("spool_max_bytes", strconv.FormatUint(cfg.SpoolMaxBytes, 10))
+		}
+		ms("spool_max_age_ms", cfg.SpoolMaxAge)
+	}
+	return out, nil
 }
 
 // Event is one event of a batch. Data is the event's data string (usually JSON text);
@@ -240,17 +268,23 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 		}
 		endpoints[i] = ce
 	}
-	caFile, err := m.optStr("CA file", cfg.CAFile)
+	settings, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
-	spoolDir, err := m.optStr("spool directory", cfg.SpoolDir)
-	if err != nil {
-		return nil, err
-	}
-	spoolSync, ok := cfg.SpoolSync.level()
-	if !ok {
-		return nil, &Error{Code: ResultInvalidConfig, Message: fmt.Sprintf("SpoolSync %d is not a SpoolSync constant", cfg.SpoolSync)}
+	// Filled in below, under the App's lock; the steps run after that.
+	var config *C.pushcast_config
+	steps := make([]func() C.pushcast_result, 0, len(cfg.Endpoints)+len(settings))
+	for _, kv := range settings {
+		key, err := m.str("setting name", kv[0])
+		if err != nil {
+			return nil, err
+		}
+		value, err := m.str(kv[0], kv[1])
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, func() C.pushcast_result { return C.pushcast_config_set(config, key, value) })
 	}
 
 	app.mu.RLock()
@@ -258,40 +292,13 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 	if app.ptr == nil {
 		return nil, closedApp()
 	}
-	var config *C.pushcast_config
 	if err := call(func() C.pushcast_result { return C.pushcast_config_new(app.ptr, endpoints[0], &config) }); err != nil {
 		return nil, err
 	}
 	defer C.pushcast_config_free(config)
-	steps := []func() C.pushcast_result{
-		func() C.pushcast_result {
-			return C.pushcast_config_set_queue(config,
-				C.size_t(orInt(cfg.QueueCapacity, DefaultQueueCapacity)),
-				C.uint32_t(cfg.Backpressure), // checked by the library
-				millis(orDuration(cfg.BlockTimeout, DefaultBlockTimeout)),
-				C.size_t(orInt(cfg.MaxInFlight, DefaultMaxInFlight)))
-		},
-		func() C.pushcast_result {
-			return C.pushcast_config_set_timeouts(config,
-				millis(orDuration(cfg.ConnectTimeout, DefaultConnectTimeout)),
-				millis(orDuration(cfg.RequestTimeout, DefaultRequestTimeout)),
-				millis(orDuration(cfg.DeliveryTimeout, DefaultDeliveryTimeout)),
-				millis(orDuration(cfg.ShutdownTimeout, DefaultShutdownTimeout)))
-		},
-		func() C.pushcast_result {
-			return C.pushcast_config_set_tls(config, caFile, C.bool(cfg.DangerAcceptInvalidCerts))
-		},
-	}
 	for _, e := range endpoints[1:] {
 		e := e
 		steps = append(steps, func() C.pushcast_result { return C.pushcast_config_add_endpoint(config, e) })
-	}
-	if spoolDir != nil {
-		steps = append(steps, func() C.pushcast_result {
-			return C.pushcast_config_set_spool(config, spoolDir, spoolSync,
-				millis(orDuration(cfg.SpoolSyncInterval, 100*time.Millisecond)),
-				C.uint64_t(cfg.SpoolMaxBytes), millis(cfg.SpoolMaxAge))
-		})
 	}
 	for _, step := range steps {
 		if err := call(step); err != nil {

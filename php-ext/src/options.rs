@@ -2,18 +2,18 @@
 //! (pusher-http-php silently ignores them, which hides typos such as `usetls`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
-use pushcast_client::{Backpressure, ClientConfig};
-use pushcast_core::{App, Credentials, MasterKey, ServerProfile};
+use pushcast_client::ClientConfig;
+use pushcast_core::{App, Credentials, MasterKey, PusherEndpoint, ServerProfile};
 
 use crate::errors::{invalid, to_php};
 use crate::resilience;
 use crate::settings::Defaults;
 
-/// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own.
+/// Keys pusher-http-php and Laravel's `pusher`/`reverb` connections pass, and pushcast's own
+/// that are not [`CONFIG_KEYS`] (which are accepted too).
 const KNOWN: &[&str] = &[
     // pusher-http-php / Laravel
     "host",
@@ -30,19 +30,12 @@ const KNOWN: &[&str] = &[
     "server_profile",
     "max_request_size",
     "limits",
-    "queue_capacity",
-    "backpressure",
-    "block_timeout_ms",
-    "max_in_flight",
-    "connect_timeout_ms",
-    "request_timeout_ms",
-    "delivery_timeout_ms",
-    "shutdown_timeout_ms",
-    "ca_file",
     "verify",
+    "conflate",
 ];
 
-/// A parsed configuration and the key identifying it (one engine per process and config).
+/// A parsed configuration and the key identifying it (one engine per process and config:
+/// [`ClientConfig::engine_key`]).
 pub(crate) struct Parsed {
     pub config: ClientConfig,
     pub fingerprint: String,
@@ -118,80 +111,65 @@ fn set<'a>(get: &BTreeMap<String, &'a Zval>, key: &str) -> Option<&'a Zval> {
     get.get(key).copied().filter(|v| !v.is_null())
 }
 
-/// Removes the first `http://` or `https://` found in `host`, as pusher-http-php's
-/// `preg_replace('/http[s]?\:\/\//', '', $host, 1)` does.
-fn strip_scheme(host: &str) -> String {
-    for (at, _) in host.match_indices("http") {
-        let rest = &host[at + 4..];
-        let skip = if rest.starts_with("://") {
-            7
-        } else if rest.starts_with("s://") {
-            8
-        } else {
-            continue;
-        };
-        return format!("{}{}", &host[..at], &host[at + skip..]);
-    }
-    host.to_owned()
+/// The base URL from pusher-http-php's `host`/`cluster`, `scheme`, `port`, `useTLS` and `path`,
+/// by the one rule of [`PusherEndpoint::url`]. What counts as set is pusher-http-php's: `isset`
+/// for `useTLS`, `scheme`, `port` and `path`, `array_key_exists` for `host` and `cluster`; and
+/// `useTLS` is on unless given as something other than `true` itself.
+fn pusher_endpoint(get: &BTreeMap<String, &Zval>) -> PhpResult<String> {
+    let given = |key: &str| get.get(key).map(|v| text(v, key)).transpose();
+    let (host, cluster) = (given("host")?, given("cluster")?);
+    let isset = |key: &str| set(get, key).map(|v| text(v, key)).transpose();
+    let (scheme, path) = (isset("scheme")?, isset("path")?);
+    let endpoint = PusherEndpoint {
+        host: host.as_deref(),
+        port: set(get, "port").map(|p| number(p, "port")).transpose()?,
+        scheme: scheme.as_deref(),
+        use_tls: set(get, "useTLS").map(|v| v.bool() == Some(true)),
+        cluster: cluster.as_deref(),
+        path: path.as_deref(),
+    };
+    endpoint.url().map_err(to_php)
 }
 
-/// The base URL pusher-http-php builds from `host`/`cluster`, `scheme`, `port` and `useTLS`:
-/// `useTLS` (default true; only `true` itself counts) gives https on 443 when neither `scheme`
-/// nor `port` is set, otherwise `scheme` defaults to http and `port` to 80; the host is `host`
-/// without its scheme prefix, else `api-{cluster}.pusher.com`, else `api-mt1.pusher.com`.
-/// (pusher-http-php 7 ignores the old `encrypted` option; so does pushcast.)
-///
-/// Stricter than pusher-http-php, which builds any URL and fails on the first request: a host
-/// that still holds a scheme, port, path or user part, a scheme other than http/https and a
-/// port outside 1..=65535 are refused here.
-fn pusher_endpoint(get: &BTreeMap<String, &Zval>) -> PhpResult<String> {
-    let use_tls = set(get, "useTLS").is_none_or(|v| v.bool() == Some(true));
-    let scheme = set(get, "scheme").map(|s| text(s, "scheme")).transpose()?;
-    let port = set(get, "port").map(|p| number(p, "port")).transpose()?;
-    let (scheme, port) = match (scheme, port) {
-        (None, None) if use_tls => ("https".to_owned(), 443),
-        (scheme, port) => (scheme.unwrap_or_else(|| "http".into()), port.unwrap_or(80)),
-    };
-    let host = match (get.get("host"), get.get("cluster")) {
-        (Some(host), _) => strip_scheme(&text(host, "host")?),
-        (None, Some(cluster)) => format!("api-{}.pusher.com", text(cluster, "cluster")?),
-        (None, None) => "api-mt1.pusher.com".to_owned(),
-    };
-    if scheme != "http" && scheme != "https" {
-        return Err(invalid(format!(
-            "option `scheme` must be http or https, got {scheme:?}"
-        )));
+/// The options (and ini settings) that are [`ClientConfig::set`] keys under the same name, in
+/// the order they are applied: `spool` before the `spool_*` keys that need it.
+const CONFIG_KEYS: &[&str] = &[
+    "queue_capacity",
+    "backpressure",
+    "block_timeout_ms",
+    "max_in_flight",
+    "connect_timeout_ms",
+    "request_timeout_ms",
+    "delivery_timeout_ms",
+    "shutdown_timeout_ms",
+    "ca_file",
+    "breaker_failure_threshold",
+    "breaker_cooldown_ms",
+    "breaker_cooldown_max_ms",
+    "breaker_open_policy",
+    "spool",
+    "spool_sync",
+    "spool_sync_interval_ms",
+    "spool_max_bytes",
+    "spool_max_age_ms",
+];
+
+/// An option's value as the text [`ClientConfig::set`] parses: strings as they are, integers
+/// in decimal, booleans as true/false; `null` is "not set" for `spool` alone (as before).
+fn setting_text(value: &Zval, key: &str) -> PhpResult<Option<String>> {
+    if value.is_null() && key == "spool" {
+        return Ok(None);
     }
-    if !(1..=65535).contains(&port) {
-        return Err(invalid(format!(
-            "option `port` must be between 1 and 65535, got {port}"
-        )));
+    if let Some(b) = value.bool() {
+        return Ok(Some(b.to_string()));
     }
-    let bracketed_ipv6 = host.starts_with('[') && host.ends_with(']');
-    let bad = |c: char| {
-        c.is_whitespace()
-            || matches!(c, '/' | '?' | '#' | '@' | '\\')
-            || (c == ':' && !bracketed_ipv6)
-    };
-    if host.is_empty() || host.contains(bad) {
-        return Err(invalid(format!(
-            "option `host` must be a host name or address only (put the port in `port` and the scheme in `scheme`), got {host:?}"
-        )));
+    match (value.str(), value.long()) {
+        (Some(s), _) => Ok(Some(s.to_owned())),
+        (None, Some(n)) => Ok(Some(n.to_string())),
+        _ => Err(invalid(format!(
+            "option `{key}` must be a string or an integer"
+        ))),
     }
-    // pusher-http-php's `path`: a prefix between the port and `/apps/{app_id}` (a proxy's).
-    let path = match set(get, "path") {
-        Some(p) => text(p, "path")?,
-        None => String::new(),
-    };
-    if !(path.is_empty() || path.starts_with('/')) || path.contains(['?', '#', ' ']) {
-        return Err(invalid(format!(
-            "option `path` must be empty or start with `/` (a path prefix only), got {path:?}"
-        )));
-    }
-    Ok(format!(
-        "{scheme}://{host}:{port}{}",
-        path.trim_end_matches('/')
-    ))
 }
 
 /// Reads the options. `defaults` are the ini settings (process-wide defaults).
@@ -208,11 +186,11 @@ pub(crate) fn parse(
             ArrayKey::Long(i) => i.to_string(),
             other => other.to_string(),
         };
-        if !KNOWN.contains(&name.as_str()) && !resilience::KNOWN.contains(&name.as_str()) {
+        if !KNOWN.contains(&name.as_str()) && !CONFIG_KEYS.contains(&name.as_str()) {
             return Err(invalid(format!(
                 "unknown option `{name}`; accepted options: {}, {}",
                 KNOWN.join(", "),
-                resilience::KNOWN.join(", ")
+                CONFIG_KEYS.join(", ")
             )));
         }
         get.insert(name, v);
@@ -281,81 +259,40 @@ pub(crate) fn parse(
 
     let mut config = ClientConfig::new(app, endpoints[0].clone());
     config.endpoints = endpoints;
-    config.queue_capacity = defaults.queue_capacity;
-    config.shutdown_timeout = Duration::from_millis(defaults.shutdown_timeout_ms);
-    config.delivery_timeout = Duration::from_millis(defaults.delivery_timeout_ms);
-    let ms = |key: &str| -> PhpResult<Option<Duration>> {
-        get.get(key)
-            .map(|v| number(v, key).map(Duration::from_millis))
-            .transpose()
-    };
-    if let Some(v) = get.get("queue_capacity") {
-        config.queue_capacity = usize::try_from(number(v, "queue_capacity")?).unwrap_or(usize::MAX);
-    }
-    if let Some(v) = get.get("max_in_flight") {
-        config.max_in_flight = usize::try_from(number(v, "max_in_flight")?).unwrap_or(usize::MAX);
+    // Every default is the library's: the ini settings and options only pass what is set.
+    for (key, value) in &defaults.config {
+        config
+            .set(key, value)
+            .map_err(|e| invalid(format!("ini setting pushcast.{key}: {e}")))?;
     }
     let mut timeout = 30;
     if let Some(t) = get.get("timeout") {
-        // pusher-http-php's `timeout` is in seconds and bounds the whole request.
+        // pusher-http-php's `timeout` is in seconds and bounds the whole request; the
+        // `request_timeout_ms` option, applied after, wins over it.
         let seconds = number(t, "timeout")?;
         timeout = i64::try_from(seconds).unwrap_or(i64::MAX);
-        config.request_timeout = Duration::from_secs(seconds.max(1));
+        let ms = seconds.max(1).saturating_mul(1000);
+        config
+            .set("request_timeout_ms", &ms.to_string())
+            .map_err(to_php)?;
     }
-    if let Some(d) = ms("connect_timeout_ms")? {
-        config.connect_timeout = d;
-    }
-    if let Some(d) = ms("request_timeout_ms")? {
-        config.request_timeout = d;
-    }
-    if let Some(d) = ms("delivery_timeout_ms")? {
-        config.delivery_timeout = d;
-    }
-    if let Some(d) = ms("shutdown_timeout_ms")? {
-        config.shutdown_timeout = d;
-    }
-    let block = ms("block_timeout_ms")?.unwrap_or(Duration::from_millis(100));
-    let policy = match get.get("backpressure") {
-        Some(p) => text(p, "backpressure")?,
-        None => defaults.backpressure.clone(),
-    };
-    config.backpressure = match policy.as_str() {
-        "fail_fast" => Backpressure::FailFast,
-        "block" => Backpressure::Block { timeout: block },
-        "drop_newest" => Backpressure::DropNewest,
-        "drop_oldest" => Backpressure::DropOldest,
-        other => {
-            return Err(invalid(format!(
-                "option `backpressure` must be fail_fast, block, drop_newest or drop_oldest, got {other:?}"
-            )))
+    for key in CONFIG_KEYS {
+        if let Some(value) = get.get(*key) {
+            if let Some(text) = setting_text(value, key)? {
+                config.set(key, &text).map_err(to_php)?;
+            }
         }
-    };
-    if let Some(ca) = get.get("ca_file") {
-        config.ca_file = Some(text(ca, "ca_file")?.into());
     }
     if let Some(v) = get.get("verify") {
-        config.danger_accept_invalid_certs = !flag(v);
+        let accept_any = if flag(v) { "false" } else { "true" };
+        config
+            .set("danger_accept_invalid_certs", accept_any)
+            .map_err(to_php)?;
     }
 
     config.log = Some(crate::notices::sink());
-    let resilience = resilience::apply(&get, &mut config)?;
-    // Everything that shapes the engine, secret included (two apps must not share one).
-    let fingerprint = format!(
-        "{app_id}\u{0}{key}\u{0}{secret}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
-        config.endpoints,
-        config.app.profile(),
-        get.get("encryption_master_key_base64")
-            .and_then(|v| v.str())
-            .filter(|k| !k.is_empty()),
-        config.queue_capacity,
-        config.backpressure,
-        config.max_in_flight,
-        (config.connect_timeout, config.request_timeout),
-        config.delivery_timeout,
-        config.shutdown_timeout,
-        config.ca_file,
-        config.danger_accept_invalid_certs,
-    ) + "\u{0}" + &resilience;
+    resilience::apply(&get, &mut config)?;
+    let fingerprint = config.engine_key();
     let settings = settings_of(config.endpoints.first().map_or("", String::as_str), timeout);
     Ok(Parsed {
         config,

@@ -492,6 +492,41 @@ static int dir_is_empty(const char *path) {
 /* Enumerations cross the boundary as uint32_t: a value outside its enum is
  * PUSHCAST_RESULT_INVALID_CONFIG naming the argument and the accepted values (never undefined
  * behaviour), and the refused call leaves the config as it was; every value inside is taken. */
+/* pushcast_config_set: settings by name as text, errors naming the key, nothing applied on a
+ * refusal, the old Go spelling of a policy still taken. */
+static void test_config_set(void) {
+    pushcast_app *app = NULL;
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    uint64_t pending = 99;
+    OK(pushcast_app_new("1", "k", "s", &app));
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    CHECK_RESULT(pushcast_config_set(NULL, "queue_capacity", "1"), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_config_set(config, NULL, "1"), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_config_set(config, "queue_capacity", NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_REFUSED(pushcast_config_set(config, "usetls", "1"), PUSHCAST_RESULT_INVALID_CONFIG,
+                  "usetls", "queue_capacity");
+    CHECK_REFUSED(pushcast_config_set(config, "queue_capacity", "-1"), PUSHCAST_RESULT_INVALID_CONFIG,
+                  "queue_capacity", "whole number");
+    CHECK_REFUSED(pushcast_config_set(config, "backpressure", "sometimes"), PUSHCAST_RESULT_INVALID_CONFIG,
+                  "backpressure", "drop_oldest");
+    CHECK_REFUSED(pushcast_config_set(config, "spool_sync", "none"), PUSHCAST_RESULT_INVALID_CONFIG,
+                  "spool_sync", "spool");
+    OK(pushcast_config_set(config, "block_timeout_ms", "5"));
+    OK(pushcast_config_set(config, "backpressure", "fail-fast"));
+    OK(pushcast_config_set(config, "backpressure", "block"));
+    OK(pushcast_config_set(config, "queue_capacity", "1"));
+    OK(pushcast_config_set(config, "shutdown_timeout_ms", "0"));
+    OK(pushcast_client_new(config, &client));
+    pushcast_config_free(config);
+    OK(publish_one(client, "c-config-set", "e", "{}"));
+    /* The queue holds one event and the block policy waits 5 ms for room, then refuses. */
+    CHECK_RESULT(publish_one(client, "c-config-set", "e", "{}"), PUSHCAST_RESULT_QUEUE_FULL);
+    OK(pushcast_client_shutdown(client, 0, &pending));
+    pushcast_client_free(client);
+    pushcast_app_free(app);
+}
+
 static void test_out_of_range_enums(void) {
     static const uint32_t values[] = {0, 1, 2, 3, 4, 5, 1000, 0x7fffffffu, 0x80000000u, UINT32_MAX};
     pushcast_app *app = test_app("app-secret");
@@ -764,6 +799,7 @@ static const struct test tests[] = {
     {"queue_full", test_queue_full},
     {"breaker_conflation_and_metrics", test_breaker_conflation_and_metrics},
     {"spool", test_spool},
+    {"config_set", test_config_set},
     {"out_of_range_enums", test_out_of_range_enums},
     {"integer_extremes", test_integer_extremes},
     {"real_publish", test_real_publish},

@@ -334,8 +334,14 @@ class App:
         return _call_json(self._handle, n.app_verify_webhook, array, len(items), body, len(body), max_age_ms)
 
 
-_BACKPRESSURE = {"fail_fast": 0, "block": 1, "drop_newest": 2, "drop_oldest": 3}
-_SPOOL_SYNC = {"none": 0, "interval": 1, "every_event": 2}
+def _setting_text(value):
+    """A setting's text for pushcast_config_set: names as they are (the library parses them),
+    booleans as true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str):
+        raise ValueError(f"a name is expected, not {value!r}")
+    return value
 
 
 class _EventBuffer:
@@ -370,61 +376,61 @@ class Client:
         self,
         app,
         endpoints,
-        queue_capacity=10_000,
-        backpressure="fail_fast",
-        block_timeout=0.1,
-        max_in_flight=4,
-        connect_timeout=2.0,
-        request_timeout=5.0,
-        delivery_timeout=30.0,
-        shutdown_timeout=5.0,
+        queue_capacity=None,
+        backpressure=None,
+        block_timeout=None,
+        max_in_flight=None,
+        connect_timeout=None,
+        request_timeout=None,
+        delivery_timeout=None,
+        shutdown_timeout=None,
         ca_file=None,
-        danger_accept_invalid_certs=False,
+        danger_accept_invalid_certs=None,
         spool_dir=None,
-        spool_sync="interval",
-        spool_sync_interval=0.1,
-        spool_max_bytes=0,
-        spool_max_age=0.0,
+        spool_sync=None,
+        spool_sync_interval=None,
+        spool_max_bytes=None,
+        spool_max_age=None,
     ):
+        """Every setting left at None keeps the library's default (pushcast_config_set: the
+        defaults live in the library only). Names: backpressure "fail_fast", "block",
+        "drop_newest", "drop_oldest"; spool_sync "none", "interval", "every_event"."""
         if isinstance(endpoints, str):
             endpoints = [endpoints]
-        if backpressure not in _BACKPRESSURE:
-            raise ValueError(f"backpressure must be one of {sorted(_BACKPRESSURE)}")
-        if spool_sync not in _SPOOL_SYNC:
-            raise ValueError(f"spool_sync must be one of {sorted(_SPOOL_SYNC)}")
-        queue = (
-            _uint(queue_capacity, "queue_capacity", _SIZE_MAX),
-            _BACKPRESSURE[backpressure],
-            _ms(block_timeout, "block_timeout"),
-            _uint(max_in_flight, "max_in_flight", _SIZE_MAX),
-        )
-        timeouts = (
-            _ms(connect_timeout, "connect_timeout"),
-            _ms(request_timeout, "request_timeout"),
-            _ms(delivery_timeout, "delivery_timeout"),
-            _ms(shutdown_timeout, "shutdown_timeout"),
-        )
-        spool = None
+        # (key of pushcast_config_set, text): only what the caller set, spool before spool_*.
+        settings = []
+
+        def put(key, value, convert):
+            if value is not None:
+                settings.append((key, str(convert(value))))
+
+        put("queue_capacity", queue_capacity, lambda v: _uint(v, "queue_capacity", _SIZE_MAX))
+        put("backpressure", backpressure, _setting_text)
+        put("block_timeout_ms", block_timeout, lambda v: _ms(v, "block_timeout"))
+        put("max_in_flight", max_in_flight, lambda v: _uint(v, "max_in_flight", _SIZE_MAX))
+        put("connect_timeout_ms", connect_timeout, lambda v: _ms(v, "connect_timeout"))
+        put("request_timeout_ms", request_timeout, lambda v: _ms(v, "request_timeout"))
+        put("delivery_timeout_ms", delivery_timeout, lambda v: _ms(v, "delivery_timeout"))
+        put("shutdown_timeout_ms", shutdown_timeout, lambda v: _ms(v, "shutdown_timeout"))
+        put("ca_file", ca_file, str)
+        put("danger_accept_invalid_certs", danger_accept_invalid_certs, lambda v: _setting_text(bool(v)))
         if spool_dir is not None:
             # The durable spool: accepted events are on disk before publish returns and are
-            # replayed by the next process on the same directory (0: the library's default).
-            spool = (
-                _b(str(spool_dir)),
-                _SPOOL_SYNC[spool_sync],
-                _ms(spool_sync_interval, "spool_sync_interval"),
-                _uint(spool_max_bytes, "spool_max_bytes"),
-                _ms(spool_max_age, "spool_max_age"),
-            )
+            # replayed by the next process on the same directory.
+            put("spool", spool_dir, str)
+            put("spool_sync", spool_sync, _setting_text)
+            put("spool_sync_interval_ms", spool_sync_interval, lambda v: _ms(v, "spool_sync_interval"))
+            # 0 is the library's default here, as it was before these went by name.
+            put("spool_max_bytes", spool_max_bytes or None, lambda v: _uint(v, "spool_max_bytes"))
+            put("spool_max_age_ms", spool_max_age or None, lambda v: _ms(v, "spool_max_age"))
+        encoded = [(_b(k), _b(v)) for k, v in settings]
         config = ctypes.c_void_p()
         app._handle.call(lambda p: _check(n.config_new(p, _b(endpoints[0]), ctypes.byref(config))))
         try:
             for extra in endpoints[1:]:
                 _check(n.config_add_endpoint(config, _b(extra)))
-            _check(n.config_set_queue(config, *queue))
-            _check(n.config_set_timeouts(config, *timeouts))
-            _check(n.config_set_tls(config, _b(ca_file), danger_accept_invalid_certs))
-            if spool is not None:
-                _check(n.config_set_spool(config, *spool))
+            for key, value in encoded:
+                _check(n.config_set(config, key, value))
             ptr = ctypes.c_void_p()
             _check(n.client_new(config, ctypes.byref(ptr)))
             self._handle = _Handle(ptr, n.client_free, "Client")

@@ -118,6 +118,7 @@ app_verify_webhook = _declare(
 
 config_new = _declare("pushcast_config_new", [P, c_char_p, OUT_P])
 config_add_endpoint = _declare("pushcast_config_add_endpoint", [P, c_char_p])
+config_set = _declare("pushcast_config_set", [P, c_char_p, c_char_p])
 config_set_queue = _declare("pushcast_config_set_queue", [P, c_size_t, c_uint32, c_uint64, c_size_t])
 config_set_timeouts = _declare("pushcast_config_set_timeouts", [P, c_uint64, c_uint64, c_uint64, c_uint64])
 config_set_tls = _declare("pushcast_config_set_tls", [P, c_char_p, ctypes.c_bool])

@@ -127,8 +127,11 @@ def test_server_refusal_carries_the_status():
 def test_spool_keeps_events_for_the_next_client(tmp_path):
     url = server_url()
     app = pushcast.App("12345", "app-key", "app-secret", profile="sockudo")
-    with pytest.raises(ValueError):
+    # Names are the library's to check (pushcast_config_set): its error names the setting.
+    with pytest.raises(pushcast.ConfigError, match="spool_sync"):
         pushcast.Client(app, url, spool_dir=tmp_path, spool_sync="sometimes")
+    with pytest.raises(pushcast.ConfigError, match="backpressure"):
+        pushcast.Client(app, url, backpressure="sometimes")
     with pytest.raises(pushcast.ConfigError):
         pushcast.Client(app, url, spool_dir=tmp_path, spool_sync="interval", spool_sync_interval=0)
     unreachable = pushcast.Client(app, "http://127.0.0.1:1", spool_dir=tmp_path, spool_sync="none")

@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pushcast_core::{App, Credentials, MasterKey, ServerProfile};
+use pushcast_core::{App, Credentials, Error, MasterKey, PusherEndpoint, ServerProfile};
 
 use crate::error::{CliError, CliResult};
 
@@ -351,58 +351,62 @@ fn endpoints(
         };
         return Ok((Some(Setting { value: base, ..url }), Some(derived)));
     }
-    if let Some(host) = host {
-        let scheme_value = match (&scheme, &port) {
-            (Some(s), _) => s.value.to_ascii_lowercase(),
-            (None, Some(p)) if p.value == "443" => "https".to_owned(),
-            (None, _) => "http".to_owned(),
-        };
-        let ws_scheme = match scheme_value.as_str() {
-            "http" => "ws",
-            "https" => "wss",
-            other => {
-                let origin = scheme.map(|s| s.source.to_string()).unwrap_or_default();
-                return Err(CliError::config(format!(
-                    "scheme {other:?} ({origin}) must be http or https"
-                )));
-            }
-        };
-        let port_value = match &port {
-            Some(p) => {
-                p.value.parse::<u16>().map_err(|_| {
-                    CliError::config(format!(
-                        "port {:?} ({}) is not a port number",
-                        p.value, p.source
-                    ))
-                })?;
-                p.value.clone()
-            }
-            None if scheme_value == "https" => "443".to_owned(),
-            None => "80".to_owned(),
-        };
-        let authority = format!("{}:{port_value}", host.value);
-        let http = Setting {
-            value: format!("{scheme_value}://{authority}"),
-            source: Source::Derived("host, port and scheme"),
-        };
-        let ws = Setting {
-            value: format!("{ws_scheme}://{authority}"),
-            source: Source::Derived("host, port and scheme"),
-        };
-        return Ok((Some(http), Some(ws)));
+    if host.is_none() && cluster.is_none() {
+        return Ok((None, None));
     }
-    if let Some(cluster) = cluster {
-        let http = Setting {
-            value: format!("https://api-{}.pusher.com", cluster.value),
-            source: Source::Derived("hosted Pusher cluster"),
+    // The HTTP endpoint by pusher-http-php's rule, the one the PHP extension uses: scheme and
+    // port unset give https on 443 (Laravel's `useTLS` follows the scheme, https by default),
+    // a port alone gives http.
+    let port_number = match &port {
+        Some(p) => Some(p.value.parse::<u16>().map_err(|_| {
+            CliError::config(format!(
+                "port {:?} ({}) is not a port number",
+                p.value, p.source
+            ))
+        })?),
+        None => None,
+    };
+    let scheme_value = scheme.as_ref().map(|s| s.value.to_ascii_lowercase());
+    let endpoint = PusherEndpoint {
+        host: host.as_ref().map(|h| h.value.as_str()),
+        port: port_number.map(u64::from),
+        scheme: scheme_value.as_deref(),
+        use_tls: None,
+        cluster: cluster.map(|c| c.value.as_str()),
+        path: None,
+    };
+    let http = endpoint.url().map_err(|e| {
+        let origin = match &e {
+            Error::InvalidConfig {
+                field: "scheme", ..
+            } => scheme.as_ref(),
+            Error::InvalidConfig { field: "host", .. } => host.as_ref(),
+            _ => None,
         };
-        let ws = Setting {
-            value: format!("wss://ws-{}.pusher.com:443", cluster.value),
-            source: Source::Derived("hosted Pusher cluster"),
-        };
-        return Ok((Some(http), Some(ws)));
-    }
-    Ok((None, None))
+        match origin {
+            Some(s) => CliError::config(format!("{e} ({})", s.source)),
+            None => CliError::from(e),
+        }
+    })?;
+    let how = if host.is_some() {
+        "host, port and scheme"
+    } else {
+        "hosted Pusher cluster"
+    };
+    // Hosted Pusher serves WebSockets on ws-{cluster}, not on the api- host.
+    let ws = match (&host, cluster) {
+        (None, Some(c)) => format!("wss://ws-{}.pusher.com:443", c.value),
+        _ => match http.split_once("://") {
+            Some(("https", rest)) => format!("wss://{rest}"),
+            Some((_, rest)) => format!("ws://{rest}"),
+            None => http.clone(),
+        },
+    };
+    let derived = |value| Setting {
+        value,
+        source: Source::Derived(how),
+    };
+    Ok((Some(derived(http)), Some(derived(ws))))
 }
 
 fn required<'a>(setting: &'a Option<Setting>, what: &str, hint: &str) -> CliResult<&'a str> {
@@ -548,7 +552,7 @@ mod tests {
         let secret = r.secret.unwrap();
         assert_eq!(secret.value, "dotenv-secret");
         assert!(matches!(secret.source, Source::DotEnv(_, ref n) if n == "REVERB_APP_SECRET"));
-        assert_eq!(r.http_url.unwrap().value, "http://dotenv.example:80");
+        assert_eq!(r.http_url.unwrap().value, "https://dotenv.example:443");
     }
 
     #[test]
@@ -590,13 +594,21 @@ mod tests {
 
     #[test]
     fn endpoints_from_host_url_and_cluster() {
+        // pusher-http-php's rule (pushcast_core::PusherEndpoint): a port alone is http.
         let env = env_of(&[("PUSHCAST_HOST", "h"), ("PUSHCAST_PORT", "443")]);
+        let r = resolve(&ConfigFlags::default(), &env, Path::new("/nonexistent")).unwrap();
+        assert_eq!(r.http_url.unwrap().value, "http://h:443");
+        assert_eq!(r.ws_url.unwrap().value, "ws://h:443");
+        let env = env_of(&[("PUSHCAST_HOST", "h"), ("PUSHCAST_SCHEME", "https")]);
+        let r = resolve(&ConfigFlags::default(), &env, Path::new("/nonexistent")).unwrap();
+        assert_eq!(r.http_url.unwrap().value, "https://h:80");
+        let env = env_of(&[("PUSHCAST_HOST", "h")]);
         let r = resolve(&ConfigFlags::default(), &env, Path::new("/nonexistent")).unwrap();
         assert_eq!(r.http_url.unwrap().value, "https://h:443");
         assert_eq!(r.ws_url.unwrap().value, "wss://h:443");
         let env = env_of(&[("PUSHER_APP_CLUSTER", "eu")]);
         let r = resolve(&ConfigFlags::default(), &env, Path::new("/nonexistent")).unwrap();
-        assert_eq!(r.http_url.unwrap().value, "https://api-eu.pusher.com");
+        assert_eq!(r.http_url.unwrap().value, "https://api-eu.pusher.com:443");
         assert_eq!(r.ws_url.unwrap().value, "wss://ws-eu.pusher.com:443");
         assert_eq!(r.profile.value, "pusher");
         let env = env_of(&[("PUSHCAST_URL", "http://127.0.0.1:6001/")]);

@@ -77,6 +77,36 @@ impl App {
         &self.profile
     }
 
+    /// A hex SHA-256 of everything that makes this app itself: app id, key, secret, profile,
+    /// master key and transport headers. Two apps with the same identity behave the same; the
+    /// secret and master key cannot be read back from it (the PHP extension keys its shared
+    /// engines with it).
+    pub fn identity(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // Destructured so that a new field cannot be left out of the identity unnoticed.
+        let App {
+            credentials,
+            profile,
+            master_key,
+            transport,
+        } = self;
+        let mut hash = Sha256::new();
+        for part in [
+            credentials.app_id().as_bytes(),
+            credentials.key().as_bytes(),
+            credentials.secret().expose().as_bytes(),
+            master_key.as_ref().map_or(&[][..], |k| &k.bytes()[..]),
+            format!("{profile:?}\u{0}{transport:?}").as_bytes(),
+        ] {
+            // Length-prefixed: ("ab", "c") and ("a", "bc") must not hash alike.
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        // The master key's presence besides its bytes: an absent key is not an empty one.
+        hash.update([u8::from(master_key.is_some())]);
+        hex::encode(hash.finalize())
+    }
+
     /// The key of an encrypted channel, or [`Error::MissingMasterKey`].
     pub fn channel_key(&self, channel: &str) -> Result<ChannelKey> {
         let master = self
@@ -537,6 +567,23 @@ mod tests {
 
     fn encrypted_app() -> App {
         app().with_master_key(MasterKey::from_bytes(&[b'a'; 32]).unwrap())
+    }
+
+    #[test]
+    fn identity_covers_the_secret_and_master_key_without_showing_them() {
+        let base = app().identity();
+        assert_eq!(base, app().identity());
+        let other_secret =
+            App::new(Credentials::new("1", "thisisaauthkey", "othersecret").unwrap());
+        assert_ne!(base, other_secret.identity());
+        assert_ne!(base, encrypted_app().identity());
+        let other_key = app().with_master_key(MasterKey::from_bytes(&[b'b'; 32]).unwrap());
+        assert_ne!(encrypted_app().identity(), other_key.identity());
+        assert_ne!(
+            base,
+            app().with_profile(ServerProfile::sockudo()).identity()
+        );
+        assert!(!base.contains("thisisasecret"));
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod app;
 mod auth;
 mod credentials;
 pub mod crypto;
+mod endpoint;
 mod error;
 mod event;
 mod profile;
@@ -47,6 +48,7 @@ mod webhook;
 pub use app::{unix_now, App};
 pub use auth::{ChannelAuth, UserAuth};
 pub use credentials::{Credentials, MasterKey, Secret};
+pub use endpoint::PusherEndpoint;
 pub use error::{
     code_name, Error, ErrorKind, NameRule, Result, SizeScope, WebhookRejection, CODES,
     MAX_VALUE_CHARS_IN_ERRORS, RETIRED_CODES,

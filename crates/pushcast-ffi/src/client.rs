@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use ::pushcast_client::{Accepted, Backpressure, Client, ClientConfig};
+use ::pushcast_client::{Accepted, Client, ClientConfig};
 use pushcast_core::Event;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::boundary::{
     arg_mut, arg_opt_str, arg_ref, arg_slice, arg_str, arg_text, c_enum, check_out, code_of, guard,
     guard_value, owned_string, pushcast_result, write_optional, write_out, CEnum, Failure,
 };
+use crate::config::set_all;
 
 /// Publisher settings. Underneath: `pushcast_client::ClientConfig`.
 ///
@@ -172,6 +173,9 @@ pub unsafe extern "C" fn pushcast_config_add_endpoint(
 /// is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was. The capacity (at least
 /// 1) and `max_in_flight` (1 to 256) are checked by pushcast_client_new().
 ///
+/// The same as pushcast_config_set() with `queue_capacity`, `backpressure`,
+/// `block_timeout_ms` and `max_in_flight`, all or none.
+///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
 #[no_mangle]
@@ -185,24 +189,28 @@ pub unsafe extern "C" fn pushcast_config_set_queue(
     guard(|| {
         // SAFETY: caller's contract.
         let c = unsafe { arg_mut(config, "config")? };
-        let backpressure = match policy {
-            PUSHCAST_BACKPRESSURE_FAIL_FAST => Backpressure::FailFast,
-            PUSHCAST_BACKPRESSURE_BLOCK => Backpressure::Block {
-                timeout: Duration::from_millis(block_timeout_ms),
-            },
-            PUSHCAST_BACKPRESSURE_DROP_NEWEST => Backpressure::DropNewest,
-            PUSHCAST_BACKPRESSURE_DROP_OLDEST => Backpressure::DropOldest,
+        let policy = match policy {
+            PUSHCAST_BACKPRESSURE_FAIL_FAST => "fail_fast",
+            PUSHCAST_BACKPRESSURE_BLOCK => "block",
+            PUSHCAST_BACKPRESSURE_DROP_NEWEST => "drop_newest",
+            PUSHCAST_BACKPRESSURE_DROP_OLDEST => "drop_oldest",
             other => return Err(BACKPRESSURE.refuse("policy", other)),
         };
-        c.config.queue_capacity = capacity;
-        c.config.max_in_flight = max_in_flight;
-        c.config.backpressure = backpressure;
-        Ok(())
+        set_all(
+            c,
+            &[
+                ("queue_capacity", capacity.to_string()),
+                ("backpressure", policy.to_owned()),
+                ("block_timeout_ms", block_timeout_ms.to_string()),
+                ("max_in_flight", max_in_flight.to_string()),
+            ],
+        )
     })
 }
 
 /// Sets the timeouts, in milliseconds: connect, whole request, delivery (per event, retries
-/// included) and shutdown (how long pushcast_client_free() waits for pending events).
+/// included) and shutdown (how long pushcast_client_free() waits for pending events). The same
+/// as pushcast_config_set() with the four `*_timeout_ms` keys, all or none.
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
@@ -217,16 +225,21 @@ pub unsafe extern "C" fn pushcast_config_set_timeouts(
     guard(|| {
         // SAFETY: caller's contract.
         let c = unsafe { arg_mut(config, "config")? };
-        c.config.connect_timeout = Duration::from_millis(connect_ms);
-        c.config.request_timeout = Duration::from_millis(request_ms);
-        c.config.delivery_timeout = Duration::from_millis(delivery_ms);
-        c.config.shutdown_timeout = Duration::from_millis(shutdown_ms);
-        Ok(())
+        set_all(
+            c,
+            &[
+                ("connect_timeout_ms", connect_ms.to_string()),
+                ("request_timeout_ms", request_ms.to_string()),
+                ("delivery_timeout_ms", delivery_ms.to_string()),
+                ("shutdown_timeout_ms", shutdown_ms.to_string()),
+            ],
+        )
     })
 }
 
 /// TLS: an extra PEM CA file to trust (NULL: none), and whether to skip certificate checks
-/// entirely (dangerous; prints a warning when the client starts).
+/// entirely (dangerous; prints a warning when the client starts). The same as
+/// pushcast_config_set() with `ca_file` and `danger_accept_invalid_certs`, all or none.
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
@@ -239,9 +252,16 @@ pub unsafe extern "C" fn pushcast_config_set_tls(
     guard(|| {
         // SAFETY: caller's contract.
         let (c, ca) = unsafe { (arg_mut(config, "config")?, arg_opt_str(ca_file, "ca_file")?) };
-        c.config.ca_file = ca.map(Into::into);
-        c.config.danger_accept_invalid_certs = danger_accept_invalid_certs;
-        Ok(())
+        set_all(
+            c,
+            &[
+                ("ca_file", ca.unwrap_or_default().to_owned()),
+                (
+                    "danger_accept_invalid_certs",
+                    danger_accept_invalid_certs.to_string(),
+                ),
+            ],
+        )
     })
 }
 

@@ -15,6 +15,7 @@
 mod app;
 mod boundary;
 mod client;
+mod config;
 mod resilience;
 mod spool;
 
@@ -25,5 +26,6 @@ pub use boundary::{
     pushcast_result_count, pushcast_result_name, pushcast_string_free, pushcast_version,
 };
 pub use client::*;
+pub use config::*;
 pub use resilience::*;
 pub use spool::*;

@@ -3,13 +3,14 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use ::pushcast_client::{BreakerOpenPolicy, ConflateRule};
+use ::pushcast_client::ConflateRule;
 
 use crate::boundary::{
     arg_mut, arg_opt_str, arg_ref, c_enum, check_out, guard, owned_string, pushcast_result,
     write_out, CEnum,
 };
 use crate::client::{pushcast_client, pushcast_config};
+use crate::config::set_all;
 
 /// What publish does while every endpoint's circuit is open: one of the
 /// PUSHCAST_BREAKER_POLICY_* values.
@@ -39,7 +40,8 @@ pub(crate) const BREAKER_POLICY: CEnum = c_enum!(
 /// request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
 /// `failure_threshold` 0 turns the breaker off. A `policy` that is none of the
 /// PUSHCAST_BREAKER_POLICY_* values is PUSHCAST_RESULT_INVALID_CONFIG, and the config is left
-/// as it was; the rest is checked by pushcast_client_new().
+/// as it was; the rest is checked by pushcast_client_new(). The same as pushcast_config_set()
+/// with the four `breaker_*` keys, all or none.
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile.
@@ -54,17 +56,21 @@ pub unsafe extern "C" fn pushcast_config_set_breaker(
     guard(|| {
         // SAFETY: caller's contract.
         let c = unsafe { arg_mut(config, "config")? };
-        let open_policy = match policy {
-            PUSHCAST_BREAKER_POLICY_QUEUE => BreakerOpenPolicy::Queue,
-            PUSHCAST_BREAKER_POLICY_FAIL_FAST => BreakerOpenPolicy::FailFast,
-            PUSHCAST_BREAKER_POLICY_SPOOL => BreakerOpenPolicy::Spool,
+        let policy = match policy {
+            PUSHCAST_BREAKER_POLICY_QUEUE => "queue",
+            PUSHCAST_BREAKER_POLICY_FAIL_FAST => "fail_fast",
+            PUSHCAST_BREAKER_POLICY_SPOOL => "spool",
             other => return Err(BREAKER_POLICY.refuse("policy", other)),
         };
-        c.config.breaker_failure_threshold = failure_threshold;
-        c.config.breaker_cooldown = Duration::from_millis(cooldown_ms);
-        c.config.breaker_cooldown_max = Duration::from_millis(cooldown_max_ms);
-        c.config.breaker_open_policy = open_policy;
-        Ok(())
+        set_all(
+            c,
+            &[
+                ("breaker_failure_threshold", failure_threshold.to_string()),
+                ("breaker_cooldown_ms", cooldown_ms.to_string()),
+                ("breaker_cooldown_max_ms", cooldown_max_ms.to_string()),
+                ("breaker_open_policy", policy.to_owned()),
+            ],
+        )
     })
 }
 

@@ -1,12 +1,10 @@
 //! The durable spool's settings.
 
 use std::ffi::c_char;
-use std::time::Duration;
-
-use ::pushcast_client::{SpoolConfig, SpoolSync};
 
 use crate::boundary::{arg_mut, arg_str, c_enum, guard, pushcast_result, CEnum};
 use crate::client::pushcast_config;
+use crate::config::set_all;
 
 /// How hard the spool pushes writes to disk: one of the PUSHCAST_SPOOL_SYNC_* values.
 ///
@@ -38,7 +36,8 @@ pub(crate) const SPOOL_SYNC: CEnum = c_enum!(
 /// failures to open or write it are PUSHCAST_RESULT_SPOOL. A `sync` that is none of the
 /// PUSHCAST_SPOOL_SYNC_* values (or INTERVAL with `sync_interval_ms` 0) is
 /// PUSHCAST_RESULT_INVALID_CONFIG, and the config is left as it was; the rest is checked by
-/// pushcast_client_new().
+/// pushcast_client_new(). The same as pushcast_config_set() with `spool` and the `spool_*`
+/// keys, all or none.
 ///
 /// # Safety
 /// `config` must be a live config used by no other thread meanwhile; `dir` a valid string.
@@ -54,22 +53,23 @@ pub unsafe extern "C" fn pushcast_config_set_spool(
     guard(|| {
         // SAFETY: caller's contract.
         let (c, dir) = unsafe { (arg_mut(config, "config")?, arg_str(dir, "dir")?) };
-        let mut spool = SpoolConfig::new(dir);
-        spool.sync = match sync {
-            PUSHCAST_SPOOL_SYNC_NONE => SpoolSync::None,
-            PUSHCAST_SPOOL_SYNC_INTERVAL => {
-                SpoolSync::parse("interval", Duration::from_millis(sync_interval_ms))?
-            }
-            PUSHCAST_SPOOL_SYNC_EVERY_EVENT => SpoolSync::EveryEvent,
+        let level = match sync {
+            PUSHCAST_SPOOL_SYNC_NONE => "none",
+            PUSHCAST_SPOOL_SYNC_INTERVAL => "interval",
+            PUSHCAST_SPOOL_SYNC_EVERY_EVENT => "every_event",
             other => return Err(SPOOL_SYNC.refuse("sync", other)),
         };
+        let mut pairs = vec![("spool", dir.to_owned()), ("spool_sync", level.to_owned())];
+        if sync == PUSHCAST_SPOOL_SYNC_INTERVAL {
+            pairs.push(("spool_sync_interval_ms", sync_interval_ms.to_string()));
+        }
+        // 0 keeps the library's default, as documented above.
         if max_bytes > 0 {
-            spool.max_bytes = max_bytes;
+            pairs.push(("spool_max_bytes", max_bytes.to_string()));
         }
         if max_age_ms > 0 {
-            spool.max_age = Duration::from_millis(max_age_ms);
+            pairs.push(("spool_max_age_ms", max_age_ms.to_string()));
         }
-        c.config.spool = Some(spool);
-        Ok(())
+        set_all(c, &pairs)
     })
 }

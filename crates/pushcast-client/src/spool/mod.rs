@@ -78,11 +78,14 @@ pub struct SpoolConfig {
 }
 
 impl SpoolConfig {
+    /// The fsync interval of [`SpoolSync::Interval`] unless set otherwise: 100 ms.
+    pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_millis(100);
+
     /// A spool in `dir` with the defaults above.
     pub fn new(dir: impl Into<PathBuf>) -> SpoolConfig {
         SpoolConfig {
             dir: dir.into(),
-            sync: SpoolSync::Interval(Duration::from_millis(100)),
+            sync: SpoolSync::Interval(Self::DEFAULT_SYNC_INTERVAL),
             max_bytes: 256 * 1024 * 1024,
             max_age: Duration::from_secs(24 * 3600),
         }
