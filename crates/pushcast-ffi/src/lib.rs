@@ -15,8 +15,10 @@
 mod app;
 mod boundary;
 mod client;
+mod log;
 mod resilience;
 mod spool;
+mod stats;
 
 pub use app::*;
 pub use boundary::{
@@ -25,5 +27,7 @@ pub use boundary::{
     pushcast_result_count, pushcast_result_name, pushcast_string_free, pushcast_version,
 };
 pub use client::*;
+pub use log::*;
 pub use resilience::*;
 pub use spool::*;
+pub use stats::*;
