@@ -652,3 +652,55 @@ func TestStatsReportExactlyTheClientsCounters(t *testing.T) {
 		t.Errorf("Stat(unknown) = %v, want ResultUnknownStat naming it", err)
 	}
 }
+
+// A library message (certificate checks off, said by the engine's own thread when it starts)
+// reaches the Go handler with its level, and stops once the handler is removed.
+func TestLibraryMessagesReachTheLogHandler(t *testing.T) {
+	var mu sync.Mutex
+	var warnings []LogLevel
+	if err := SetLogHandler(func(level LogLevel, message string) {
+		if strings.Contains(message, "certificate") {
+			mu.Lock()
+			warnings = append(warnings, level)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("SetLogHandler: %v", err)
+	}
+	t.Cleanup(func() { _ = SetLogHandler(nil) })
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(warnings)
+	}
+	publishWithoutChecks := func() {
+		client, err := NewClient(newApp(t, "12345", "k", "s"), Config{
+			Endpoints:                []string{"https://127.0.0.1:1"},
+			DangerAcceptInvalidCerts: true,
+			ShutdownTimeout:          100 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatalf("NewClient: %v", err)
+		}
+		if _, err := client.Publish([]string{"log"}, "e", []byte("{}"), ""); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); count() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := client.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	publishWithoutChecks()
+	if count() != 1 || warnings[0] != LogWarning || LogWarning.String() != "warning" {
+		t.Fatalf("handler saw %v; want one warning about certificates", warnings)
+	}
+	if err := SetLogHandler(nil); err != nil {
+		t.Fatalf("SetLogHandler(nil): %v", err)
+	}
+	publishWithoutChecks() // back to standard error: the handler sees nothing more
+	if count() != 1 {
+		t.Errorf("the removed handler was still called: %v", warnings)
+	}
+}

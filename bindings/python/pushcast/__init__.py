@@ -18,9 +18,11 @@ InternalError); `Result` names every code, read from the loaded library. App and
 used from several threads at once and closed from any of them; a closed one raises ClosedError.
 """
 
+import atexit
 import ctypes
 import enum
 import json
+import logging
 import math
 import numbers
 import operator
@@ -271,6 +273,30 @@ def _data_bytes(data):
         return data.encode("utf-8")
     # What Laravel does: the payload's JSON encoding, sent as the data string.
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# The library's own messages (an engine thread that failed, certificate checks off, a thread
+# left running at shutdown) go to the "pushcast" logger instead of straight to standard error:
+# with no logging configured, Python's last-resort handler still prints warnings and errors to
+# standard error, as before; configured, they land where the application's logs go.
+_logger = logging.getLogger("pushcast")
+
+
+def _forward_log(level, message, _user_data):
+    # Called from libpushcast's threads too (ctypes takes the GIL). Never raises into C.
+    try:
+        text = message.decode("utf-8", "replace") if message else ""
+        _logger.log(logging.ERROR if level <= n.LOG_LEVEL_ERROR else logging.WARNING, text)
+    except Exception:  # noqa: BLE001 - a logging failure must not reach the library's thread
+        pass
+
+
+# Kept referenced for the life of the module: ctypes frees a callback whose object is collected.
+_LOG_CALLBACK = n.LOG_CALLBACK(_forward_log)
+n.set_log_callback(_LOG_CALLBACK, None)
+# At exit, back to standard error before the interpreter goes away: a message from a library
+# thread must not call into a finalizing interpreter.
+atexit.register(n.set_log_callback, n.LOG_CALLBACK(), None)
 
 
 def counter_names():

@@ -5,11 +5,13 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -380,3 +382,18 @@ def test_stats_report_exactly_the_clients_counters():
         with pytest.raises(pushcast.PushcastError) as err:
             client.stat("latency_p50_us")
         assert err.value.code == pushcast.Result.UNKNOWN_STAT and "latency_p50_us" in err.value.message
+
+
+def test_library_messages_go_to_the_pushcast_logger(caplog):
+    # Certificate checks off: the engine says so when it starts, from its own thread, and the
+    # message reaches Python's logging ("pushcast" logger, WARNING) instead of stderr.
+    app = pushcast.App("12345", "k", "s")
+    with caplog.at_level(logging.WARNING, logger="pushcast"):
+        client = pushcast.Client(app, "https://127.0.0.1:1", danger_accept_invalid_certs=True, shutdown_timeout=0.1)
+        client.publish("log", "e", {})
+        deadline = time.monotonic() + 10
+        while not any("certificate" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.close()
+    warnings = [r for r in caplog.records if r.name == "pushcast" and "certificate" in r.getMessage()]
+    assert warnings and all(r.levelno == logging.WARNING for r in warnings), caplog.records
