@@ -55,6 +55,11 @@ enum pushcast_result
    */
   PUSHCAST_RESULT_UNKNOWN = 4,
   /*
+   A statistic name this library does not have (pushcast_client_stat()); the names are
+   listed by pushcast_stats_counter_name().
+   */
+  PUSHCAST_RESULT_UNKNOWN_STAT = 5,
+  /*
    Invalid channel name.
    */
   PUSHCAST_RESULT_INVALID_CHANNEL = 1000,
@@ -303,7 +308,11 @@ typedef struct {
 } pushcast_event;
 
 /*
- Live statistics (see the README's "Reading the stats"). Event counts are per channel.
+ A fixed subset of the live statistics (see the README's "Reading the stats"), kept for
+ existing callers: its layout never changes, so counters added later are not in it. Every
+ counter, the latencies, the last error and each endpoint's circuit state are in
+ pushcast_client_stats_json(); one counter by name in pushcast_client_stat(). Event counts
+ are per channel.
  */
 typedef struct {
   /*
@@ -390,6 +399,25 @@ typedef struct {
 } pushcast_stats;
 
 /*
+ How important a library message is: one of the PUSHCAST_LOG_LEVEL_* values (the syslog
+ severities, so a host can hand them to syslog unchanged). A plain `uint32_t`: later
+ versions may add levels, which a callback should treat like the nearest it knows.
+ */
+typedef uint32_t pushcast_log_level;
+
+/*
+ A log callback: `level`, the message (NUL-terminated UTF-8, borrowed for the duration of
+ the call only: copy it to keep it) and the `user_data` given to
+ pushcast_set_log_callback().
+
+ Called from any thread, the library's own engine threads included, and possibly from
+ several at once: it must be thread-safe, return promptly (an engine thread waits for it),
+ and must not call pushcast_client_flush(), _shutdown(), _free() or
+ pushcast_set_log_callback() (they may wait for the thread that is calling it).
+ */
+typedef void (*pushcast_log_callback)(pushcast_log_level level, const char *message, void *user_data);
+
+/*
  What publish does while every endpoint's circuit is open: one of the
  PUSHCAST_BREAKER_POLICY_* values.
 
@@ -427,6 +455,17 @@ typedef uint32_t pushcast_spool_sync;
  Backpressure: drop the oldest event not yet sent (counted, logged).
  */
 #define PUSHCAST_BACKPRESSURE_DROP_OLDEST 3
+
+/*
+ Something is broken: an engine thread stopped (syslog LOG_ERR).
+ */
+#define PUSHCAST_LOG_LEVEL_ERROR 3
+
+/*
+ Something may be wrong: an unsafe setting, a thread left running at shutdown (syslog
+ LOG_WARNING).
+ */
+#define PUSHCAST_LOG_LEVEL_WARNING 4
 
 /*
  Breaker policy: queue as usual (the default); queued events wait for a probe to close a
@@ -811,7 +850,8 @@ pushcast_result pushcast_client_shutdown(const pushcast_client *client,
                                          uint64_t *abandoned_out);
 
 /*
- Writes the live statistics to `*stats_out`. Never blocks.
+ Writes the fixed subset of the live statistics to `*stats_out` (see pushcast_stats; every
+ counter is in pushcast_client_stats_json()). Never blocks.
 
  # Safety
  Pointers must be NULL or valid as documented.
@@ -894,6 +934,26 @@ pushcast_result pushcast_client_terminate_user_connections(const pushcast_client
 pushcast_result pushcast_config_set(pushcast_config *config, const char *key, const char *value);
 
 /*
+ Sends the library's own messages to `callback` with `user_data`, for the whole process (every
+ client, and the messages no client owns: fork and thread failures). NULL `callback`
+ restores the default: standard error. To silence the library, pass a callback that does
+ nothing.
+
+ Why standard error by default: the library only speaks when something is wrong (never per
+ event), and a C host that installed nothing would otherwise lose exactly those messages.
+
+ Thread-safety: may be called from any thread, but not from inside the callback. A message
+ being delivered on another thread at that moment may still reach the previous callback
+ with its user data, so keep those valid (static, or for the life of the process).
+
+ # Safety
+ `callback` must be NULL or a function that follows pushcast_log_callback's contract, and
+ `user_data` (passed to it unchanged, never read by the library) must be usable from any
+ thread.
+ */
+pushcast_result pushcast_set_log_callback(pushcast_log_callback callback, void *user_data);
+
+/*
  Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint
  (connection error, timeout, 5xx) open its circuit for `cooldown_ms`, then one probe
  request closes it or re-opens it with a doubled cool-down up to `cooldown_max_ms`.
@@ -957,6 +1017,60 @@ pushcast_result pushcast_config_set_spool(pushcast_config *config,
                                           uint64_t sync_interval_ms,
                                           uint64_t max_bytes,
                                           uint64_t max_age_ms);
+
+/*
+ Writes every statistic as one JSON object to `*json_out`:
+
+ `{"counters": {"enqueued": n, ...}, "latency_p50_us": n|null, "latency_p99_us": n|null,
+ "last_error": "..."|null, "circuits": [{"endpoint": "http://..", "state": "closed"|"open"|
+ "half_open"}]}`
+
+ `counters` holds every counter of the client, named as pushcast_stats_counter_name() lists
+ them (more than struct pushcast_stats has; new ones appear here without an ABI change).
+ Keys are only ever added: ignore the ones you do not know. Before the first publish every
+ counter is 0 and every endpoint's circuit is closed. Never blocks on the network.
+
+ Ownership: the caller frees `*json_out` with pushcast_string_free(). Thread-safety: may be
+ called from any thread, concurrently with every other client function.
+
+ # Safety
+ `client` must be NULL or a live client; `json_out` NULL or writable.
+ */
+pushcast_result pushcast_client_stats_json(const pushcast_client *client, char **json_out);
+
+/*
+ Writes the counter named `name` (one of pushcast_stats_counter_name()'s, e.g.
+ "delivered") to `*value_out`. A name the library does not have is
+ PUSHCAST_RESULT_UNKNOWN_STAT, and `*value_out` is left as it was. Latencies, the last error
+ and circuit states are in pushcast_client_stats_json().
+
+ Thread-safety: may be called from any thread, concurrently with every other client
+ function. Never blocks on the network.
+
+ # Safety
+ `client` must be NULL or a live client; `name` NULL or a NUL-terminated string;
+ `value_out` NULL or writable.
+ */
+pushcast_result pushcast_client_stat(const pushcast_client *client,
+                                     const char *name,
+                                     uint64_t *value_out);
+
+/*
+ How many counters the client has: with pushcast_stats_counter_name(), the list a binding
+ reads its counter names from (and its tests compare against) instead of copying them.
+
+ Thread-safety: may be called from any thread.
+ */
+size_t pushcast_stats_counter_count(void);
+
+/*
+ The name of counter `index` (0 to pushcast_stats_counter_count() - 1): a static
+ NUL-terminated string, never freed, in the order of pushcast_client_stats_json()'s
+ `counters`. NULL past the end.
+
+ Thread-safety: may be called from any thread.
+ */
+const char *pushcast_stats_counter_name(size_t index);
 
 #ifdef __cplusplus
 }  // extern "C"

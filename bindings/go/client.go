@@ -201,8 +201,17 @@ type Event struct {
 	SocketID string
 }
 
-// Stats are the client's live statistics (pushcast_stats). Event counts are per channel.
+// Stats are the client's live statistics, read from pushcast_client_stats_json. Event
+// counts are per channel.
+//
+// Counters holds every counter of the library by its name (CounterNames lists them): a
+// counter added to the library is there without a change to this binding. The named fields
+// are the ones this binding has always had, filled from Counters, kept for existing code.
 type Stats struct {
+	Counters  map[string]uint64 // every counter by name
+	LastError string            // the most recent error ("" if none)
+	Circuits  []Circuit         // each endpoint's circuit breaker
+
 	Enqueued            uint64        // accepted into the queue
 	Delivered           uint64        // acknowledged by the server
 	Failed              uint64        // given up on (in the failure log)
@@ -223,6 +232,42 @@ type Stats struct {
 	Conflated           uint64        // replaced in the queue by a later event with the same key
 	SpoolReplayed       uint64        // taken over from the spools of processes that died
 	SpoolLeftAtShutdown uint64        // left in the spool at shutdown for the next process
+}
+
+// CircuitState is the state of one endpoint's circuit breaker.
+type CircuitState string
+
+// Circuit states, as the library names them (pushcast_client_stats_json, the metrics).
+const (
+	CircuitClosed   CircuitState = "closed"    // requests go through
+	CircuitOpen     CircuitState = "open"      // no requests until the cool-down has passed
+	CircuitHalfOpen CircuitState = "half_open" // one probe request decides
+)
+
+// Circuit is one endpoint's circuit breaker.
+type Circuit struct {
+	Endpoint string       `json:"endpoint"`
+	State    CircuitState `json:"state"`
+}
+
+// statsDocument is pushcast_client_stats_json's JSON.
+type statsDocument struct {
+	Counters     map[string]uint64 `json:"counters"`
+	LatencyP50us *uint64           `json:"latency_p50_us"`
+	LatencyP99us *uint64           `json:"latency_p99_us"`
+	LastError    *string           `json:"last_error"`
+	Circuits     []Circuit         `json:"circuits"`
+}
+
+// CounterNames lists the library's counters, in its order (pushcast_stats_counter_count and
+// _name): every one is a key of Stats.Counters and a name Client.Stat reads.
+func CounterNames() []string {
+	count := int(C.pushcast_stats_counter_count())
+	names := make([]string, 0, count)
+	for i := 0; i < count; i++ {
+		names = append(names, C.GoString(C.pushcast_stats_counter_name(C.size_t(i))))
+	}
+	return names
 }
 
 // Failure is one event the client gave up on, from DrainFailures.
@@ -457,34 +502,65 @@ func (c *Client) Shutdown(timeout time.Duration) (abandoned uint64, err error) {
 
 // Stats returns the live statistics. Never blocks.
 func (c *Client) Stats() (Stats, error) {
-	var s C.pushcast_stats
-	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
-		return C.pushcast_client_stats(p, &s)
-	}); err != nil {
+	text, err := c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_stats_json(p, out)
+	})
+	if err != nil {
 		return Stats{}, err
 	}
-	return Stats{
-		Enqueued:            uint64(s.enqueued),
-		Delivered:           uint64(s.delivered),
-		Failed:              uint64(s.failed),
-		Retried:             uint64(s.retried),
-		DroppedNewest:       uint64(s.dropped_newest),
-		DroppedOldest:       uint64(s.dropped_oldest),
-		RejectedQueueFull:   uint64(s.rejected_queue_full),
-		AbandonedAtShutdown: uint64(s.abandoned_at_shutdown),
-		RequestsSent:        uint64(s.requests_sent),
-		RequestsFailed:      uint64(s.requests_failed),
-		InFlightRequests:    uint64(s.in_flight_requests),
-		Failovers:           uint64(s.failovers),
-		QueueDepth:          uint64(s.queue_depth),
-		LatencyP50:          time.Duration(s.latency_p50_us) * time.Microsecond,
-		LatencyP99:          time.Duration(s.latency_p99_us) * time.Microsecond,
-		Resent:              uint64(s.resent),
-		SplitBatches:        uint64(s.split_batches),
-		Conflated:           uint64(s.conflated),
-		SpoolReplayed:       uint64(s.spool_replayed),
-		SpoolLeftAtShutdown: uint64(s.spool_left_at_shutdown),
-	}, nil
+	var doc statsDocument
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		return Stats{}, &Error{Code: ResultMalformedResponse, Message: "unreadable stats: " + err.Error()}
+	}
+	micros := func(v *uint64) time.Duration {
+		if v == nil {
+			return 0
+		}
+		return time.Duration(*v) * time.Microsecond
+	}
+	n := doc.Counters
+	s := Stats{
+		Counters:            n,
+		Circuits:            doc.Circuits,
+		Enqueued:            n["enqueued"],
+		Delivered:           n["delivered"],
+		Failed:              n["failed"],
+		Retried:             n["retried"],
+		DroppedNewest:       n["dropped_newest"],
+		DroppedOldest:       n["dropped_oldest"],
+		RejectedQueueFull:   n["rejected_queue_full"],
+		AbandonedAtShutdown: n["abandoned_at_shutdown"],
+		RequestsSent:        n["requests_sent"],
+		RequestsFailed:      n["requests_failed"],
+		InFlightRequests:    n["in_flight_requests"],
+		Failovers:           n["failovers"],
+		QueueDepth:          n["queue_depth"],
+		LatencyP50:          micros(doc.LatencyP50us),
+		LatencyP99:          micros(doc.LatencyP99us),
+		Resent:              n["resent"],
+		SplitBatches:        n["split_batches"],
+		Conflated:           n["conflated"],
+		SpoolReplayed:       n["spool_replayed"],
+		SpoolLeftAtShutdown: n["spool_left_at_shutdown"],
+	}
+	if doc.LastError != nil {
+		s.LastError = *doc.LastError
+	}
+	return s, nil
+}
+
+// Stat returns one counter by name (one of CounterNames); a name the library does not have
+// is an *Error with ResultUnknownStat. Never blocks.
+func (c *Client) Stat(name string) (uint64, error) {
+	cName := C.CString(name)
+	defer C.free(unsafe.Pointer(cName))
+	var out C.uint64_t
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_stat(p, cName, &out)
+	}); err != nil {
+		return 0, err
+	}
+	return uint64(out), nil
 }
 
 // DrainFailures takes the recent failures (events the client gave up on).

@@ -22,6 +22,7 @@ const (
 	ResultInvalidUTF8  Result = C.PUSHCAST_RESULT_INVALID_UTF8  // a string was not valid UTF-8 (or held a NUL byte)
 	ResultPanic        Result = C.PUSHCAST_RESULT_PANIC         // a Rust panic was caught at the boundary (a bug)
 	ResultUnknown      Result = C.PUSHCAST_RESULT_UNKNOWN       // an error this library version does not know
+	ResultUnknownStat  Result = C.PUSHCAST_RESULT_UNKNOWN_STAT  // a statistic name the library does not have (Client.Stat)
 
 	ResultInvalidChannel    Result = C.PUSHCAST_RESULT_INVALID_CHANNEL    // invalid channel name
 	ResultInvalidEventName  Result = C.PUSHCAST_RESULT_INVALID_EVENT_NAME // invalid event name

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -598,5 +599,108 @@ func TestSpoolKeepsEventsForTheNextClient(t *testing.T) {
 	third := newClient(t, serverApp(t, "app-secret"), Config{Endpoints: []string{url}, SpoolDir: blocked})
 	if _, err := third.Publish([]string{"go-spool"}, "Tick", []byte(`{}`), ""); Code(err) != ResultSpool {
 		t.Fatalf("publish with a file as the spool: got %v, want a spool error", err)
+	}
+}
+
+// Issue 17: the counter names Go reports are exactly the client's own (StatsSnapshot::counters,
+// listed by the library), and the struct's old fields are filled from them.
+func TestStatsReportExactlyTheClientsCounters(t *testing.T) {
+	names := CounterNames()
+	if len(names) < 26 {
+		t.Fatalf("CounterNames() = %v", names)
+	}
+	client := newClient(t, serverApp(t, "app-secret"), Config{
+		Endpoints:       []string{unreachable},
+		QueueCapacity:   1,
+		Backpressure:    FailFast,
+		ShutdownTimeout: 100 * time.Millisecond,
+	})
+	if _, err := client.Publish([]string{"q"}, "e", []byte("{}"), ""); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if _, err := client.Publish([]string{"q"}, "e", []byte("{}"), ""); !IsQueueFull(err) {
+		t.Fatalf("second publish: %v, want queue full", err)
+	}
+	stats, err := client.Stats()
+	if err != nil {
+		t.Fatalf("Stats: %v", err)
+	}
+	reported := make([]string, 0, len(stats.Counters))
+	for name := range stats.Counters {
+		reported = append(reported, name)
+	}
+	sort.Strings(reported)
+	want := append([]string(nil), names...)
+	sort.Strings(want)
+	if strings.Join(reported, ",") != strings.Join(want, ",") {
+		t.Errorf("Stats().Counters names %v\nlibrary's counters    %v", reported, want)
+	}
+	if stats.RejectedQueueFull != 1 || stats.Enqueued != 1 || stats.Counters["rejected_queue_full"] != 1 {
+		t.Errorf("stats = %+v; want 1 enqueued, 1 rejected", stats)
+	}
+	if len(stats.Circuits) != 1 || stats.Circuits[0].Endpoint != unreachable || stats.Circuits[0].State != CircuitClosed {
+		t.Errorf("Circuits = %+v", stats.Circuits)
+	}
+	for _, name := range names {
+		value, err := client.Stat(name)
+		if err != nil || value != stats.Counters[name] {
+			t.Errorf("Stat(%q) = %d, %v; Stats() said %d", name, value, err, stats.Counters[name])
+		}
+	}
+	_, err = client.Stat("latency_p50_us")
+	if Code(err) != ResultUnknownStat || !strings.Contains(err.Error(), "latency_p50_us") {
+		t.Errorf("Stat(unknown) = %v, want ResultUnknownStat naming it", err)
+	}
+}
+
+// A library message (certificate checks off, said by the engine's own thread when it starts)
+// reaches the Go handler with its level, and stops once the handler is removed.
+func TestLibraryMessagesReachTheLogHandler(t *testing.T) {
+	var mu sync.Mutex
+	var warnings []LogLevel
+	if err := SetLogHandler(func(level LogLevel, message string) {
+		if strings.Contains(message, "certificate") {
+			mu.Lock()
+			warnings = append(warnings, level)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("SetLogHandler: %v", err)
+	}
+	t.Cleanup(func() { _ = SetLogHandler(nil) })
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(warnings)
+	}
+	publishWithoutChecks := func() {
+		client, err := NewClient(newApp(t, "12345", "k", "s"), Config{
+			Endpoints:                []string{"https://127.0.0.1:1"},
+			DangerAcceptInvalidCerts: true,
+			ShutdownTimeout:          100 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatalf("NewClient: %v", err)
+		}
+		if _, err := client.Publish([]string{"log"}, "e", []byte("{}"), ""); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); count() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := client.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	publishWithoutChecks()
+	if count() != 1 || warnings[0] != LogWarning || LogWarning.String() != "warning" {
+		t.Fatalf("handler saw %v; want one warning about certificates", warnings)
+	}
+	if err := SetLogHandler(nil); err != nil {
+		t.Fatalf("SetLogHandler(nil): %v", err)
+	}
+	publishWithoutChecks() // back to standard error: the handler sees nothing more
+	if count() != 1 {
+		t.Errorf("the removed handler was still called: %v", warnings)
 	}
 }

@@ -336,6 +336,14 @@ fn stats_table(s: &StatsSnapshot) -> PhpResult<ZBox<ZendHashTable>> {
         Some(e) => t.insert("last_error", e.as_str())?,
         None => t.insert("last_error", ())?,
     }
+    let mut circuits = ZendHashTable::new();
+    for circuit in &s.circuits {
+        let mut c = ZendHashTable::new();
+        c.insert("endpoint", circuit.endpoint.as_str())?;
+        c.insert("state", circuit.state.as_str())?;
+        circuits.push(c)?;
+    }
+    t.insert("circuits", circuits)?;
     Ok(t)
 }
 
@@ -1144,7 +1152,10 @@ impl PhpClient {
         })
     }
 
-    /// Live statistics of this process's engine for this configuration.
+    /// Live statistics of this process's engine for this configuration: every counter of the
+    /// library by name, `latency_p50_us` / `latency_p99_us` (null before any delivery),
+    /// `last_error` (null if none) and `circuits` (`[['endpoint' => .., 'state' => 'closed' |
+    /// 'open' | 'half_open']]`).
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
             self.forward_notices();

@@ -63,6 +63,11 @@ pub(crate) fn log_error(message: &str) {
 fn startup(_kind: i32, module_number: i32) -> i32 {
     let registered = catch_unwind(AssertUnwindSafe(|| {
         IniEntryDef::register(settings::INI.as_slice(), module_number);
+        // The library's messages that no client owns (a failed pthread_atfork, an engine
+        // thread that panicked) go to the same queue as the clients' own, and from there to the
+        // PSR-3 logger or PHP's error log, instead of standard error, which PHP-FPM discards.
+        // Only a pointer is stored here: no thread starts at module startup.
+        pushcast_client::set_process_log_sink(Some(notices::sink()));
         errors::register_classes()
     }));
     if matches!(registered, Ok(Ok(()))) {

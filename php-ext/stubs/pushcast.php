@@ -262,7 +262,10 @@ namespace Pushcast {
         public function stageLatencies(): array {}
 
         /**
-         * Live statistics of this process's engine for this configuration.
+         * Live statistics of this process's engine for this configuration: every counter of the
+         * library by name, `latency_p50_us` / `latency_p99_us` (null before any delivery),
+         * `last_error` (null if none) and `circuits` (`[['endpoint' => .., 'state' => 'closed' |
+         * 'open' | 'half_open']]`).
          *
          * @return array
          */

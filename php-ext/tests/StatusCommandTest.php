@@ -31,6 +31,8 @@ final class StatusCommandTest extends TestCase
         self::assertStringContainsString('connection "pushcast", app 12345, mode async', $out);
         self::assertMatchesRegularExpression('/ping: ok in [0-9.]+ ms/', $out);
         self::assertStringContainsString('delivered', $out);
+        // Each endpoint's circuit, one row each (stats()' `circuits`).
+        self::assertMatchesRegularExpression('/circuit http:\/\/[^ ]+ +\| closed/', $out);
     }
 
     public function testAWrongSecretFailsThePingWithTheServersAnswer(): void

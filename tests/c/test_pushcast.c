@@ -110,6 +110,7 @@ static void test_result_names(void) {
         {PUSHCAST_RESULT_OK, "OK"},
         {PUSHCAST_RESULT_PANIC, "PANIC"},
         {PUSHCAST_RESULT_UNKNOWN, "UNKNOWN"},
+        {PUSHCAST_RESULT_UNKNOWN_STAT, "UNKNOWN_STAT"},
         {PUSHCAST_RESULT_INVALID_CHANNEL, "INVALID_CHANNEL"},
         {PUSHCAST_RESULT_INVALID_CONFIG, "INVALID_CONFIG"},
         {PUSHCAST_RESULT_DECRYPTION_FAILED, "DECRYPTION_FAILED"},
@@ -119,10 +120,10 @@ static void test_result_names(void) {
         {PUSHCAST_RESULT_ENGINE_FAILED, "ENGINE_FAILED"},
         {PUSHCAST_RESULT_INTERNAL, "INTERNAL"},
     };
-    static const uint32_t unassigned[] = {5, 999, 1014, 5009, UINT32_MAX};
+    static const uint32_t unassigned[] = {6, 999, 1014, 5009, UINT32_MAX};
     size_t count = pushcast_result_count(), i, found = 0;
     uint32_t previous = 0;
-    CHECK(count >= 34);
+    CHECK(count >= 35);
     for (i = 0; i < count; i++) {
         uint32_t code = pushcast_result_code_at(i);
         const char *name = pushcast_result_name(code);
@@ -350,6 +351,171 @@ static void test_queue_full(void) {
     pushcast_client_free(client);
 }
 
+/* The counter names in a stats JSON document's "counters" object, in order, as one string
+ * "a,b,c," (the object holds names and plain integers only). NULL if there is none. */
+static char *json_counter_names(const char *json) {
+    const char *p = json ? strstr(json, "\"counters\":{") : NULL;
+    char *names;
+    size_t len = 0;
+    if (p == NULL) {
+        return NULL;
+    }
+    names = calloc(strlen(p) + 1, 1);
+    if (names == NULL) {
+        return NULL;
+    }
+    p += strlen("\"counters\":{");
+    while (*p == '"') {
+        const char *end = strchr(p + 1, '"');
+        if (end == NULL) {
+            break;
+        }
+        memcpy(names + len, p + 1, (size_t)(end - p - 1));
+        len += (size_t)(end - p - 1);
+        names[len++] = ',';
+        p = end + 1;
+        while (*p != '\0' && *p != ',' && *p != '}') {
+            p++;
+        }
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return names;
+}
+
+/* The library's own counter list (pushcast_stats_counter_name), as "a,b,c,". */
+static char *listed_counter_names(void) {
+    size_t i, count = pushcast_stats_counter_count(), len = 0;
+    char *names = calloc(count * 64 + 1, 1);
+    if (names == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < count; i++) {
+        const char *name = pushcast_stats_counter_name(i);
+        if (name == NULL || strlen(name) >= 63) {
+            free(names);
+            return NULL;
+        }
+        memcpy(names + len, name, strlen(name));
+        len += strlen(name);
+        names[len++] = ',';
+    }
+    return names;
+}
+
+/* Issue 17's check for C: the counters the JSON reports are exactly the client's own list
+ * (StatsSnapshot::counters, through pushcast_stats_counter_name), each readable by name; the
+ * JSON carries the latencies, the last error and each endpoint's circuit. */
+static void test_stats_names(void) {
+    pushcast_client *client = test_client("http://127.0.0.1:1", 10, PUSHCAST_BACKPRESSURE_FAIL_FAST);
+    char *json = NULL, *from_json, *listed;
+    uint64_t value = 99;
+    size_t i;
+    CHECK(pushcast_stats_counter_count() >= 26);
+    CHECK(pushcast_stats_counter_name(pushcast_stats_counter_count()) == NULL);
+    OK(pushcast_client_stats_json(client, &json));
+    from_json = json_counter_names(json);
+    listed = listed_counter_names();
+    CHECK(from_json != NULL && listed != NULL && strcmp(from_json, listed) == 0);
+    if (from_json && listed && strcmp(from_json, listed) != 0) {
+        fprintf(stderr, "  JSON counters: %s\n  library list:  %s\n", from_json, listed);
+    }
+    CHECK(json && strstr(json, "\"latency_p50_us\":null") && strstr(json, "\"last_error\":null"));
+    CHECK(json && strstr(json, "\"circuits\":[{\"endpoint\":\"http://127.0.0.1:1\",\"state\":\"closed\"}]"));
+    for (i = 0; i < pushcast_stats_counter_count(); i++) {
+        value = 99;
+        OK(pushcast_client_stat(client, pushcast_stats_counter_name(i), &value));
+        CHECK(value == 0);
+    }
+    value = 7;
+    CHECK_REFUSED(pushcast_client_stat(client, "no_such_counter", &value), PUSHCAST_RESULT_UNKNOWN_STAT,
+                  "no_such_counter", "statistic");
+    CHECK(value == 7);
+    CHECK(strcmp(pushcast_result_name(PUSHCAST_RESULT_UNKNOWN_STAT), "UNKNOWN_STAT") == 0);
+    CHECK_RESULT(pushcast_client_stat(client, NULL, &value), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_stat(client, "delivered", NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_stat(NULL, "delivered", &value), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_stats_json(client, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_stats_json(NULL, &json), PUSHCAST_RESULT_NULL_ARGUMENT);
+
+    /* Counters move: a queue-full refusal shows in the JSON and by name. */
+    OK(pushcast_client_shutdown(client, 0, NULL));
+    pushcast_client_free(client);
+    client = test_client("http://127.0.0.1:1", 1, PUSHCAST_BACKPRESSURE_FAIL_FAST);
+    OK(publish_one(client, "q", "e", "{}"));
+    CHECK_RESULT(publish_one(client, "q", "e", "{}"), PUSHCAST_RESULT_QUEUE_FULL);
+    OK(pushcast_client_stat(client, "rejected_queue_full", &value));
+    CHECK(value == 1);
+    pushcast_string_free(json);
+    json = NULL;
+    OK(pushcast_client_stats_json(client, &json));
+    CHECK(json && strstr(json, "\"rejected_queue_full\":1,") && strstr(json, "\"enqueued\":1,"));
+    OK(pushcast_client_shutdown(client, 0, NULL));
+    pushcast_client_free(client);
+    pushcast_string_free(json);
+    free(from_json);
+    free(listed);
+}
+
+/* What the log callback collected, under its own lock (engine threads call it). */
+struct log_seen {
+    pthread_mutex_t lock;
+    int warnings_about_certificates;
+    int other_levels;
+};
+
+static void collect_log(pushcast_log_level level, const char *message, void *user_data) {
+    struct log_seen *seen = user_data;
+    pthread_mutex_lock(&seen->lock);
+    if (level == PUSHCAST_LOG_LEVEL_WARNING && strstr(message, "certificate") != NULL) {
+        seen->warnings_about_certificates++;
+    } else if (level != PUSHCAST_LOG_LEVEL_WARNING && level != PUSHCAST_LOG_LEVEL_ERROR) {
+        seen->other_levels++;
+    }
+    pthread_mutex_unlock(&seen->lock);
+}
+
+static int certificate_warnings(struct log_seen *seen) {
+    int n;
+    pthread_mutex_lock(&seen->lock);
+    n = seen->warnings_about_certificates;
+    pthread_mutex_unlock(&seen->lock);
+    return n;
+}
+
+/* A library message (certificate checks off, said by the engine's thread when it starts) goes
+ * to the callback with its level and user data instead of standard error, and stops when the
+ * callback is removed. */
+static void test_log_callback(void) {
+    static struct log_seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    int tries, before;
+    OK(pushcast_set_log_callback(collect_log, &seen));
+    OK(pushcast_config_new(app, "https://127.0.0.1:1", &config));
+    OK(pushcast_config_set_timeouts(config, 100, 100, 100, 100));
+    OK(pushcast_config_set_tls(config, NULL, true));
+    OK(pushcast_client_new(config, &client));
+    OK(publish_one(client, "log", "e", "{}"));
+    for (tries = 0; tries < 1000 && certificate_warnings(&seen) == 0; tries++) {
+        usleep(10000);
+    }
+    CHECK(certificate_warnings(&seen) == 1);
+    pushcast_client_free(client);
+
+    OK(pushcast_set_log_callback(NULL, NULL));
+    before = certificate_warnings(&seen);
+    OK(pushcast_client_new(config, &client));
+    OK(publish_one(client, "log", "e", "{}"));
+    pushcast_client_free(client); /* the engine has started and stopped: its warning is out */
+    CHECK(certificate_warnings(&seen) == before);
+    CHECK(seen.other_levels == 0);
+    pushcast_config_free(config);
+    pushcast_app_free(app);
+}
+
 /* Polls the metrics text until it holds `line` (a whole line), up to 10 s. */
 static int metrics_reach(pushcast_client *client, const char *line) {
     int tries;
@@ -393,6 +559,13 @@ static void test_breaker_conflation_and_metrics(void) {
     CHECK(metrics_reach(client, "\npushcast_rejected_circuit_open_total 1\n"));
     CHECK(metrics_reach(client,
                         "\npushcast_circuit_state{endpoint=\"http://127.0.0.1:1\",state=\"open\"} 1\n"));
+    {
+        char *json = NULL;
+        OK(pushcast_client_stats_json(client, &json));
+        CHECK(json && strstr(json, "{\"endpoint\":\"http://127.0.0.1:1\",\"state\":\"open\"}"));
+        CHECK(json && strstr(json, "\"breaker_opened\":1,") && strstr(json, "\"last_error\":\""));
+        pushcast_string_free(json);
+    }
     OK(pushcast_client_shutdown(client, 100, &pending));
     CHECK(pending == 1);
     pushcast_client_free(client);
@@ -678,6 +851,18 @@ static void test_real_publish(void) {
     CHECK(pending == 0);
     OK(pushcast_client_stats(client, &stats));
     CHECK(stats.delivered == REAL_EVENTS && stats.failed == 0);
+    {
+        /* The fixed struct, the by-name read and the JSON agree. */
+        uint64_t delivered = 0;
+        char expected[64];
+        OK(pushcast_client_stat(client, "delivered", &delivered));
+        CHECK(delivered == stats.delivered);
+        snprintf(expected, sizeof expected, "\"delivered\":%d,", REAL_EVENTS);
+        OK(pushcast_client_stats_json(client, &json));
+        CHECK(json && strstr(json, expected) && strstr(json, "\"latency_p50_us\":null") == NULL);
+        pushcast_string_free(json);
+        json = NULL;
+    }
     OK(pushcast_client_send_to_user(client, "42", "Hello", "{}"));
     pushcast_client_free(client);
 
@@ -797,6 +982,8 @@ static const struct test tests[] = {
     {"auth_and_webhooks", test_auth_and_webhooks},
     {"webhook_accepts_a_good_signature", test_webhook_accepts_a_good_signature},
     {"queue_full", test_queue_full},
+    {"stats_names", test_stats_names},
+    {"log_callback", test_log_callback},
     {"breaker_conflation_and_metrics", test_breaker_conflation_and_metrics},
     {"spool", test_spool},
     {"config_set", test_config_set},

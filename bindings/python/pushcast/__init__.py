@@ -18,9 +18,11 @@ InternalError); `Result` names every code, read from the loaded library. App and
 used from several threads at once and closed from any of them; a closed one raises ClosedError.
 """
 
+import atexit
 import ctypes
 import enum
 import json
+import logging
 import math
 import numbers
 import operator
@@ -32,7 +34,7 @@ __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
     "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
-    "InternalError", "Result", "version",
+    "InternalError", "Result", "Stats", "counter_names", "version",
 ]
 
 # Every result code of the loaded library, as an IntEnum (Result.QUEUE_FULL == 5000): built at
@@ -273,6 +275,70 @@ def _data_bytes(data):
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# The library's own messages (an engine thread that failed, certificate checks off, a thread
+# left running at shutdown) go to the "pushcast" logger instead of straight to standard error:
+# with no logging configured, Python's last-resort handler still prints warnings and errors to
+# standard error, as before; configured, they land where the application's logs go.
+_logger = logging.getLogger("pushcast")
+
+
+def _forward_log(level, message, _user_data):
+    # Called from libpushcast's threads too (ctypes takes the GIL). Never raises into C.
+    try:
+        text = message.decode("utf-8", "replace") if message else ""
+        _logger.log(logging.ERROR if level <= n.LOG_LEVEL_ERROR else logging.WARNING, text)
+    except Exception:  # noqa: BLE001 - a logging failure must not reach the library's thread
+        pass
+
+
+# Kept referenced for the life of the module: ctypes frees a callback whose object is collected.
+_LOG_CALLBACK = n.LOG_CALLBACK(_forward_log)
+n.set_log_callback(_LOG_CALLBACK, None)
+# At exit, back to standard error before the interpreter goes away: a message from a library
+# thread must not call into a finalizing interpreter.
+atexit.register(n.set_log_callback, n.LOG_CALLBACK(), None)
+
+
+def counter_names():
+    """The client's counter names, in order, as the library lists them: every one is a key of
+    Client.stats() and a name Client.stat() reads."""
+    return n.counter_names()
+
+
+class Stats(dict):
+    """Client.stats(): a dict of every counter by name (as before, so `stats["delivered"]`
+    keeps working), plus `latency_p50_us` and `latency_p99_us` (0 before any delivery, as
+    before), `last_error` (str or None) and `circuits` ([{"endpoint", "state"}], state one of
+    "closed", "open", "half_open"). Read from pushcast_client_stats_json(), so a counter added
+    to the library is here without a change to this binding.
+
+    `counters` is the counters alone, in the library's order; `latency_p50` / `latency_p99`
+    are the latencies in seconds, None before any delivery."""
+
+    def __init__(self, document):
+        counters = dict(document["counters"])
+        super().__init__(counters)
+        self.counters = counters
+        self.latency_p50 = _seconds(document.get("latency_p50_us"))
+        self.latency_p99 = _seconds(document.get("latency_p99_us"))
+        self["latency_p50_us"] = document.get("latency_p50_us") or 0
+        self["latency_p99_us"] = document.get("latency_p99_us") or 0
+        self["last_error"] = document.get("last_error")
+        self["circuits"] = list(document.get("circuits", []))
+
+    @property
+    def last_error(self):
+        return self["last_error"]
+
+    @property
+    def circuits(self):
+        return self["circuits"]
+
+
+def _seconds(micros):
+    return None if micros is None else micros / 1e6
+
+
 def version():
     """The libpushcast version."""
     return n.version().decode()
@@ -489,9 +555,15 @@ class Client:
         return abandoned.value
 
     def stats(self):
-        s = n.Stats()
-        _check(self._handle.call(n.client_stats, ctypes.byref(s)))
-        return {name: getattr(s, name) for name in n.STATS_FIELDS}
+        """Every statistic, as a Stats (a dict by name). Never blocks."""
+        return Stats(_call_json(self._handle, n.client_stats_json))
+
+    def stat(self, name):
+        """One counter by name (one of counter_names()); a name the library does not have
+        raises PushcastError with code Result.UNKNOWN_STAT."""
+        value = ctypes.c_uint64()
+        _check(self._handle.call(n.client_stat, _b(name), ctypes.byref(value)))
+        return value.value
 
     def drain_failures(self):
         """Takes the recent failures: [{"event", "channel", "error", "code"}]."""

@@ -55,20 +55,6 @@ class Header(ctypes.Structure):
     _fields_ = [("name", c_char_p), ("value", c_char_p)]
 
 
-STATS_FIELDS = [
-    "enqueued", "delivered", "failed", "retried", "dropped_newest", "dropped_oldest",
-    "rejected_queue_full", "abandoned_at_shutdown", "requests_sent", "requests_failed",
-    "in_flight_requests", "failovers", "queue_depth", "latency_p50_us", "latency_p99_us",
-    "resent", "split_batches", "conflated", "spool_replayed", "spool_left_at_shutdown",
-]
-
-
-class Stats(ctypes.Structure):
-    """pushcast_stats."""
-
-    _fields_ = [(name, c_uint64) for name in STATS_FIELDS]
-
-
 def _declare(name, argtypes, restype=c_uint32):
     fn = getattr(lib, name)
     fn.argtypes = argtypes
@@ -100,6 +86,14 @@ def result_codes():
         code = result_code_at(index)
         codes[result_name(code).decode("ascii")] = code
     return codes
+
+
+
+def counter_names():
+    """The client's counter names, in the library's order, read from the library itself
+    (pushcast_stats_counter_count/_name): this binding copies none of them."""
+    return [stats_counter_name(i).decode("ascii") for i in range(stats_counter_count())]
+
 
 app_new = _declare("pushcast_app_new", [c_char_p, c_char_p, c_char_p, OUT_P])
 app_set_profile = _declare("pushcast_app_set_profile", [P, c_char_p])
@@ -135,7 +129,14 @@ client_publish_confirmed = _declare("pushcast_client_publish_confirmed", [P, cty
 client_send_to_user = _declare("pushcast_client_send_to_user", [P, c_char_p, c_char_p, c_char_p])
 client_flush = _declare("pushcast_client_flush", [P, c_uint64, ctypes.POINTER(c_uint64)])
 client_shutdown = _declare("pushcast_client_shutdown", [P, c_uint64, ctypes.POINTER(c_uint64)])
-client_stats = _declare("pushcast_client_stats", [P, ctypes.POINTER(Stats)])
+client_stats_json = _declare("pushcast_client_stats_json", [P, OUT_STR])
+client_stat = _declare("pushcast_client_stat", [P, c_char_p, ctypes.POINTER(c_uint64)])
+stats_counter_count = _declare("pushcast_stats_counter_count", [], c_size_t)
+stats_counter_name = _declare("pushcast_stats_counter_name", [c_size_t], c_char_p)
+# void (*pushcast_log_callback)(pushcast_log_level, const char *message, void *user_data)
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_uint32, c_char_p, ctypes.c_void_p)
+set_log_callback = _declare("pushcast_set_log_callback", [LOG_CALLBACK, ctypes.c_void_p])
+LOG_LEVEL_ERROR = 3  # PUSHCAST_LOG_LEVEL_ERROR (syslog LOG_ERR)
 client_drain_failures = _declare("pushcast_client_drain_failures", [P, OUT_STR])
 client_channels = _declare("pushcast_client_channels", [P, c_char_p, c_char_p, OUT_STR])
 client_channel_info = _declare("pushcast_client_channel_info", [P, c_char_p, c_char_p, OUT_STR])

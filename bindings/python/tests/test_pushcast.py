@@ -5,11 +5,13 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -359,3 +361,42 @@ def test_every_result_code_of_the_header_has_its_error_class():
     assert pushcast._error_class(5999) is pushcast.DeliveryError
     assert pushcast._error_class(1999) is pushcast.ValidationError
     assert pushcast._error_class(7) is pushcast.PushcastError
+
+
+def test_stats_report_exactly_the_clients_counters():
+    # Issue 17: the counter names Python reports are the client's own (StatsSnapshot::counters,
+    # listed by the library), none added, none missing, in the library's order.
+    names = pushcast.counter_names()
+    assert len(names) >= 26 and len(set(names)) == len(names)
+    assert {"enqueued", "delivered", "conflated", "spool_errors", "split_batches"} <= set(names)
+    app = pushcast.App("12345", "k", "s")
+    with pushcast.Client(app, "http://127.0.0.1:1", queue_capacity=1, shutdown_timeout=0.1) as client:
+        stats = client.stats()
+        assert list(stats.counters) == names
+        extras = {"latency_p50_us", "latency_p99_us", "last_error", "circuits"}
+        assert set(stats) - extras == set(names)
+        assert stats.circuits == [{"endpoint": "http://127.0.0.1:1", "state": "closed"}]
+        assert stats.last_error is None and stats.latency_p50 is None and stats["latency_p50_us"] == 0
+        assert all(client.stat(name) == 0 for name in names)
+        client.publish("q", "e", {})
+        with pytest.raises(pushcast.QueueFullError):
+            client.publish("q", "e", {})
+        assert client.stat("rejected_queue_full") == 1 == client.stats()["rejected_queue_full"]
+        with pytest.raises(pushcast.PushcastError) as err:
+            client.stat("latency_p50_us")
+        assert err.value.code == pushcast.Result.UNKNOWN_STAT and "latency_p50_us" in err.value.message
+
+
+def test_library_messages_go_to_the_pushcast_logger(caplog):
+    # Certificate checks off: the engine says so when it starts, from its own thread, and the
+    # message reaches Python's logging ("pushcast" logger, WARNING) instead of stderr.
+    app = pushcast.App("12345", "k", "s")
+    with caplog.at_level(logging.WARNING, logger="pushcast"):
+        client = pushcast.Client(app, "https://127.0.0.1:1", danger_accept_invalid_certs=True, shutdown_timeout=0.1)
+        client.publish("log", "e", {})
+        deadline = time.monotonic() + 10
+        while not any("certificate" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.close()
+    warnings = [r for r in caplog.records if r.name == "pushcast" and "certificate" in r.getMessage()]
+    assert warnings and all(r.levelno == logging.WARNING for r in warnings), caplog.records

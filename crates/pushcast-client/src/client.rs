@@ -489,11 +489,25 @@ impl Client {
         }
     }
 
-    /// Live statistics of this process's engine (zeros before the first publish).
+    /// Live statistics of this process's engine (zeros before the first publish, with every
+    /// endpoint's circuit closed).
     pub fn stats(&self) -> StatsSnapshot {
         self.running_engine()
             .map(|e| e.shared.snapshot())
-            .unwrap_or_default()
+            .unwrap_or_else(|| StatsSnapshot {
+                circuits: self.idle_circuits(),
+                ..StatsSnapshot::default()
+            })
+    }
+
+    /// Each endpoint's circuit before an engine runs: closed, as a fresh engine starts them.
+    fn idle_circuits(&self) -> Vec<crate::breaker::EndpointCircuit> {
+        (self.config.endpoints.iter())
+            .map(|endpoint| crate::breaker::EndpointCircuit {
+                endpoint: endpoint.clone(),
+                state: crate::breaker::CircuitState::Closed,
+            })
+            .collect()
     }
 
     /// Where events' time went in this process's engine, hop by hop (see [`StageLatency`]);
@@ -513,15 +527,11 @@ impl Client {
                 let stats = e.shared.snapshot();
                 crate::metrics::render(&stats, &e.shared.stats.latency.raw(), &stats.circuits)
             }
-            None => {
-                let circuits: Vec<_> = (self.config.endpoints.iter())
-                    .map(|endpoint| crate::breaker::EndpointCircuit {
-                        endpoint: endpoint.clone(),
-                        state: crate::breaker::CircuitState::Closed,
-                    })
-                    .collect();
-                crate::metrics::render(&StatsSnapshot::default(), &(Vec::new(), 0), &circuits)
-            }
+            None => crate::metrics::render(
+                &StatsSnapshot::default(),
+                &(Vec::new(), 0),
+                &self.idle_circuits(),
+            ),
         }
     }
 

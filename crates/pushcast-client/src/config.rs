@@ -45,10 +45,27 @@ impl std::fmt::Debug for LogSink {
     }
 }
 
-/// Writes an engine message to `sink`, or to standard error without one.
+/// Writes an engine message to `sink`, else to the process-wide sink
+/// ([`set_process_log_sink`](crate::set_process_log_sink)), else to standard error.
+///
+/// Standard error stays the default: the library only ever says something when something is
+/// wrong (an engine thread failed, certificate checks are off, a thread outlived shutdown), and
+/// a host that installed no sink would otherwise lose exactly those messages. A host that wants
+/// silence installs a sink that drops them. A sink that panics is caught here: logging must
+/// not take down the engine thread that reports a problem.
 pub(crate) fn log(sink: Option<&LogSink>, level: LogLevel, message: &str) {
-    match sink {
-        Some(LogSink(sink)) => sink(level, message),
+    let process = if sink.is_none() {
+        crate::log::process_sink()
+    } else {
+        None
+    };
+    match sink.or(process.as_deref()) {
+        Some(LogSink(sink)) => {
+            let call = std::panic::AssertUnwindSafe(|| sink(level, message));
+            if std::panic::catch_unwind(call).is_err() {
+                eprintln!("{message} (the log sink panicked)");
+            }
+        }
         None => eprintln!("{message}"),
     }
 }

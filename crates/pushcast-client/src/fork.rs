@@ -83,9 +83,13 @@ pub(crate) fn ensure_handler() {
         )
     };
     if rc != 0 {
-        eprintln!(
-            "pushcast: WARNING: pthread_atfork failed ({rc}); a forked child must not publish \
-             through a client its parent used"
+        crate::config::log(
+            None,
+            crate::config::LogLevel::Warning,
+            &format!(
+                "pushcast: WARNING: pthread_atfork failed ({rc}); a forked child must not \
+                 publish through a client its parent used"
+            ),
         );
     }
     REGISTERED.store(true, Ordering::Release);

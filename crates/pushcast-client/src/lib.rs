@@ -26,6 +26,7 @@ mod engine;
 mod failures;
 mod fork;
 mod lane;
+mod log;
 mod metrics;
 mod shared;
 mod spool;
@@ -41,6 +42,7 @@ pub use config::{
     Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule, LogFn, LogLevel, LogSink,
 };
 pub use failures::Failure;
+pub use log::set_process_log_sink;
 pub use pushcast_core;
 pub use spool::{SpoolConfig, SpoolSync};
 pub use stages::StageLatency;

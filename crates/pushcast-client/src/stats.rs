@@ -274,6 +274,54 @@ impl StatsSnapshot {
     }
 }
 
+impl StatsSnapshot {
+    /// The names of [`counters`](Self::counters), in the same order: the one list every
+    /// binding's stats are checked against.
+    pub fn counter_names() -> Vec<&'static str> {
+        StatsSnapshot::default()
+            .counters()
+            .iter()
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
+    /// The counter named `name` (one of [`counter_names`](Self::counter_names)), or `None`.
+    pub fn counter(&self, name: &str) -> Option<u64> {
+        self.counters()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// Everything in the snapshot as one JSON object, for hosts that read stats by name (the C
+    /// ABI, and through it Python and Go): a counter added to [`counters`](Self::counters)
+    /// reaches them without an ABI change.
+    ///
+    /// `{"counters": {name: n, ..}, "latency_p50_us": n|null, "latency_p99_us": n|null,
+    /// "last_error": "..."|null, "circuits": [{"endpoint": "..", "state": "closed"|"open"|
+    /// "half_open"}]}`. Keys are only ever added: readers ignore the ones they do not know.
+    pub fn to_json(&self) -> String {
+        let counters: serde_json::Map<String, serde_json::Value> = self
+            .counters()
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).into()))
+            .collect();
+        let circuits: Vec<serde_json::Value> = self
+            .circuits
+            .iter()
+            .map(|c| serde_json::json!({"endpoint": c.endpoint, "state": c.state.as_str()}))
+            .collect();
+        serde_json::json!({
+            "counters": counters,
+            "latency_p50_us": self.latency_p50_us,
+            "latency_p99_us": self.latency_p99_us,
+            "last_error": self.last_error,
+            "circuits": circuits,
+        })
+        .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +342,40 @@ mod tests {
                 assert!(bucket_upper(b) as f64 <= (v as f64) * 1.125 + 1.0, "{v}");
             }
         }
+    }
+
+    #[test]
+    fn the_json_holds_every_counter_and_circuit() {
+        let snapshot = StatsSnapshot {
+            delivered: 7,
+            latency_p50_us: Some(12),
+            last_error: Some("boom \"quoted\"".into()),
+            circuits: vec![crate::breaker::EndpointCircuit {
+                endpoint: "http://a:1".into(),
+                state: crate::breaker::CircuitState::HalfOpen,
+            }],
+            ..StatsSnapshot::default()
+        };
+        let json: serde_json::Value = serde_json::from_str(&snapshot.to_json()).unwrap();
+        let names: Vec<&str> = json["counters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, StatsSnapshot::counter_names());
+        assert_eq!(json["counters"]["delivered"], 7);
+        assert_eq!(json["latency_p50_us"], 12);
+        assert!(json["latency_p99_us"].is_null());
+        assert_eq!(json["last_error"], "boom \"quoted\"");
+        assert_eq!(json["circuits"][0]["endpoint"], "http://a:1");
+        assert_eq!(json["circuits"][0]["state"], "half_open");
+        assert_eq!(snapshot.counter("delivered"), Some(7));
+        assert_eq!(snapshot.counter("latency_p50_us"), None);
+        let mut unique = StatsSnapshot::counter_names();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), StatsSnapshot::counter_names().len());
     }
 
     #[test]

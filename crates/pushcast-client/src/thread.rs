@@ -43,7 +43,11 @@ extern "C" fn run(arg: *mut c_void) -> *mut c_void {
     // A panic must not unwind out of an `extern "C"` function (it would abort the host). The
     // bodies report their own panics (`EngineFailed`); this is the last net.
     if catch_unwind(AssertUnwindSafe(body)).is_err() {
-        eprintln!("pushcast: an engine thread panicked");
+        crate::config::log(
+            None,
+            crate::config::LogLevel::Error,
+            "pushcast: an engine thread panicked",
+        );
     }
     std::ptr::null_mut()
 }

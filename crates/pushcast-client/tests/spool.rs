@@ -378,7 +378,14 @@ fn bad_spool_settings_are_refused_before_anything_runs() {
         ),
         "{error:?}"
     );
-    assert_eq!(client.stats(), StatsSnapshot::default());
+    // No engine: every counter zero, the one endpoint's circuit closed.
+    let stats = client.stats();
+    assert_eq!(stats.counters(), StatsSnapshot::default().counters());
+    assert_eq!(stats.circuits.len(), 1);
+    assert_eq!(
+        stats.circuits[0].state,
+        pushcast_client::CircuitState::Closed
+    );
 }
 
 #[test]

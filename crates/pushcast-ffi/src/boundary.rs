@@ -25,6 +25,9 @@ pub enum pushcast_result {
     Panic = 3,
     /// An error pushcast does not know yet (a newer core than this library).
     Unknown = 4,
+    /// A statistic name this library does not have (pushcast_client_stat()); the names are
+    /// listed by pushcast_stats_counter_name().
+    UnknownStat = 5,
     /// Invalid channel name.
     InvalidChannel = 1000,
     /// Invalid event name.
@@ -88,7 +91,7 @@ pub enum pushcast_result {
 
 /// Every variant of [`pushcast_result`]: the numbers are the enum's own, written once above
 /// (cbindgen reads them from there). Private, so cbindgen exports nothing for it.
-const RESULTS: [pushcast_result; 34] = {
+const RESULTS: [pushcast_result; 35] = {
     use pushcast_result as R;
     [
         R::Ok,
@@ -96,6 +99,7 @@ const RESULTS: [pushcast_result; 34] = {
         R::InvalidUtf8,
         R::Panic,
         R::Unknown,
+        R::UnknownStat,
         R::InvalidChannel,
         R::InvalidEventName,
         R::InvalidSocketId,
@@ -130,12 +134,13 @@ const RESULTS: [pushcast_result; 34] = {
 
 /// The codes of the boundary itself, which no core error has; every other name comes from
 /// [`pushcast_core::CODES`].
-const BOUNDARY_NAMES: [(pushcast_result, &str); 5] = [
+const BOUNDARY_NAMES: [(pushcast_result, &str); 6] = [
     (pushcast_result::Ok, "OK"),
     (pushcast_result::NullArgument, "NULL_ARGUMENT"),
     (pushcast_result::InvalidUtf8, "INVALID_UTF8"),
     (pushcast_result::Panic, "PANIC"),
     (pushcast_result::Unknown, "UNKNOWN"),
+    (pushcast_result::UnknownStat, "UNKNOWN_STAT"),
 ];
 
 impl pushcast_result {
@@ -189,6 +194,14 @@ impl Failure {
         Failure {
             code: pushcast_result::NullArgument,
             message: format!("argument `{argument}` is NULL"),
+            http_status: 0,
+        }
+    }
+
+    pub(crate) fn unknown_stat(name: &str) -> Failure {
+        Failure {
+            code: pushcast_result::UnknownStat,
+            message: format!("`{name}` is not a statistic of this library"),
             http_status: 0,
         }
     }
@@ -589,7 +602,7 @@ mod tests {
         assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
         assert_eq!(pushcast_result_code_at(listed.len()), u32::MAX);
         assert_eq!(pushcast_result_code_at(usize::MAX), u32::MAX);
-        for unassigned in [5, 999, 1014, 5009, u32::MAX] {
+        for unassigned in [6, 999, 1014, 5009, u32::MAX] {
             // SAFETY: as above.
             let name = unsafe { CStr::from_ptr(pushcast_result_name(unassigned)) };
             assert_eq!(name.to_str().unwrap(), "UNKNOWN");

@@ -78,7 +78,11 @@ pub struct pushcast_event {
     pub socket_id: *const c_char,
 }
 
-/// Live statistics (see the README's "Reading the stats"). Event counts are per channel.
+/// A fixed subset of the live statistics (see the README's "Reading the stats"), kept for
+/// existing callers: its layout never changes, so counters added later are not in it. Every
+/// counter, the latencies, the last error and each endpoint's circuit state are in
+/// pushcast_client_stats_json(); one counter by name in pushcast_client_stat(). Event counts
+/// are per channel.
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct pushcast_stats {
@@ -520,7 +524,8 @@ pub unsafe extern "C" fn pushcast_client_shutdown(
     })
 }
 
-/// Writes the live statistics to `*stats_out`. Never blocks.
+/// Writes the fixed subset of the live statistics to `*stats_out` (see pushcast_stats; every
+/// counter is in pushcast_client_stats_json()). Never blocks.
 ///
 /// # Safety
 /// Pointers must be NULL or valid as documented.

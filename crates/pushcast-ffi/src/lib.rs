@@ -16,8 +16,10 @@ mod app;
 mod boundary;
 mod client;
 mod config;
+mod log;
 mod resilience;
 mod spool;
+mod stats;
 
 pub use app::*;
 pub use boundary::{
@@ -27,5 +29,7 @@ pub use boundary::{
 };
 pub use client::*;
 pub use config::*;
+pub use log::*;
 pub use resilience::*;
 pub use spool::*;
+pub use stats::*;

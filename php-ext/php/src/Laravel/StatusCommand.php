@@ -54,6 +54,13 @@ class StatusCommand extends Command
 
         $rows = [];
         foreach ($client->stats() as $key => $value) {
+            if ($key === 'circuits') {
+                // One row per endpoint: its circuit breaker's state.
+                foreach ($value as $circuit) {
+                    $rows[] = ['circuit ' . $circuit['endpoint'], $circuit['state']];
+                }
+                continue;
+            }
             $rows[] = [$key, $value === null ? '-' : (string) $value];
         }
         $this->table(['stat', 'value'], $rows);
