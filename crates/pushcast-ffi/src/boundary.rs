@@ -700,19 +700,7 @@ mod tests {
     fn enum_arguments_take_their_table_and_refuse_everything_else() {
         use crate::*;
         type Setter = fn(*mut pushcast_config, u32) -> pushcast_result;
-        let mut app = std::ptr::null_mut();
-        let mut config = std::ptr::null_mut();
-        // SAFETY: valid strings and out-pointers; the handles are freed below.
-        unsafe {
-            assert_eq!(
-                pushcast_app_new(c"1".as_ptr(), c"k".as_ptr(), c"s".as_ptr(), &mut app),
-                pushcast_result::Ok
-            );
-            assert_eq!(
-                pushcast_config_new(app, c"http://127.0.0.1:1".as_ptr(), &mut config),
-                pushcast_result::Ok
-            );
-        }
+        let (app, config) = crate::test_handles::app_and_config();
         let cases: [(&CEnum, Setter); 3] = [
             (&crate::client::BACKPRESSURE, |c, v| unsafe {
                 pushcast_config_set_queue(c, 1, v, 1, 1)
@@ -748,11 +736,7 @@ mod tests {
                 }
             }
         }
-        // SAFETY: live handles, freed once.
-        unsafe {
-            pushcast_config_free(config);
-            pushcast_app_free(app);
-        }
+        crate::test_handles::free_app_and_config(app, config);
     }
 
     #[test]

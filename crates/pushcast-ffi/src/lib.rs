@@ -20,6 +20,8 @@ mod log;
 mod resilience;
 mod spool;
 mod stats;
+#[cfg(test)]
+mod test_handles;
 
 pub use app::*;
 pub use boundary::{

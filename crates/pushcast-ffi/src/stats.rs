@@ -127,26 +127,13 @@ mod tests {
         *mut pushcast_config,
         *mut pushcast_client,
     ) {
-        let (mut app, mut config, mut client) = (
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
+        let (app, config) = crate::test_handles::app_and_config();
+        let mut client = std::ptr::null_mut();
+        // SAFETY: a live config and an out-pointer; the handles are freed by `free`.
+        assert_eq!(
+            unsafe { pushcast_client_new(config, &mut client) },
+            pushcast_result::Ok
         );
-        // SAFETY: valid strings and out-pointers; the handles are freed by `free`.
-        unsafe {
-            assert_eq!(
-                pushcast_app_new(c"1".as_ptr(), c"k".as_ptr(), c"s".as_ptr(), &mut app),
-                pushcast_result::Ok
-            );
-            assert_eq!(
-                pushcast_config_new(app, c"http://127.0.0.1:1".as_ptr(), &mut config),
-                pushcast_result::Ok
-            );
-            assert_eq!(
-                pushcast_client_new(config, &mut client),
-                pushcast_result::Ok
-            );
-        }
         (app, config, client)
     }
 
@@ -157,12 +144,9 @@ mod tests {
             *mut pushcast_client,
         ),
     ) {
-        // SAFETY: live handles, freed once.
-        unsafe {
-            pushcast_client_free(client);
-            pushcast_config_free(config);
-            pushcast_app_free(app);
-        }
+        // SAFETY: a live client, freed once.
+        unsafe { pushcast_client_free(client) };
+        crate::test_handles::free_app_and_config(app, config);
     }
 
     /// The C list, the JSON's counters and the by-name reads are the client's own counters.
