@@ -30,7 +30,8 @@ pub(crate) struct Batch {
     /// The last try of these items may have been acted on by the server (a 5xx answer, or a
     /// request sent and never answered): sending them again may repeat them.
     pub maybe_dispatched: bool,
-    /// When the dispatcher handed it to the lane (the `wake` stage starts).
+    /// When the dispatcher built it to hand to its lane (the `batch` stage ends, the `wake`
+    /// stage starts; taken once, at creation).
     pub handed: Instant,
 }
 
