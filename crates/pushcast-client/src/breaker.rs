@@ -291,7 +291,7 @@ pub(crate) fn admit(shared: &Shared, n: usize) -> Result<()> {
         .counters
         .rejected_circuit_open
         .fetch_add(n as u64, Relaxed);
-    *shared.stats.last_error.lock() = Some(error.to_string());
+    shared.stats.set_last_error(&error);
     Err(error)
 }
 

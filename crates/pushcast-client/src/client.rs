@@ -280,7 +280,7 @@ impl Client {
                 counters
                     .dropped_newest
                     .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
-                *shared.stats.last_error.lock() = Some(full.to_string());
+                shared.stats.set_last_error(&full);
                 return Ok(Accepted::Dropped);
             }
             Backpressure::FailFast => {}
@@ -356,7 +356,7 @@ impl Client {
                 counters
                     .dropped_newest
                     .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
-                *engine.shared.stats.last_error.lock() = Some(full.to_string());
+                engine.shared.stats.set_last_error(&full);
                 self.log_dropped(engine, dropped, full);
                 Ok(Accepted::Dropped)
             }
@@ -366,7 +366,7 @@ impl Client {
                         .rejected_queue_full
                         .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
                 }
-                *engine.shared.stats.last_error.lock() = Some(e.to_string());
+                engine.shared.stats.set_last_error(&e);
                 Err(e)
             }
         }

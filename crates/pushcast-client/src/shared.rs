@@ -137,7 +137,7 @@ impl Shared {
             crate::config::LogLevel::Error,
             &format!("pushcast: ERROR: {reason}"),
         );
-        *self.stats.last_error.lock() = Some(reason.clone());
+        self.stats.set_last_error(&reason);
         self.failure.lock().get_or_insert(reason);
         self.wake_waiters();
     }
@@ -289,7 +289,7 @@ impl Shared {
         if items.is_empty() {
             return;
         }
-        *self.stats.last_error.lock() = Some(error.to_string());
+        self.stats.set_last_error(error);
         if let Some(spool) = &self.spool {
             spool.resolved(&items);
         }
@@ -342,13 +342,13 @@ impl Shared {
     /// A spool operation failed in the background: counted, and kept as the last error.
     pub(crate) fn note_spool_error(&self, error: &Error) {
         self.stats.counters.spool_errors.fetch_add(1, SeqCst);
-        *self.stats.last_error.lock() = Some(error.to_string());
+        self.stats.set_last_error(error);
     }
 
     /// Records a failed request's error as the last error.
     pub(crate) fn note_error(&self, error: &Error) {
         self.stats.counters.requests_failed.fetch_add(1, SeqCst);
-        *self.stats.last_error.lock() = Some(error.to_string());
+        self.stats.set_last_error(error);
     }
 
     /// Remaining time before `deadline`, for reports.

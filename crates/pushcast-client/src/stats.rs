@@ -126,6 +126,12 @@ impl Stats {
         }
     }
 
+    /// Keeps `message` as the last error the stats report: the one place that writes it, so
+    /// how it is kept (the whole message, the latest one) is decided here only.
+    pub(crate) fn set_last_error(&self, message: impl ToString) {
+        *self.last_error.lock() = Some(message.to_string());
+    }
+
     pub(crate) fn snapshot(&self, queue_depth: usize) -> StatsSnapshot {
         let c = &self.counters;
         StatsSnapshot {

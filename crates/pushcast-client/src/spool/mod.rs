@@ -333,7 +333,7 @@ impl Spool {
             .counters
             .dropped_oldest
             .fetch_add(n as u64, SeqCst);
-        *shared.stats.last_error.lock() = Some(error.to_string());
+        shared.stats.set_last_error(&error);
         Ok(())
     }
 
