@@ -16,25 +16,10 @@ use crate::sync::Mutex;
 use pushcast_core::{Error, Result};
 use tokio::sync::Notify;
 
-use crate::config::ClientConfig;
+use crate::config::{BreakerOpenPolicy, ClientConfig};
 use crate::shared::Shared;
 use crate::stats::Counters;
 use crate::transport::Attempt;
-
-/// What `publish` does while every endpoint's circuit is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerOpenPolicy {
-    /// Accept into the queue as usual (up to its capacity, then the backpressure policy); the
-    /// queued events wait for a probe to close a circuit, within their delivery timeout.
-    Queue,
-    /// Refuse at once with [`Error::CircuitOpen`] (counted in `rejected_circuit_open`).
-    FailFast,
-    /// With the durable spool ([`crate::ClientConfig::spool`]): while every circuit is open,
-    /// accepted events wait on disk (not ageing, up to the spool's size limit) and memory holds
-    /// only one batch, which serves as the probe. Without a spool it behaves exactly as
-    /// [`BreakerOpenPolicy::Queue`].
-    Spool,
-}
 
 /// The state of one endpoint's circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,26 +90,6 @@ pub(crate) struct Breakers {
     pub changed: Notify,
 }
 
-pub(crate) fn validate(config: &ClientConfig) -> Result<()> {
-    if config.breaker_failure_threshold > 0 && config.breaker_cooldown.is_zero() {
-        return Err(Error::InvalidConfig {
-            field: "breaker_cooldown",
-            reason: "must be more than zero".into(),
-        });
-    }
-    if config.breaker_cooldown_max < config.breaker_cooldown {
-        return Err(Error::InvalidConfig {
-            field: "breaker_cooldown_max",
-            reason: format!(
-                "{} ms is less than breaker_cooldown ({} ms)",
-                config.breaker_cooldown_max.as_millis(),
-                config.breaker_cooldown.as_millis()
-            ),
-        });
-    }
-    Ok(())
-}
-
 impl Breakers {
     pub(crate) fn new(config: &ClientConfig) -> Self {
         let now = Instant::now();
@@ -133,7 +98,7 @@ impl Breakers {
             endpoints: config
                 .endpoints
                 .iter()
-                .map(|e| crate::transport::redacted(e))
+                .map(|e| crate::config::redacted(e))
                 .collect(),
             circuits: config
                 .endpoints

@@ -151,7 +151,7 @@ impl std::fmt::Debug for Client {
             .config
             .endpoints
             .iter()
-            .map(|e| crate::transport::redacted(e))
+            .map(|e| crate::config::redacted(e))
             .collect();
         f.debug_struct("Client")
             .field("endpoints", &endpoints)
@@ -690,9 +690,9 @@ impl Drop for Client {
             } else {
                 String::new()
             };
-            crate::config::log(
+            crate::log::log(
                 self.config.log.as_ref(),
-                crate::config::LogLevel::Warning,
+                crate::log::LogLevel::Warning,
                 &format!(
                     "pushcast: {} event(s) not delivered before shutdown ({} ms{kept}); last error: {}",
                     report.pending,

@@ -204,9 +204,9 @@ impl Engine {
         if let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
             self.dispatcher_ended.recv_deadline(join_deadline())
         {
-            crate::config::log(
+            crate::log::log(
                 sink,
-                crate::config::LogLevel::Warning,
+                crate::log::LogLevel::Warning,
                 "pushcast: the dispatcher did not stop by the shutdown deadline",
             );
         }

@@ -83,9 +83,9 @@ pub(crate) fn ensure_handler() {
         )
     };
     if rc != 0 {
-        crate::config::log(
+        crate::log::log(
             None,
-            crate::config::LogLevel::Warning,
+            crate::log::LogLevel::Warning,
             &format!(
                 "pushcast: WARNING: pthread_atfork failed ({rc}); a forked child must not \
                  publish through a client its parent used"

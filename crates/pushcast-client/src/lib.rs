@@ -41,9 +41,9 @@ pub use client::{Accepted, Client, Confirmed, FlushReport, PendingCall, Tracked}
 pub use config::{
     Backpressure, BreakerOpenPolicy, ClientConfig, ConflateRule, LogFn, LogLevel, LogSink,
 };
+pub use config::{SpoolConfig, SpoolSync};
 pub use failures::Failure;
 pub use log::set_process_log_sink;
 pub use pushcast_core;
-pub use spool::{SpoolConfig, SpoolSync};
 pub use stages::StageLatency;
 pub use stats::StatsSnapshot;

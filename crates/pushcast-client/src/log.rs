@@ -1,6 +1,7 @@
 //! The process-wide log sink: where messages with no client to ask go (a failed
 //! `pthread_atfork`, an engine thread that panicked), and where a client without its own
-//! [`LogSink`](crate::LogSink) sends its messages.
+//! [`LogSink`] sends its messages; and the sink types and the one function every engine message
+//! goes through ([`log`]).
 //!
 //! Why process-wide: those messages come from code that serves every client of the process (the
 //! fork handler, the thread trampoline), so no client's configuration can name their sink; a C,
@@ -11,7 +12,60 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 
-use crate::config::LogSink;
+/// How important an engine message is (see [`LogSink`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Something is broken: the engine stopped working.
+    Error,
+    /// Something may be wrong: an unsafe setting, a thread left running at shutdown.
+    Warning,
+}
+
+impl LogLevel {
+    /// The PSR-3 / syslog name: `error`, `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warning => "warning",
+        }
+    }
+}
+
+/// Where the engine's own messages go instead of standard error (librdkafka's log
+/// callback). Called from any thread, engine threads included: a binding whose host can only
+/// be called on its own thread queues them and hands them on later.
+#[derive(Clone)]
+pub struct LogSink(pub std::sync::Arc<LogFn>);
+
+/// The function behind a [`LogSink`].
+pub type LogFn = dyn Fn(LogLevel, &str) + Send + Sync;
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogSink")
+    }
+}
+
+/// Writes an engine message to `sink`, else to the process-wide sink
+/// ([`set_process_log_sink`](crate::set_process_log_sink)), else to standard error.
+///
+/// Standard error stays the default: the library only ever says something when something is
+/// wrong (an engine thread failed, certificate checks are off, a thread outlived shutdown), and
+/// a host that installed no sink would otherwise lose exactly those messages. A host that wants
+/// silence installs a sink that drops them. A sink that panics is caught here: logging must
+/// not take down the engine thread that reports a problem.
+pub(crate) fn log(sink: Option<&LogSink>, level: LogLevel, message: &str) {
+    let process = if sink.is_none() { process_sink() } else { None };
+    match sink.or(process.as_deref()) {
+        Some(LogSink(sink)) => {
+            let call = std::panic::AssertUnwindSafe(|| sink(level, message));
+            if std::panic::catch_unwind(call).is_err() {
+                eprintln!("{message} (the log sink panicked)");
+            }
+        }
+        None => eprintln!("{message}"),
+    }
+}
 
 static PROCESS_SINK: ArcSwapOption<LogSink> = ArcSwapOption::const_empty();
 
@@ -32,7 +86,7 @@ pub(crate) fn process_sink() -> Option<Arc<LogSink>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{log, LogLevel};
+
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 

@@ -132,9 +132,9 @@ impl Shared {
     /// An engine thread or lane died on a bug: from now on publishing fails with this reason,
     /// and stats say it. What it held is reported undelivered by flush and shutdown.
     pub(crate) fn fail_engine(&self, reason: String) {
-        crate::config::log(
+        crate::log::log(
             self.config.log.as_ref(),
-            crate::config::LogLevel::Error,
+            crate::log::LogLevel::Error,
             &format!("pushcast: ERROR: {reason}"),
         );
         self.stats.set_last_error(&reason);

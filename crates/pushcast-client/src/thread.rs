@@ -43,9 +43,9 @@ extern "C" fn run(arg: *mut c_void) -> *mut c_void {
     // A panic must not unwind out of an `extern "C"` function (it would abort the host). The
     // bodies report their own panics (`EngineFailed`); this is the last net.
     if catch_unwind(AssertUnwindSafe(body)).is_err() {
-        crate::config::log(
+        crate::log::log(
             None,
-            crate::config::LogLevel::Error,
+            crate::log::LogLevel::Error,
             "pushcast: an engine thread panicked",
         );
     }
@@ -108,7 +108,7 @@ impl Worker {
     pub(crate) fn join_until(
         mut self,
         deadline: Instant,
-        sink: Option<&crate::config::LogSink>,
+        sink: Option<&crate::log::LogSink>,
     ) -> bool {
         match self.finished.recv_deadline(deadline) {
             Err(RecvTimeoutError::Disconnected) => {
@@ -120,9 +120,9 @@ impl Worker {
                 true
             }
             Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                crate::config::log(
+                crate::log::log(
                     sink,
-                    crate::config::LogLevel::Warning,
+                    crate::log::LogLevel::Warning,
                     &format!(
                         "pushcast: the {} thread did not stop by the shutdown deadline; left running",
                         self.name

@@ -7,25 +7,7 @@ use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
 
-/// `endpoint` as it may be shown (errors, `last_error`, metric labels, logs, `php --ri`): a
-/// password or user name in it (`http://user:pass@host`, a working basic-auth configuration)
-/// becomes `***`.
-pub(crate) fn redacted(endpoint: &str) -> String {
-    match reqwest::Url::parse(endpoint) {
-        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
-            let _ = url.set_username("***");
-            let _ = url.set_password(None);
-            url.to_string().trim_end_matches('/').to_owned()
-        }
-        Ok(_) => endpoint.to_owned(),
-        // Not a URL (refused by the configuration check): still never shown with what may be
-        // a password before an `@`.
-        Err(_) => match endpoint.rsplit_once('@') {
-            Some((_, host)) => format!("***@{host}"),
-            None => endpoint.to_owned(),
-        },
-    }
-}
+pub(crate) use crate::config::redacted;
 
 /// The `user-agent` every request carries.
 const USER_AGENT: &str = concat!("pushcast/", env!("CARGO_PKG_VERSION"));
@@ -100,9 +82,9 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         }
     }
     if config.danger_accept_invalid_certs {
-        crate::config::log(
+        crate::log::log(
             config.log.as_ref(),
-            crate::config::LogLevel::Warning,
+            crate::log::LogLevel::Warning,
             "pushcast: WARNING: TLS certificate verification is OFF (danger_accept_invalid_certs); \
              anyone on the network path can read and forge your events",
         );

@@ -6,67 +6,32 @@ use std::time::Duration;
 
 use pushcast_core::{App, Error, Result};
 
-pub use crate::breaker::BreakerOpenPolicy;
-pub use crate::conflate::ConflateRule;
-pub use crate::spool::SpoolConfig;
-use crate::spool::SpoolSync;
+mod breaker;
+mod conflate;
+mod spool;
 
-/// How important an engine message is (see [`LogSink`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    /// Something is broken: the engine stopped working.
-    Error,
-    /// Something may be wrong: an unsafe setting, a thread left running at shutdown.
-    Warning,
-}
+pub use crate::log::{LogFn, LogLevel, LogSink};
+pub use breaker::BreakerOpenPolicy;
+pub use conflate::ConflateRule;
+pub use spool::{SpoolConfig, SpoolSync};
 
-impl LogLevel {
-    /// The PSR-3 / syslog name: `error`, `warning`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Error => "error",
-            LogLevel::Warning => "warning",
+/// `endpoint` as it may be shown (errors, `last_error`, metric labels, logs, `php --ri`): a
+/// password or user name in it (`http://user:pass@host`, a working basic-auth configuration)
+/// becomes `***`.
+pub(crate) fn redacted(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("***");
+            let _ = url.set_password(None);
+            url.to_string().trim_end_matches('/').to_owned()
         }
-    }
-}
-
-/// Where the engine's own messages go instead of standard error (librdkafka's log
-/// callback). Called from any thread, engine threads included: a binding whose host can only
-/// be called on its own thread queues them and hands them on later.
-#[derive(Clone)]
-pub struct LogSink(pub std::sync::Arc<LogFn>);
-
-/// The function behind a [`LogSink`].
-pub type LogFn = dyn Fn(LogLevel, &str) + Send + Sync;
-
-impl std::fmt::Debug for LogSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LogSink")
-    }
-}
-
-/// Writes an engine message to `sink`, else to the process-wide sink
-/// ([`set_process_log_sink`](crate::set_process_log_sink)), else to standard error.
-///
-/// Standard error stays the default: the library only ever says something when something is
-/// wrong (an engine thread failed, certificate checks are off, a thread outlived shutdown), and
-/// a host that installed no sink would otherwise lose exactly those messages. A host that wants
-/// silence installs a sink that drops them. A sink that panics is caught here: logging must
-/// not take down the engine thread that reports a problem.
-pub(crate) fn log(sink: Option<&LogSink>, level: LogLevel, message: &str) {
-    let process = if sink.is_none() {
-        crate::log::process_sink()
-    } else {
-        None
-    };
-    match sink.or(process.as_deref()) {
-        Some(LogSink(sink)) => {
-            let call = std::panic::AssertUnwindSafe(|| sink(level, message));
-            if std::panic::catch_unwind(call).is_err() {
-                eprintln!("{message} (the log sink panicked)");
-            }
-        }
-        None => eprintln!("{message}"),
+        Ok(_) => endpoint.to_owned(),
+        // Not a URL (refused by the configuration check): still never shown with what may be
+        // a password before an `@`.
+        Err(_) => match endpoint.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => endpoint.to_owned(),
+        },
     }
 }
 
@@ -359,7 +324,7 @@ impl ClientConfig {
         }
         for endpoint in &self.endpoints {
             // Shown in the messages below, never with a password.
-            let e = crate::transport::redacted(endpoint);
+            let e = redacted(endpoint);
             let Ok(url) = reqwest::Url::parse(endpoint) else {
                 return bad("endpoints", format!("{e:?} is not a URL"));
             };
@@ -402,8 +367,8 @@ impl ClientConfig {
                 );
             }
         }
-        crate::breaker::validate(self)?;
-        crate::conflate::validate(&self.conflate)?;
+        breaker::validate(self)?;
+        conflate::validate(&self.conflate)?;
         if let Some(spool) = &self.spool {
             spool.validate()?;
         }
