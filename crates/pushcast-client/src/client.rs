@@ -15,7 +15,8 @@ use crate::config::{Backpressure, ClientConfig};
 use crate::engine::Engine;
 use crate::failures::Failure;
 use crate::fork;
-use crate::shared::{deadline_after, Ack, Item, Shared};
+use crate::item::{Ack, Item};
+use crate::shared::{deadline_after, Shared};
 use crate::stats::StatsSnapshot;
 use crate::transport::{send, Attempt, ReadLimit};
 

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::config::ConflateRule;
-use crate::shared::Item;
+use crate::item::Item;
 
 /// Whether `rule` applies to an event named `event` on `channel`.
 fn matches(rule: &ConflateRule, channel: &str, event: &str) -> bool {

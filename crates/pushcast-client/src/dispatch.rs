@@ -29,8 +29,9 @@ use pushcast_core::{batch_body_len, Error};
 use tokio::sync::mpsc;
 
 use crate::conflate::Conflator;
+use crate::item::Item;
 use crate::lane::Batch;
-use crate::shared::{Item, Shared};
+use crate::shared::Shared;
 
 /// What travels through the queue.
 pub(crate) enum Command {

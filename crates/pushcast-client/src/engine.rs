@@ -13,8 +13,9 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::config::ClientConfig;
 use crate::dispatch::{Command, Dispatcher};
 use crate::fork;
+use crate::item::Item;
 use crate::lane;
-use crate::shared::{deadline_after, Item, Shared};
+use crate::shared::{deadline_after, Shared};
 use crate::thread::Worker;
 use crate::transport::http_client;
 

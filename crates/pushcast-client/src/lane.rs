@@ -17,7 +17,8 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, Notify};
 
 use crate::breaker;
-use crate::shared::{Item, Shared};
+use crate::item::Item;
+use crate::shared::Shared;
 use crate::transport::{send, Attempt, ReadLimit};
 
 /// A batch for a lane: items and their serialized `batch_events` entries.

@@ -25,6 +25,7 @@ mod dispatch;
 mod engine;
 mod failures;
 mod fork;
+mod item;
 mod lane;
 mod log;
 mod metrics;

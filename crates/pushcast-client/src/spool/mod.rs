@@ -25,7 +25,8 @@ use pushcast_core::{Error, Result};
 
 use crate::config::{Backpressure, SpoolConfig, SpoolSync};
 use crate::failures::Failure;
-use crate::shared::{Ack, Item, Shared};
+use crate::item::{Ack, Item};
+use crate::shared::Shared;
 use store::{Claimed, Store};
 
 /// An item's row in the spool.

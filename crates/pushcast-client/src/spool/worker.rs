@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Spool, SpoolSync};
-use crate::shared::{Item, Shared};
+use crate::item::Item;
+use crate::shared::Shared;
 
 /// How often the directory is scanned for spools whose process died.
 const CLAIM_EVERY: Duration = Duration::from_secs(2);
