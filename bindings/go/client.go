@@ -7,8 +7,10 @@ package pushcast
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -112,6 +114,50 @@ type Config struct {
 	SpoolMaxBytes uint64
 	// SpoolMaxAge is how long an event may wait for delivery (0: the library's default).
 	SpoolMaxAge time.Duration
+	// BreakerFailureThreshold is how many consecutive failed attempts to an endpoint
+	// (connection error, timeout, 5xx) open its circuit (0: the library's default; use
+	// BreakerDisabled to turn the breaker off).
+	BreakerFailureThreshold int
+	// BreakerDisabled turns the circuit breaker off (breaker_failure_threshold 0).
+	BreakerDisabled bool
+	// BreakerCooldown is how long an open circuit stays open before one probe request.
+	BreakerCooldown time.Duration
+	// BreakerCooldownMax is the longest cool-down, doubled after each failed probe.
+	BreakerCooldownMax time.Duration
+	// BreakerOpenPolicy is what Publish does while every endpoint's circuit is open
+	// ("": the library's default).
+	BreakerOpenPolicy BreakerPolicy
+	// Conflate lists the conflation rules: a queued event is replaced by a newer one with
+	// the same key (counted in Stats.Conflated).
+	Conflate []ConflateRule
+}
+
+// BreakerPolicy is what Publish does while every endpoint's circuit is open, by the
+// library's name for it (breaker_open_policy); the library refuses any other name with
+// ResultInvalidConfig.
+type BreakerPolicy string
+
+// Breaker policies.
+const (
+	// BreakerQueue queues as usual; queued events wait for a probe to close a circuit.
+	BreakerQueue BreakerPolicy = "queue"
+	// BreakerFailFast fails at once with ResultCircuitOpen (IsCircuitOpen, ErrCircuitOpen).
+	BreakerFailFast BreakerPolicy = "fail_fast"
+	// BreakerSpool keeps events on disk while every circuit is open (with Config.SpoolDir;
+	// without it, as BreakerQueue).
+	BreakerSpool BreakerPolicy = "spool"
+)
+
+// ConflateRule is one conflation rule (pushcast_config_add_conflate_rule): an event whose
+// name matches Event and whose channel matches Channel (globs with * and ?; "" for any, but
+// not both "") replaces a still-queued earlier one with the same value of the payload's
+// top-level field Key ("" for no key) published within Window of its run's first event.
+// The library checks the rule when the client is made (ResultInvalidConfig).
+type ConflateRule struct {
+	Event   string
+	Channel string
+	Key     string
+	Window  time.Duration
 }
 
 // SpoolSync is the durable spool's sync level. Its zero value is the default,
@@ -188,6 +234,21 @@ func (cfg Config) settings() ([][2]string, error) {
 			put("spool_max_bytes", strconv.FormatUint(cfg.SpoolMaxBytes, 10))
 		}
 		ms("spool_max_age_ms", cfg.SpoolMaxAge)
+	}
+	switch {
+	case cfg.BreakerFailureThreshold < 0 || int64(cfg.BreakerFailureThreshold) > math.MaxUint32:
+		return nil, &Error{Code: ResultInvalidConfig, Message: fmt.Sprintf("BreakerFailureThreshold %d is outside 0..%d", cfg.BreakerFailureThreshold, uint32(math.MaxUint32))}
+	case cfg.BreakerDisabled && cfg.BreakerFailureThreshold != 0:
+		return nil, &Error{Code: ResultInvalidConfig, Message: "BreakerDisabled with a BreakerFailureThreshold"}
+	case cfg.BreakerDisabled:
+		put("breaker_failure_threshold", "0")
+	case cfg.BreakerFailureThreshold != 0:
+		put("breaker_failure_threshold", strconv.Itoa(cfg.BreakerFailureThreshold))
+	}
+	ms("breaker_cooldown_ms", cfg.BreakerCooldown)
+	ms("breaker_cooldown_max_ms", cfg.BreakerCooldownMax)
+	if cfg.BreakerOpenPolicy != "" {
+		put("breaker_open_policy", string(cfg.BreakerOpenPolicy))
 	}
 	return out, nil
 }
@@ -331,6 +392,24 @@ func NewClient(app *App, cfg Config) (*Client, error) {
 		}
 		steps = append(steps, func() C.pushcast_result { return C.pushcast_config_set(config, key, value) })
 	}
+	for _, rule := range cfg.Conflate {
+		event, err := m.optStr("conflation event", rule.Event)
+		if err != nil {
+			return nil, err
+		}
+		channel, err := m.optStr("conflation channel", rule.Channel)
+		if err != nil {
+			return nil, err
+		}
+		key, err := m.optStr("conflation key", rule.Key)
+		if err != nil {
+			return nil, err
+		}
+		window := millis(rule.Window)
+		steps = append(steps, func() C.pushcast_result {
+			return C.pushcast_config_add_conflate_rule(config, event, channel, key, window)
+		})
+	}
 
 	app.mu.RLock()
 	defer app.mu.RUnlock()
@@ -418,6 +497,39 @@ func (c *Client) Publish(channels []string, event string, data []byte, socketID 
 // of every channel. On a timeout (IsTimeout) the event stays queued and may still be
 // delivered.
 func (c *Client) PublishConfirmed(channels []string, event string, data []byte, timeout time.Duration) error {
+	return c.publishConfirmed(channels, event, data, millis(timeout))
+}
+
+// PublishConfirmedContext is PublishConfirmed waiting until ctx's deadline. A context that
+// has already ended returns its error and publishes nothing. Without a deadline it waits
+// until the event is resolved (the library bounds that by Config.DeliveryTimeout): the C call
+// cannot be interrupted midway, so cancelling such a context does not end the wait.
+func (c *Client) PublishConfirmedContext(ctx context.Context, channels []string, event string, data []byte) error {
+	timeout, err := contextTimeout(ctx)
+	if err != nil {
+		return err
+	}
+	return c.publishConfirmed(channels, event, data, timeout)
+}
+
+// contextTimeout is the time left until ctx's deadline for a C call, the longest wait the
+// library takes without a deadline, or ctx's error when it has ended.
+func contextTimeout(ctx context.Context) (C.uint64_t, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return C.uint64_t(math.MaxUint64), nil
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return 0, context.DeadlineExceeded
+	}
+	return millis(left), nil
+}
+
+func (c *Client) publishConfirmed(channels []string, event string, data []byte, timeout C.uint64_t) error {
 	var m cMemory
 	defer m.free()
 	var ev C.pushcast_event
@@ -425,7 +537,7 @@ func (c *Client) PublishConfirmed(channels []string, event string, data []byte, 
 		return err
 	}
 	return c.with(func(p *C.pushcast_client) C.pushcast_result {
-		return C.pushcast_client_publish_confirmed(p, &ev, millis(timeout))
+		return C.pushcast_client_publish_confirmed(p, &ev, timeout)
 	})
 }
 
@@ -485,6 +597,60 @@ func (c *Client) Flush(timeout time.Duration) (pending uint64, err error) {
 		return 0, err
 	}
 	return uint64(out), nil
+}
+
+// flushSlice is the longest single flush call of FlushContext: how late it notices that its
+// context was cancelled.
+const flushSlice = 100 * time.Millisecond
+
+// FlushContext waits until every pending event is resolved or ctx ends, and returns how
+// many are still pending; with a non-zero count, the error is ctx's. It waits in slices of
+// at most 100 ms, so a cancellation (with or without a deadline) ends it within that.
+func (c *Client) FlushContext(ctx context.Context) (pending uint64, err error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			if pending, ferr := c.Flush(0); ferr != nil || pending > 0 {
+				return pending, err
+			}
+			return 0, nil
+		}
+		slice := flushSlice
+		if deadline, ok := ctx.Deadline(); ok {
+			if left := time.Until(deadline); left < slice {
+				slice = left
+			}
+		}
+		if slice <= 0 {
+			continue // ctx.Err() is set now (or within a moment)
+		}
+		pending, err := c.Flush(slice)
+		if err != nil || pending == 0 {
+			return pending, err
+		}
+	}
+}
+
+// ShutdownContext is Shutdown with the flush bounded by ctx (FlushContext) instead of a
+// timeout: then the engine stops, and what is still pending is abandoned (counted, logged)
+// and its number returned.
+func (c *Client) ShutdownContext(ctx context.Context) (abandoned uint64, err error) {
+	if _, err := c.FlushContext(ctx); err != nil && Code(err) == ResultShutDown {
+		return 0, err
+	}
+	return c.Shutdown(0)
+}
+
+// CloseContext is Close with the flush bounded by ctx instead of Config.ShutdownTimeout: it
+// flushes until ctx ends (FlushContext), abandons the rest and frees the client. It returns
+// ctx's error when events were abandoned because ctx ended, nil otherwise. Like Close, it
+// first waits for calls in progress on other goroutines, which ctx does not interrupt.
+func (c *Client) CloseContext(ctx context.Context) error {
+	abandoned, _ := c.ShutdownContext(ctx)
+	c.Close()
+	if abandoned > 0 {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // Shutdown flushes up to timeout, then stops the engine: what is still pending is abandoned
@@ -547,6 +713,14 @@ func (c *Client) Stats() (Stats, error) {
 		s.LastError = *doc.LastError
 	}
 	return s, nil
+}
+
+// Metrics returns every statistic in the Prometheus text format (counters, queue gauges,
+// the latency histogram, each endpoint's circuit state). Never blocks.
+func (c *Client) Metrics() (string, error) {
+	return c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
+		return C.pushcast_client_metrics(p, out)
+	})
 }
 
 // Stat returns one counter by name (one of CounterNames); a name the library does not have

@@ -21,6 +21,15 @@
 // an unclosed Client may keep undelivered events (and its I/O thread) alive until then.
 // A Client keeps its own copy of the App, so the App may be closed right after NewClient.
 //
+// # Contexts
+//
+// The blocking calls have context variants: PublishConfirmedContext (waits until the
+// context's deadline), FlushContext, ShutdownContext and CloseContext (flush until the context
+// ends, in slices of at most 100 ms, so a cancellation is noticed within that). A C call
+// cannot be interrupted midway: PublishConfirmedContext with a context that has no deadline
+// waits until the event is resolved (bounded by Config.DeliveryTimeout), whatever happens to
+// the context meanwhile.
+//
 // # Errors
 //
 // Failing calls return a *Error carrying the library's Result code, the HTTP status of a

@@ -11,6 +11,10 @@ compiler needed at install. ::
         client.publish_confirmed(["orders.1"], "Paid", {"id": 1}, timeout=5)
     print(app.authorize_channel("123.456", "private-orders.1"))
 
+Close a Client with `close()` or a `with` block: that flushes pending events for the shutdown
+timeout. A Client that is garbage-collected without being closed does not flush (a finalizer
+must not wait on the network): its pending events are abandoned, counted and logged.
+
 Failures raise PushcastError subclasses, one per family of result codes (ValidationError,
 ConfigError, WebhookError, ApiError, DeliveryError with QueueFullError, DeliveryTimeout,
 TransportError, ShutDownError, CircuitOpenError, SpoolError, EngineFailedError,
@@ -18,8 +22,11 @@ InternalError); `Result` names every code, read from the loaded library. App and
 used from several threads at once and closed from any of them; a closed one raises ClosedError.
 """
 
+from __future__ import annotations
+
 import atexit
 import ctypes
+import dataclasses
 import enum
 import json
 import logging
@@ -27,6 +34,7 @@ import math
 import numbers
 import operator
 import threading
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native as n
 
@@ -34,8 +42,13 @@ __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
     "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
-    "InternalError", "Result", "Stats", "counter_names", "version",
+    "InternalError", "Result", "Stats", "ConflateRule", "counter_names", "version",
 ]
+
+# What a publish takes: one channel name or several.
+Channels = Union[str, Sequence[str]]
+# An event's data: bytes and str are sent as they are, anything else as its JSON encoding.
+Data = Any
 
 # Every result code of the loaded library, as an IntEnum (Result.QUEUE_FULL == 5000): built at
 # import from pushcast_result_count/code_at/name, so a code added to the library is here without
@@ -48,14 +61,14 @@ class PushcastError(Exception):
     """Any failure reported by libpushcast: `code` (a pushcast_result number), `http_status`
     (0 unless the server answered), `message`."""
 
-    def __init__(self, code, message, http_status=0):
+    def __init__(self, code: int, message: str, http_status: int = 0) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
         self.message = message
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The code's name in the library ("QUEUE_FULL"), "UNKNOWN" for a number it does not
         assign."""
         return n.result_name(self.code).decode("ascii")
@@ -233,7 +246,8 @@ class _Handle:
                 if self._users == 0 and self._closing:
                     self._cond.notify_all()
 
-    def close(self):
+    def close(self, free=None):
+        """Frees the handle with `free` (default: the handle's own free function)."""
         with self._cond:
             if self._closing:
                 while self._ptr is not None:  # another thread is freeing it
@@ -245,7 +259,7 @@ class _Handle:
             ptr = self._ptr
         try:
             # Outside the lock: freeing a client flushes for up to its shutdown timeout.
-            self._free(ptr)
+            (free or self._free)(ptr)
         finally:
             with self._cond:
                 self._ptr = None
@@ -299,7 +313,7 @@ n.set_log_callback(_LOG_CALLBACK, None)
 atexit.register(n.set_log_callback, n.LOG_CALLBACK(), None)
 
 
-def counter_names():
+def counter_names() -> List[str]:
     """The client's counter names, in order, as the library lists them: every one is a key of
     Client.stats() and a name Client.stat() reads."""
     return n.counter_names()
@@ -315,7 +329,7 @@ class Stats(dict):
     `counters` is the counters alone, in the library's order; `latency_p50` / `latency_p99`
     are the latencies in seconds, None before any delivery."""
 
-    def __init__(self, document):
+    def __init__(self, document: Dict[str, Any]) -> None:
         counters = dict(document["counters"])
         super().__init__(counters)
         self.counters = counters
@@ -327,11 +341,11 @@ class Stats(dict):
         self["circuits"] = list(document.get("circuits", []))
 
     @property
-    def last_error(self):
+    def last_error(self) -> Optional[str]:
         return self["last_error"]
 
     @property
-    def circuits(self):
+    def circuits(self) -> List[Dict[str, str]]:
         return self["circuits"]
 
 
@@ -339,7 +353,7 @@ def _seconds(micros):
     return None if micros is None else micros / 1e6
 
 
-def version():
+def version() -> str:
     """The libpushcast version."""
     return n.version().decode()
 
@@ -353,7 +367,15 @@ class App:
     Its methods may be called from several threads at once, and close() from any of them: it
     waits for calls in progress, after which every call raises ClosedError."""
 
-    def __init__(self, app_id, key, secret, profile="strict", master_key_base64=None, limits=None):
+    def __init__(
+        self,
+        app_id: str,
+        key: str,
+        secret: str,
+        profile: str = "strict",
+        master_key_base64: Optional[str] = None,
+        limits: Optional[Mapping[str, int]] = None,
+    ) -> None:
         limits = {name: _uint(value, f"limits[{name!r}]", _SIZE_MAX) for name, value in (limits or {}).items()}
         ptr = ctypes.c_void_p()
         _check(n.app_new(_b(app_id), _b(key), _b(secret), ctypes.byref(ptr)))
@@ -368,7 +390,7 @@ class App:
             self.close()
             raise
 
-    def close(self):
+    def close(self) -> None:
         """Frees the app (idempotent). Clients made from it keep working (they hold a copy)."""
         handle = self.__dict__.get("_handle")
         if handle is not None:
@@ -376,23 +398,27 @@ class App:
 
     __del__ = close
 
-    def authorize_channel(self, socket_id, channel, channel_data=None):
+    def authorize_channel(self, socket_id: str, channel: str, channel_data: Optional[str] = None) -> Dict[str, Any]:
         """The `/broadcasting/auth` answer for a private or encrypted channel (or a presence
         channel with already-encoded `channel_data`), as a dict."""
         return _call_json(self._handle, n.app_authorize_channel, _b(socket_id), _b(channel), _b(channel_data))
 
-    def authorize_presence_channel(self, socket_id, channel, user_id, user_info=None):
+    def authorize_presence_channel(
+        self, socket_id: str, channel: str, user_id: Union[str, int], user_info: Any = None
+    ) -> Dict[str, Any]:
         info = None if user_info is None else json.dumps(user_info, ensure_ascii=False)
         return _call_json(
             self._handle, n.app_authorize_presence, _b(socket_id), _b(channel), _b(str(user_id)), _b(info)
         )
 
-    def authenticate_user(self, socket_id, user_data):
+    def authenticate_user(self, socket_id: str, user_data: Union[str, Mapping[str, Any]]) -> Dict[str, Any]:
         """User sign-in: `user_data` is a dict (encoded compactly) or an already-encoded string."""
         text = user_data if isinstance(user_data, str) else json.dumps(user_data, separators=(",", ":"))
         return _call_json(self._handle, n.app_authenticate_user, _b(socket_id), _b(text))
 
-    def verify_webhook(self, headers, body, max_age=None):
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, max_age: Optional[float] = None
+    ) -> Dict[str, Any]:
         """Verifies and reads a webhook; `max_age` in seconds also checks `time_ms`."""
         items = list(headers.items())
         array = (n.Header * len(items))(*[n.Header(_b(k), _b(v)) for k, v in items])
@@ -408,6 +434,34 @@ def _setting_text(value):
     if not isinstance(value, str):
         raise ValueError(f"a name is expected, not {value!r}")
     return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ConflateRule:
+    """A conflation rule (pushcast_config_add_conflate_rule): a queued event whose name
+    matches `event` and whose channel matches `channel` (globs with `*` and `?`; either may be
+    None, not both; the library checks that) is replaced by a later one with the same value of
+    the payload's top-level field `key` (None: no key) published within `window` seconds of
+    its run's first event. Replaced events are counted in the `conflated` counter."""
+
+    event: Optional[str] = None
+    channel: Optional[str] = None
+    key: Optional[str] = None
+    window: Optional[float] = None  # seconds; required
+
+    def __post_init__(self) -> None:
+        if self.window is None:
+            raise TypeError("ConflateRule needs a window (seconds)")
+        _ms(self.window, "window")
+
+
+def _conflate_rule(rule: Union[ConflateRule, Mapping[str, Any]]) -> ConflateRule:
+    """A ConflateRule, or a mapping of its fields (an unknown field is a TypeError)."""
+    if isinstance(rule, ConflateRule):
+        return rule
+    if isinstance(rule, Mapping):
+        return ConflateRule(**rule)
+    raise TypeError(f"a conflation rule is a ConflateRule or a dict of its fields, not {rule!r}")
 
 
 class _EventBuffer:
@@ -435,32 +489,46 @@ class Client:
     at once, and close() from any of them (it waits for the calls in progress; after it, every
     call raises ClosedError). `publish` never waits on the network.
 
-    Use it as a context manager (flushes for `shutdown_timeout` on exit), or call `close()`.
+    Use it as a context manager or call `close()`: either flushes for `shutdown_timeout`. A
+    Client garbage-collected without close() is freed without flushing (a finalizer must not
+    wait on the network): what is still pending is abandoned, counted and logged.
     Durations are in seconds; negative ones, and integers outside their C type, are ValueError."""
 
     def __init__(
         self,
-        app,
-        endpoints,
-        queue_capacity=None,
-        backpressure=None,
-        block_timeout=None,
-        max_in_flight=None,
-        connect_timeout=None,
-        request_timeout=None,
-        delivery_timeout=None,
-        shutdown_timeout=None,
-        ca_file=None,
-        danger_accept_invalid_certs=None,
-        spool_dir=None,
-        spool_sync=None,
-        spool_sync_interval=None,
-        spool_max_bytes=None,
-        spool_max_age=None,
-    ):
+        app: App,
+        endpoints: Union[str, Sequence[str]],
+        queue_capacity: Optional[int] = None,
+        backpressure: Optional[str] = None,
+        block_timeout: Optional[float] = None,
+        max_in_flight: Optional[int] = None,
+        connect_timeout: Optional[float] = None,
+        request_timeout: Optional[float] = None,
+        delivery_timeout: Optional[float] = None,
+        shutdown_timeout: Optional[float] = None,
+        ca_file: Optional[str] = None,
+        danger_accept_invalid_certs: Optional[bool] = None,
+        spool_dir: Optional[Any] = None,
+        spool_sync: Optional[str] = None,
+        spool_sync_interval: Optional[float] = None,
+        spool_max_bytes: Optional[int] = None,
+        spool_max_age: Optional[float] = None,
+        breaker_failure_threshold: Optional[int] = None,
+        breaker_cooldown: Optional[float] = None,
+        breaker_cooldown_max: Optional[float] = None,
+        breaker_open_policy: Optional[str] = None,
+        conflate: Optional[Iterable[Union[ConflateRule, Mapping[str, Any]]]] = None,
+    ) -> None:
         """Every setting left at None keeps the library's default (pushcast_config_set: the
         defaults live in the library only). Names: backpressure "fail_fast", "block",
-        "drop_newest", "drop_oldest"; spool_sync "none", "interval", "every_event"."""
+        "drop_newest", "drop_oldest"; spool_sync "none", "interval", "every_event";
+        breaker_open_policy "queue", "fail_fast", "spool".
+
+        The circuit breaker: `breaker_failure_threshold` consecutive failed attempts to an
+        endpoint open its circuit (0 turns the breaker off) for `breaker_cooldown` seconds,
+        doubled after each failed probe up to `breaker_cooldown_max`; while every circuit is
+        open, "fail_fast" makes publish raise CircuitOpenError. `conflate`: a list of
+        ConflateRule (or dicts of its fields). Bad values raise ConfigError, from the library."""
         if isinstance(endpoints, str):
             endpoints = [endpoints]
         # (key of pushcast_config_set, text): only what the caller set, spool before spool_*.
@@ -489,6 +557,13 @@ class Client:
             # 0 is the library's default here, as it was before these went by name.
             put("spool_max_bytes", spool_max_bytes or None, lambda v: _uint(v, "spool_max_bytes"))
             put("spool_max_age_ms", spool_max_age or None, lambda v: _ms(v, "spool_max_age"))
+        put("breaker_failure_threshold", breaker_failure_threshold,
+            lambda v: _uint(v, "breaker_failure_threshold", 2**32 - 1))
+        put("breaker_cooldown_ms", breaker_cooldown, lambda v: _ms(v, "breaker_cooldown"))
+        put("breaker_cooldown_max_ms", breaker_cooldown_max, lambda v: _ms(v, "breaker_cooldown_max"))
+        put("breaker_open_policy", breaker_open_policy, _setting_text)
+        rules = [_conflate_rule(r) for r in (conflate or [])]
+        encoded_rules = [(_b(r.event), _b(r.channel), _b(r.key), _ms(r.window, "window")) for r in rules]
         encoded = [(_b(k), _b(v)) for k, v in settings]
         config = ctypes.c_void_p()
         app._handle.call(lambda p: _check(n.config_new(p, _b(endpoints[0]), ctypes.byref(config))))
@@ -497,36 +572,44 @@ class Client:
                 _check(n.config_add_endpoint(config, _b(extra)))
             for key, value in encoded:
                 _check(n.config_set(config, key, value))
+            for event, channel, key, window_ms in encoded_rules:
+                _check(n.config_add_conflate_rule(config, event, channel, key, window_ms))
             ptr = ctypes.c_void_p()
             _check(n.client_new(config, ctypes.byref(ptr)))
             self._handle = _Handle(ptr, n.client_free, "Client")
         finally:
             n.config_free(config)
 
-    def close(self):
+    def close(self) -> None:
         """Waits for calls in progress on other threads, flushes for the shutdown timeout, then
-        frees the client (idempotent)."""
+        frees the client (idempotent). Call it (or use a `with` block): only close() flushes."""
         handle = self.__dict__.get("_handle")
         if handle is not None:
             handle.close()
 
-    __del__ = close
+    def __del__(self) -> None:
+        # A finalizer must not wait on the network (it runs wherever the last reference goes,
+        # holding up that thread, or at interpreter exit): stop the engine without flushing,
+        # then free. What is still pending is abandoned, counted and logged by the library.
+        handle = self.__dict__.get("_handle")
+        if handle is not None:
+            handle.close(_free_client_without_flushing)
 
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> bool:
         self.close()
         return False
 
-    def publish(self, channels, event, data, socket_id=None):
+    def publish(self, channels: Channels, event: str, data: Data, socket_id: Optional[str] = None) -> str:
         """Queues an event; returns "queued" or "dropped" (drop-newest policy, counted)."""
         buf = _EventBuffer(channels, event, data, socket_id)
         accepted = ctypes.c_uint32()
         _check(self._handle.call(n.client_publish, ctypes.byref(buf.event), ctypes.byref(accepted)))
         return "dropped" if accepted.value == 1 else "queued"
 
-    def publish_batch(self, events):
+    def publish_batch(self, events: Sequence[Tuple[Any, ...]]) -> str:
         """Validates every (channels, event, data[, socket_id]) first, then queues them all."""
         buffers = [_EventBuffer(*e) for e in events]
         array = (n.Event * len(buffers))(*[b.event for b in buffers])
@@ -534,49 +617,67 @@ class Client:
         _check(self._handle.call(n.client_publish_batch, array, len(buffers), ctypes.byref(accepted)))
         return "dropped" if accepted.value == 1 else "queued"
 
-    def publish_confirmed(self, channels, event, data, timeout=5.0, socket_id=None):
+    def publish_confirmed(
+        self, channels: Channels, event: str, data: Data, timeout: float = 5.0, socket_id: Optional[str] = None
+    ) -> None:
         """Queues an event and waits for the server's acknowledgement of every channel."""
         buf = _EventBuffer(channels, event, data, socket_id)
         _check(self._handle.call(n.client_publish_confirmed, ctypes.byref(buf.event), _ms(timeout, "timeout")))
 
-    def send_to_user(self, user_id, event, data):
+    def send_to_user(self, user_id: Union[str, int], event: str, data: Data) -> None:
         _check(self._handle.call(n.client_send_to_user, _b(str(user_id)), _b(event), _data_bytes(data)))
 
-    def flush(self, timeout=5.0):
+    def flush(self, timeout: float = 5.0) -> int:
         """Waits for pending events; returns how many are still pending."""
         pending = ctypes.c_uint64()
         _check(self._handle.call(n.client_flush, _ms(timeout, "timeout"), ctypes.byref(pending)))
         return pending.value
 
-    def shutdown(self, timeout=5.0):
+    def shutdown(self, timeout: float = 5.0) -> int:
         """Flushes, then stops the engine; returns how many events were abandoned."""
         abandoned = ctypes.c_uint64()
         _check(self._handle.call(n.client_shutdown, _ms(timeout, "timeout"), ctypes.byref(abandoned)))
         return abandoned.value
 
-    def stats(self):
+    def stats(self) -> Stats:
         """Every statistic, as a Stats (a dict by name). Never blocks."""
         return Stats(_call_json(self._handle, n.client_stats_json))
 
-    def stat(self, name):
+    def stat(self, name: str) -> int:
         """One counter by name (one of counter_names()); a name the library does not have
         raises PushcastError with code Result.UNKNOWN_STAT."""
         value = ctypes.c_uint64()
         _check(self._handle.call(n.client_stat, _b(name), ctypes.byref(value)))
         return value.value
 
-    def drain_failures(self):
+    def drain_failures(self) -> List[Dict[str, Any]]:
         """Takes the recent failures: [{"event", "channel", "error", "code"}]."""
         return _call_json(self._handle, n.client_drain_failures)
 
-    def channels(self, filter_by_prefix=None, info=None):
+    def metrics(self) -> str:
+        """Every statistic in the Prometheus text format (counters, queue gauges, the latency
+        histogram, each endpoint's circuit state). Never blocks."""
+        out = ctypes.c_void_p()
+        _check(self._handle.call(n.client_metrics, ctypes.byref(out)))
+        return _take_string(out.value)
+
+    def channels(self, filter_by_prefix: Optional[str] = None, info: Optional[str] = None) -> Dict[str, Any]:
         return _call_json(self._handle, n.client_channels, _b(filter_by_prefix), _b(info))
 
-    def channel_info(self, channel, info=None):
+    def channel_info(self, channel: str, info: Optional[str] = None) -> Dict[str, Any]:
         return _call_json(self._handle, n.client_channel_info, _b(channel), _b(info))
 
-    def presence_users(self, channel):
+    def presence_users(self, channel: str) -> Any:
         return _call_json(self._handle, n.client_presence_users, _b(channel))
 
-    def terminate_user_connections(self, user_id):
+    def terminate_user_connections(self, user_id: Union[str, int]) -> None:
         _check(self._handle.call(n.client_terminate, _b(str(user_id))))
+
+
+def _free_client_without_flushing(ptr: Any) -> None:
+    """Stops the engine with no time to flush (queued events are abandoned, counted, logged),
+    then frees the client, which then has nothing left to wait for."""
+    try:
+        n.client_shutdown(ptr, 0, None)
+    finally:
+        n.client_free(ptr)

@@ -137,6 +137,10 @@ stats_counter_name = _declare("pushcast_stats_counter_name", [c_size_t], c_char_
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_uint32, c_char_p, ctypes.c_void_p)
 set_log_callback = _declare("pushcast_set_log_callback", [LOG_CALLBACK, ctypes.c_void_p])
 LOG_LEVEL_ERROR = 3  # PUSHCAST_LOG_LEVEL_ERROR (syslog LOG_ERR)
+client_metrics = _declare("pushcast_client_metrics", [P, OUT_STR])
+config_add_conflate_rule = _declare(
+    "pushcast_config_add_conflate_rule", [P, c_char_p, c_char_p, c_char_p, c_uint64]
+)
 client_drain_failures = _declare("pushcast_client_drain_failures", [P, OUT_STR])
 client_channels = _declare("pushcast_client_channels", [P, c_char_p, c_char_p, OUT_STR])
 client_channel_info = _declare("pushcast_client_channel_info", [P, c_char_p, c_char_p, OUT_STR])

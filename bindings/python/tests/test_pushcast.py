@@ -400,3 +400,119 @@ def test_library_messages_go_to_the_pushcast_logger(caplog):
         client.close()
     warnings = [r for r in caplog.records if r.name == "pushcast" and "certificate" in r.getMessage()]
     assert warnings and all(r.levelno == logging.WARNING for r in warnings), caplog.records
+
+
+def wait_for(what, done, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_breaker_opens_and_fails_fast_with_circuit_open():
+    app = pushcast.App("12345", "k", "s")
+    # Port 1 refuses connections: one failure opens the circuit for a minute, and the
+    # fail-fast policy then refuses publishes with the typed error.
+    client = pushcast.Client(
+        app, "http://127.0.0.1:1", shutdown_timeout=0.1,
+        breaker_failure_threshold=1, breaker_cooldown=60, breaker_cooldown_max=60,
+        breaker_open_policy="fail_fast",
+    )
+    try:
+        assert client.publish("py-breaker", "Tick", {"i": 1}) == "queued"
+        wait_for("the circuit to open", lambda: client.stat("breaker_opened") == 1)
+        with pytest.raises(pushcast.CircuitOpenError) as err:
+            client.publish("py-breaker", "Tick", {"i": 2})
+        assert err.value.code == pushcast.Result.CIRCUIT_OPEN and isinstance(err.value, pushcast.DeliveryError)
+        stats = client.stats()
+        assert (stats["enqueued"], stats["rejected_circuit_open"]) == (1, 1)
+        assert stats.circuits == [{"endpoint": "http://127.0.0.1:1", "state": "open"}]
+        assert 'pushcast_circuit_state{endpoint="http://127.0.0.1:1",state="open"} 1\n' in client.metrics()
+    finally:
+        assert client.shutdown(0.1) == 1
+        client.close()
+
+
+def test_breaker_and_conflation_settings_are_checked_by_the_library():
+    app = pushcast.App("12345", "k", "s")
+    with pytest.raises(pushcast.ConfigError, match="breaker_open_policy"):
+        pushcast.Client(app, "http://127.0.0.1:1", breaker_open_policy="sometimes")
+    with pytest.raises(pushcast.ConfigError):  # cool-down longer than its maximum
+        pushcast.Client(app, "http://127.0.0.1:1", breaker_cooldown=5, breaker_cooldown_max=0.01)
+    with pytest.raises(pushcast.ConfigError):  # neither an event nor a channel pattern
+        pushcast.Client(app, "http://127.0.0.1:1", conflate=[pushcast.ConflateRule(key="id", window=1)])
+    with pytest.raises(ValueError):
+        pushcast.Client(app, "http://127.0.0.1:1", breaker_failure_threshold=-1)
+    with pytest.raises(TypeError):
+        pushcast.ConflateRule(event="E")  # no window
+    with pytest.raises(TypeError):
+        pushcast.Client(app, "http://127.0.0.1:1", conflate=[{"event": "E", "kee": "id", "window": 1}])
+    # 0 turns the breaker off: a refused connection then never opens a circuit.
+    with pushcast.Client(app, "http://127.0.0.1:1", breaker_failure_threshold=0, shutdown_timeout=0.1) as client:
+        assert "pushcast_conflated_total 0\n" in client.metrics()
+
+
+def test_conflation_replaces_a_queued_event():
+    app = pushcast.App("12345", "k", "s")
+    # The circuit opens on the first failure and stays open (queue policy): later events wait
+    # in the queue, where a newer one with the same key replaces the older.
+    client = pushcast.Client(
+        app, "http://127.0.0.1:1", shutdown_timeout=0.1,
+        breaker_failure_threshold=1, breaker_cooldown=60, breaker_cooldown_max=60, breaker_open_policy="queue",
+        conflate=[pushcast.ConflateRule(event="Rooms*", key="room", window=60),
+                  {"channel": "py-other-*", "window": 60}],
+    )
+    try:
+        client.publish("py-rooms", "Head", {})
+        wait_for("the circuit to open", lambda: client.stat("breaker_opened") == 1)
+        client.publish("py-rooms", "RoomsUpdated", {"room": 1, "v": 1})
+        client.publish("py-rooms", "RoomsUpdated", {"room": 2, "v": 1})
+        client.publish("py-rooms", "RoomsUpdated", {"room": 1, "v": 2})
+        wait_for("one event conflated", lambda: client.stat("conflated") == 1)
+        client.publish("py-other-1", "Anything", {})
+        client.publish("py-other-1", "Anything", {})
+        wait_for("two events conflated", lambda: client.stat("conflated") == 2)
+        assert client.stat("enqueued") == 6
+        assert "\npushcast_conflated_total 2\n" in client.metrics()
+    finally:
+        assert client.shutdown(0.1) == 4  # Head, room 2, room 1 v2, one Anything
+        client.close()
+
+
+def test_metrics_after_a_real_delivery():
+    url = server_url()
+    app = pushcast.App("12345", "app-key", "app-secret", profile="sockudo")
+    with pushcast.Client(app, url) as client:
+        assert "\npushcast_enqueued_total 0\n" in client.metrics()
+        client.publish_confirmed("py-metrics", "Tick", {}, timeout=10)
+        text = client.metrics()
+        assert isinstance(text, str)
+        assert "# TYPE pushcast_delivered_total counter\n" in text
+        assert "\npushcast_delivered_total 1\n" in text
+        assert "# TYPE pushcast_publish_latency_seconds histogram\n" in text
+
+
+def test_a_collected_client_is_freed_without_flushing():
+    # The finalizer stops the engine with no time to flush: an unreachable server and a long
+    # shutdown timeout would otherwise hold the collecting thread for the whole timeout.
+    out = run_isolated(
+        """
+        import gc, time, pushcast
+        app = pushcast.App("12345", "k", "s")
+        client = pushcast.Client(app, "http://127.0.0.1:1", shutdown_timeout=30, breaker_failure_threshold=0)
+        for i in range(5):
+            client.publish("py-del", "Tick", {"i": i})
+        start = time.monotonic()
+        del client
+        gc.collect()
+        print(round(time.monotonic() - start, 3))
+        """
+    )
+    assert float(out.strip().splitlines()[-1]) < 5.0, out
+
+
+def test_the_package_is_typed():
+    assert (Path(pushcast.__file__).parent / "py.typed").is_file()
+    hints = pushcast.Client.__init__.__annotations__
+    assert hints["breaker_open_policy"] and hints["conflate"] and pushcast.Client.metrics.__annotations__["return"]
