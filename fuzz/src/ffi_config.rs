@@ -377,7 +377,15 @@ fn apply(config: *mut pushcast_config, mirror: &mut ClientConfig, step: &Step) {
             let interval = Duration::from_millis(sync_interval_ms);
             let level = match sync {
                 PUSHCAST_SPOOL_SYNC_NONE => Ok(SpoolSync::None),
-                PUSHCAST_SPOOL_SYNC_INTERVAL => SpoolSync::parse("interval", interval),
+                // The C setter goes through the configuration's key table, whose errors name
+                // the key the caller set: `spool_sync_interval_ms`.
+                PUSHCAST_SPOOL_SYNC_INTERVAL if interval.is_zero() => {
+                    Err(pushcast_core::Error::InvalidConfig {
+                        field: "spool_sync_interval_ms",
+                        reason: "must be more than zero".into(),
+                    })
+                }
+                PUSHCAST_SPOOL_SYNC_INTERVAL => Ok(SpoolSync::Interval(interval)),
                 _ => Ok(SpoolSync::EveryEvent),
             };
             let other = level.as_ref().err().map(ToString::to_string);
