@@ -8,18 +8,17 @@
 //! the waiting lanes; its failure re-opens it with a doubled cool-down (capped at
 //! `breaker_cooldown_max`). Waiting lanes never retry in a loop: they sleep until the next probe
 //! is due, a state change, or their events' deadline.
+//!
+//! A pure state machine: it counts nothing and sends nothing. It answers whether an endpoint
+//! may be used and reports each change of state; `crate::failover` counts the changes and
+//! drives the lanes and queries with it.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::sync::Mutex;
-use pushcast_core::{Error, Result};
 use tokio::sync::Notify;
 
-use crate::config::{BreakerOpenPolicy, ClientConfig};
-use crate::shared::Shared;
-use crate::stats::Counters;
-use crate::transport::Attempt;
+use crate::config::ClientConfig;
 
 /// The state of one endpoint's circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,13 +118,18 @@ impl Breakers {
         }
     }
 
+    /// How many endpoints have a circuit.
+    pub(crate) fn len(&self) -> usize {
+        self.circuits.len()
+    }
+
     fn enabled(&self) -> bool {
         self.threshold > 0
     }
 
     /// Whether a lane may send to `endpoint` now; grants the probe of a half-open circuit to
-    /// the first caller after the cool-down.
-    pub(crate) fn acquire(&self, endpoint: usize, counters: &Counters) -> Permit {
+    /// the first caller after the cool-down (`Permit::Probe`: the circuit went half-open).
+    pub(crate) fn acquire(&self, endpoint: usize) -> Permit {
         let Some(circuit) = self.circuits.get(endpoint) else {
             return Permit::Send;
         };
@@ -137,7 +141,6 @@ impl Breakers {
             CircuitState::Closed => Permit::Send,
             CircuitState::Open if Instant::now() >= c.until => {
                 c.state = CircuitState::HalfOpen;
-                counters.breaker_half_opened.fetch_add(1, Relaxed);
                 Permit::Probe
             }
             // Half-open: the probe is under way; its outcome wakes everyone (`changed`).
@@ -146,13 +149,12 @@ impl Breakers {
         }
     }
 
-    /// Records how an attempt to `endpoint` went.
-    pub(crate) fn record(&self, endpoint: usize, health: Health, counters: &Counters) {
-        let Some(circuit) = self.circuits.get(endpoint) else {
-            return;
-        };
+    /// Records how an attempt to `endpoint` went; returns the circuit's new state when it
+    /// changed (to closed, or to open).
+    pub(crate) fn record(&self, endpoint: usize, health: Health) -> Option<CircuitState> {
+        let circuit = self.circuits.get(endpoint)?;
         if !self.enabled() {
-            return;
+            return None;
         }
         let mut c = circuit.lock();
         let before = c.state;
@@ -160,10 +162,7 @@ impl Breakers {
             Health::Up => {
                 c.failures = 0;
                 c.cooldown = self.cooldown;
-                if before != CircuitState::Closed {
-                    c.state = CircuitState::Closed;
-                    counters.breaker_closed.fetch_add(1, Relaxed);
-                }
+                c.state = CircuitState::Closed;
             }
             Health::Down => {
                 c.failures = c.failures.saturating_add(1);
@@ -178,16 +177,17 @@ impl Breakers {
                 };
                 if reopen {
                     c.state = CircuitState::Open;
-                    c.until = crate::shared::deadline_after(Instant::now(), c.cooldown);
-                    counters.breaker_opened.fetch_add(1, Relaxed);
+                    c.until = crate::deadline::deadline_after(Instant::now(), c.cooldown);
                 }
             }
         }
-        let changed = c.state != before;
+        let after = c.state;
         drop(c);
-        if changed {
-            self.changed.notify_waiters();
+        if after == before {
+            return None;
         }
+        self.changed.notify_waiters();
+        Some(after)
     }
 
     /// Gives back a probe that was never sent (shutdown abort): open again, due at once.
@@ -238,93 +238,6 @@ impl Breakers {
     }
 }
 
-/// Under the fail-fast policy, refuses `n` events while every circuit is open (counted in
-/// `rejected_circuit_open`). The queue and spool policies accept as usual.
-pub(crate) fn admit(shared: &Shared, n: usize) -> Result<()> {
-    if shared.config.breaker_open_policy != BreakerOpenPolicy::FailFast {
-        return Ok(());
-    }
-    let Some((endpoint, wait)) = shared.breakers.all_open() else {
-        return Ok(());
-    };
-    let error = Error::CircuitOpen {
-        endpoint,
-        retry_in_ms: Shared::millis(wait),
-    };
-    shared
-        .stats
-        .counters
-        .rejected_circuit_open
-        .fetch_add(n as u64, Relaxed);
-    shared.stats.set_last_error(&error);
-    Err(error)
-}
-
-/// Whether an attempt's outcome says the endpoint is up (it answered: 200, 4xx, 429) or down
-/// (connection error, timeout, 5xx, TLS failure).
-pub(crate) fn health_of(outcome: &Attempt) -> Health {
-    let error = match outcome {
-        Attempt::Ok(_) => return Health::Up,
-        Attempt::Fatal(error) | Attempt::Retry { error, .. } => error,
-    };
-    match error {
-        Error::Api { status, .. } if *status < 500 => Health::Up,
-        _ => Health::Down,
-    }
-}
-
-/// What a lane does next.
-pub(crate) enum Pick {
-    /// Send to the lane's (possibly changed) endpoint; `probe`: this is a half-open probe.
-    Send {
-        /// Whether the request is the probe of a half-open circuit.
-        probe: bool,
-    },
-    /// Nothing was sent: a circuit changed, the wait ended or shutdown aborts; look again
-    /// (expire what is due, check the abort flag).
-    Recheck,
-}
-
-/// Picks the endpoint for a lane's next request: its own if the circuit lets it, else the next
-/// one whose circuit does (a failover). While none does, sleeps until the next probe is due,
-/// a circuit changes state, `deadline` (the batch's earliest event deadline) or `abort`.
-pub(crate) async fn pick(
-    shared: &Shared,
-    abort: &Notify,
-    endpoint: &mut usize,
-    deadline: Instant,
-) -> Pick {
-    let breakers = &shared.breakers;
-    let counters = &shared.stats.counters;
-    let n = shared.config.endpoints.len().max(1);
-    // Registered before looking, so a change between the look and the sleep still wakes us.
-    let changed = breakers.changed.notified();
-    let mut wake = deadline;
-    for i in 0..n {
-        let candidate = (*endpoint + i) % n;
-        let probe = match breakers.acquire(candidate, counters) {
-            Permit::Send => false,
-            Permit::Probe => true,
-            Permit::Wait(Some(until)) => {
-                wake = wake.min(until);
-                continue;
-            }
-            Permit::Wait(None) => continue,
-        };
-        if candidate != *endpoint {
-            *endpoint = candidate;
-            counters.failovers.fetch_add(1, Relaxed);
-        }
-        return Pick::Send { probe };
-    }
-    tokio::select! {
-        () = tokio::time::sleep_until(wake.into()) => {}
-        () = changed => {}
-        () = abort.notified() => {}
-    }
-    Pick::Recheck
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,38 +256,38 @@ mod tests {
     #[test]
     fn opens_after_threshold_probes_once_and_closes_on_success() {
         let b = breakers(2);
-        let counters = Counters::default();
-        b.record(0, Health::Down, &counters);
-        assert_eq!(b.acquire(0, &counters), Permit::Send);
-        b.record(0, Health::Down, &counters);
-        assert!(matches!(b.acquire(0, &counters), Permit::Wait(_)));
+        assert_eq!(b.record(0, Health::Down), None, "one failure of two");
+        assert_eq!(b.acquire(0), Permit::Send);
+        assert_eq!(b.record(0, Health::Down), Some(CircuitState::Open));
+        assert!(matches!(b.acquire(0), Permit::Wait(_)));
         assert_eq!(b.states()[0].state, CircuitState::Open);
         assert!(b.all_open().is_none(), "endpoint 1 is still closed");
         std::thread::sleep(Duration::from_millis(2));
-        assert_eq!(b.acquire(0, &counters), Permit::Probe);
-        assert!(matches!(b.acquire(0, &counters), Permit::Wait(_)));
-        b.record(0, Health::Down, &counters);
+        assert_eq!(
+            b.acquire(0),
+            Permit::Probe,
+            "the cool-down passed: one probe"
+        );
+        assert!(matches!(b.acquire(0), Permit::Wait(_)), "only one probe");
+        assert_eq!(b.record(0, Health::Down), Some(CircuitState::Open));
         assert_eq!(b.states()[0].state, CircuitState::Open);
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(b.acquire(0, &counters), Permit::Probe);
-        b.record(0, Health::Up, &counters);
+        assert_eq!(b.acquire(0), Permit::Probe);
+        assert_eq!(b.record(0, Health::Up), Some(CircuitState::Closed));
         assert_eq!(b.states()[0].state, CircuitState::Closed);
-        assert_eq!(counters.breaker_opened.load(Relaxed), 2);
-        assert_eq!(counters.breaker_half_opened.load(Relaxed), 2);
-        assert_eq!(counters.breaker_closed.load(Relaxed), 1);
+        assert_eq!(b.record(0, Health::Up), None, "already closed");
     }
 
     #[test]
     fn all_open_names_the_first_probe_and_zero_threshold_turns_it_off() {
         let b = breakers(1);
-        let counters = Counters::default();
-        b.record(0, Health::Down, &counters);
-        b.record(1, Health::Down, &counters);
+        b.record(0, Health::Down);
+        b.record(1, Health::Down);
         assert!(b.all_open().is_some());
         let off = breakers(0);
-        off.record(0, Health::Down, &counters);
-        off.record(1, Health::Down, &counters);
+        assert_eq!(off.record(0, Health::Down), None);
+        off.record(1, Health::Down);
         assert!(off.all_open().is_none());
-        assert_eq!(off.acquire(0, &counters), Permit::Send);
+        assert_eq!(off.acquire(0), Permit::Send);
     }
 }

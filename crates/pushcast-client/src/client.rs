@@ -11,23 +11,16 @@ use pushcast_core::response::{
 };
 use pushcast_core::{unix_now, App, Error, Event, Result, SignedRequest};
 
-use crate::config::{Backpressure, ClientConfig};
+pub use crate::admission::Accepted;
+use crate::admission::{self, Publisher};
+use crate::config::ClientConfig;
+use crate::deadline::{deadline_after, millis};
 use crate::engine::Engine;
 use crate::failures::Failure;
 use crate::fork;
 use crate::item::{Ack, Item};
-use crate::shared::{deadline_after, Shared};
+use crate::spool::Memory as _;
 use crate::stats::StatsSnapshot;
-use crate::transport::{send, Attempt, ReadLimit};
-
-/// What happened to a published event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accepted {
-    /// In the queue; it will be delivered, or fail and be counted and logged.
-    Queued,
-    /// The queue was full and the drop-newest policy dropped it (counted and logged).
-    Dropped,
-}
 
 /// The server's acknowledgement of a confirmed publish.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,7 +86,7 @@ impl Tracked {
             }
             Err(_) => Err(Error::Timeout {
                 what: "confirmed publish (the event stays queued and may still be delivered)",
-                after_ms: Shared::millis(timeout),
+                after_ms: millis(timeout),
             }),
         }
     }
@@ -257,41 +250,6 @@ impl Client {
         Ok(items)
     }
 
-    /// Reserves room for `n` events under the backpressure policy.
-    fn admit(&self, engine: &Engine, n: usize) -> Result<Accepted> {
-        let shared: &Shared = &engine.shared;
-        if shared.try_reserve(n) {
-            return Ok(Accepted::Queued);
-        }
-        let capacity = self.config.queue_capacity;
-        let counters = &shared.stats.counters;
-        let full = Error::QueueFull { capacity };
-        match self.config.backpressure {
-            Backpressure::Block { timeout } => {
-                if shared.reserve_until(n, deadline_after(Instant::now(), timeout)) {
-                    return Ok(Accepted::Queued);
-                }
-            }
-            Backpressure::DropOldest => {
-                // The dispatcher drops the oldest waiting events to make room.
-                shared.force_reserve(n);
-                return Ok(Accepted::Queued);
-            }
-            Backpressure::DropNewest => {
-                counters
-                    .dropped_newest
-                    .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
-                shared.stats.set_last_error(&full);
-                return Ok(Accepted::Dropped);
-            }
-            Backpressure::FailFast => {}
-        }
-        counters
-            .rejected_queue_full
-            .fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
-        Err(full)
-    }
-
     /// Validates `event` and queues it; never waits on the network.
     ///
     /// Errors: any validation error (nothing queued), [`Error::QueueFull`] under the fail-fast
@@ -303,74 +261,7 @@ impl Client {
     }
 
     fn enqueue(&self, items: Vec<Item>) -> Result<Accepted> {
-        let engine = self.engine()?;
-        crate::breaker::admit(&engine.shared, items.len())?;
-        if let Some(spool) = &engine.shared.spool {
-            return self.enqueue_spooled(&engine, spool, items, self.config.backpressure);
-        }
-        match self.admit(&engine, items.len())? {
-            Accepted::Queued => {
-                engine.enqueue(items);
-                Ok(Accepted::Queued)
-            }
-            Accepted::Dropped => {
-                self.log_dropped(
-                    &engine,
-                    items,
-                    Error::QueueFull {
-                        capacity: self.config.queue_capacity,
-                    },
-                );
-                Ok(Accepted::Dropped)
-            }
-        }
-    }
-
-    /// Drop-newest: logged too, so a host draining failures sees what was dropped.
-    fn log_dropped(&self, engine: &Engine, items: Vec<Item>, error: Error) {
-        for item in items {
-            engine.shared.failures.push(Failure {
-                event: item.event.name.clone(),
-                channel: item.channel().to_owned(),
-                error: error.clone(),
-                at: std::time::SystemTime::now(),
-            });
-        }
-    }
-
-    /// With a spool: the spool's size limit is the queue's, under the same policy.
-    fn enqueue_spooled(
-        &self,
-        engine: &Engine,
-        spool: &crate::spool::Spool,
-        items: Vec<Item>,
-        policy: Backpressure,
-    ) -> Result<Accepted> {
-        let n = items.len() as u64;
-        let counters = &engine.shared.stats.counters;
-        let full = Error::SpoolFull {
-            limit_bytes: spool.config.max_bytes,
-        };
-        match engine.accept_spooled(spool, items, policy) {
-            Ok(None) => Ok(Accepted::Queued),
-            Ok(Some(dropped)) => {
-                counters
-                    .dropped_newest
-                    .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
-                engine.shared.stats.set_last_error(&full);
-                self.log_dropped(engine, dropped, full);
-                Ok(Accepted::Dropped)
-            }
-            Err(e) => {
-                if matches!(e, Error::SpoolFull { .. }) {
-                    counters
-                        .rejected_queue_full
-                        .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
-                }
-                engine.shared.stats.set_last_error(&e);
-                Err(e)
-            }
-        }
+        admission::admit(&*self.engine()?, items, Publisher::FireAndForget)
     }
 
     /// Validates every event first, then queues them all (none if any is invalid).
@@ -408,29 +299,8 @@ impl Client {
                 reason: "the item count does not match the channel count".into(),
             });
         }
-        let engine = self.engine()?;
-        crate::breaker::admit(&engine.shared, items.len())?;
-        if let Some(spool) = &engine.shared.spool {
-            // A confirmed publish reports a full spool instead of silently dropping.
-            let policy = match self.config.backpressure {
-                Backpressure::DropNewest => Backpressure::FailFast,
-                policy => policy,
-            };
-            self.enqueue_spooled(&engine, spool, items, policy)?;
-            return Ok(Tracked::new(ack, done));
-        }
-        let accepted = match self.config.backpressure {
-            // A confirmed publish reports a full queue instead of silently dropping.
-            Backpressure::DropNewest if !engine.shared.try_reserve(items.len()) => {
-                return Err(Error::QueueFull {
-                    capacity: self.config.queue_capacity,
-                })
-            }
-            Backpressure::DropNewest => Accepted::Queued,
-            _ => self.admit(&engine, items.len())?,
-        };
-        debug_assert_eq!(accepted, Accepted::Queued);
-        engine.enqueue(items);
+        // Admitted, or refused: never dropped (the ack would wait for nothing).
+        admission::admit(&*self.engine()?, items, Publisher::Confirmed)?;
         Ok(Tracked::new(ack, done))
     }
 
@@ -459,7 +329,7 @@ impl Client {
                     // Delivered rows leave the spool now, not at the spool thread's next turn:
                     // a process that exits right after flushing must not replay them.
                     if let Err(e) = spool.commit_resolved() {
-                        engine.shared.note_spool_error(&e);
+                        engine.shared.spool_error(&e);
                     }
                 }
                 FlushReport {
@@ -543,8 +413,8 @@ impl Client {
             .unwrap_or_default()
     }
 
-    /// Runs one signed request on the I/O thread, trying each endpoint on connection errors,
-    /// and waits for it up to the request timeout.
+    /// Runs one signed request on the I/O thread through the breakers and failover
+    /// (`crate::failover::query`), and waits for it up to the request timeout per endpoint.
     fn call<T: Send + 'static>(
         &self,
         request: SignedRequest,
@@ -557,12 +427,12 @@ impl Client {
     fn call_result<T>(rx: &crossbeam_channel::Receiver<Result<T>>, timeout: Duration) -> Result<T> {
         rx.recv_timeout(timeout).unwrap_or(Err(Error::Timeout {
             what: "API call",
-            after_ms: Shared::millis(timeout),
+            after_ms: millis(timeout),
         }))
     }
 
-    /// Starts one signed request on the I/O thread (each endpoint in turn on connection
-    /// errors); the answer arrives on the receiver, within the returned time.
+    /// Starts one signed request on the I/O thread (see `crate::failover::query`); the answer
+    /// arrives on the receiver, within the returned time.
     fn start_call<T: Send + 'static>(
         &self,
         request: SignedRequest,
@@ -571,42 +441,19 @@ impl Client {
         let engine = self.engine()?;
         let (tx, rx) = crossbeam_channel::bounded(1);
         let http = engine.http.clone();
-        let endpoints = self.config.endpoints.clone();
+        let shared = Arc::clone(&engine.shared);
         let request_timeout = self.config.request_timeout;
         engine.runtime.spawn(async move {
-            let mut result = Err(Error::ShutDown);
-            for endpoint in &endpoints {
-                match send(
-                    &http,
-                    endpoint,
-                    &request,
-                    None,
-                    request_timeout,
-                    ReadLimit::QUERY,
-                )
-                .await
-                {
-                    Attempt::Ok(body) => {
-                        result = parse(200, &body);
-                        break;
-                    }
-                    Attempt::Fatal(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                    Attempt::Retry {
-                        error,
-                        connect_failed,
-                        ..
-                    } => {
-                        result = Err(error);
-                        if !connect_failed {
-                            break;
-                        }
-                    }
-                }
-            }
-            let _ = tx.send(result);
+            let answer = crate::failover::query(
+                &http,
+                &shared.breakers,
+                &shared.stats.counters,
+                &shared.config.endpoints,
+                &request,
+                request_timeout,
+            )
+            .await;
+            let _ = tx.send(answer.and_then(|body| parse(200, &body)));
         });
         let timeout = self
             .config

@@ -11,11 +11,12 @@ use pushcast_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::ClientConfig;
+use crate::deadline::deadline_after;
 use crate::dispatch::{Command, Dispatcher};
 use crate::fork;
 use crate::item::Item;
 use crate::lane;
-use crate::shared::{deadline_after, Shared};
+use crate::shared::Shared;
 use crate::thread::Worker;
 use crate::transport::http_client;
 
@@ -169,23 +170,20 @@ impl Engine {
         self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
     }
 
-    /// With a spool: writes the items to disk under the backpressure `policy`, then queues
-    /// them (or leaves them on disk for the spool thread). `Ok(Some(items))`: dropped by the
-    /// drop-newest policy, handed back for the failure log.
-    pub(crate) fn accept_spooled(
+    /// With a spool: writes admitted items to disk (`sizes`: their reserved bytes), then
+    /// queues them, or leaves them on disk for the spool thread.
+    pub(crate) fn write_to_spool(
         &self,
         spool: &crate::spool::Spool,
         items: Vec<Item>,
-        policy: crate::config::Backpressure,
-    ) -> Result<Option<Vec<Item>>> {
+        sizes: (Vec<u32>, u64),
+    ) -> Result<()> {
         let n = items.len() as u64;
-        let dropped = spool.accept(&self.shared, items, policy, |items| {
+        spool.write(&*self.shared, items, sizes, |items| {
             push(&self.queue, &self.shared, items)
         })?;
-        if dropped.is_none() {
-            self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
-        }
-        Ok(dropped)
+        self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
+        Ok(())
     }
 
     /// Flushes up to `timeout`, then stops the threads; returns what was still pending.

@@ -18,7 +18,14 @@ pub(crate) struct Item {
     pub deadline: Instant,
     pub ack: Option<Arc<Ack>>,
     /// Its row in the durable spool, when there is one.
-    pub spool: Option<crate::spool::SpoolRef>,
+    pub spool: Option<SpoolRef>,
+}
+
+/// An item's row in the durable spool: what deleting it needs, and what it frees.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpoolRef {
+    pub id: i64,
+    pub size: u32,
 }
 
 impl Item {

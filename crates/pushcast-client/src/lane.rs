@@ -16,7 +16,8 @@ use rand::rngs::{OsRng, StdRng};
 use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, Notify};
 
-use crate::breaker;
+use crate::deadline::millis;
+use crate::failover;
 use crate::item::Item;
 use crate::shared::Shared;
 use crate::transport::{send, Attempt, ReadLimit};
@@ -292,7 +293,7 @@ fn expire(shared: &Shared, batch: &mut Batch, last_error: &Option<Error>) -> boo
     batch.json = json;
     let error = last_error.clone().unwrap_or(Error::Timeout {
         what: "delivery",
-        after_ms: Shared::millis(shared.config.delivery_timeout),
+        after_ms: millis(shared.config.delivery_timeout),
     });
     shared.failed(expired, &error);
     true
@@ -359,16 +360,17 @@ async fn deliver_part(
         };
         // The circuit breaker picks the endpoint, or makes the lane wait (no hot loop).
         let earliest = batch.items.iter().map(|i| i.deadline).min();
-        let probe = match breaker::pick(
-            shared,
+        let probe = match failover::pick(
+            &shared.breakers,
+            counters,
             abort,
             endpoint,
             earliest.unwrap_or_else(Instant::now),
         )
         .await
         {
-            breaker::Pick::Send { probe } => probe,
-            breaker::Pick::Recheck => continue,
+            failover::Pick::Send { probe } => probe,
+            failover::Pick::Recheck => continue,
         };
         counters.requests_sent.fetch_add(1, Relaxed);
         if batch.maybe_dispatched {
@@ -393,9 +395,7 @@ async fn deliver_part(
             shared.abandoned(std::mem::take(&mut batch.items));
             return Vec::new();
         };
-        shared
-            .breakers
-            .record(*endpoint, breaker::health_of(&outcome), counters);
+        failover::record(&shared.breakers, counters, *endpoint, &outcome);
         let (error, fatal, connect_failed, retry_after) = match outcome {
             Attempt::Ok(body) => {
                 *last_error = None;

@@ -17,14 +17,18 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod admission;
 mod breaker;
 mod client;
 mod config;
 mod conflate;
+mod deadline;
 mod dispatch;
 mod engine;
+mod failover;
 mod failures;
 mod fork;
+mod histogram;
 mod item;
 mod lane;
 mod log;

@@ -12,7 +12,8 @@
 use std::fmt::Write;
 
 use crate::breaker::{CircuitState, EndpointCircuit};
-use crate::stats::{bucket_upper, StatsSnapshot};
+use crate::histogram::bucket_upper;
+use crate::stats::StatsSnapshot;
 
 /// Counters that are levels, not totals.
 const GAUGES: [&str; 5] = [

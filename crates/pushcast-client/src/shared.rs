@@ -2,26 +2,18 @@
 //! (the bounded queue's accounting), resolution of events, and the waits built on them. The
 //! events themselves are `crate::item`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use crate::sync::Mutex;
 use pushcast_core::response::ChannelInfo;
 use pushcast_core::{App, Error};
 
-use crate::config::ClientConfig;
+use crate::config::{BreakerOpenPolicy, ClientConfig};
 use crate::failures::{Failure, FailureLog};
 use crate::item::Item;
 use crate::stats::Stats;
-
-/// `from + wait`, or a century away when that would overflow: limits and timeouts come from
-/// callers (C, PHP, Python, Go) and may be huge; no arithmetic on them may panic.
-pub(crate) fn deadline_after(from: Instant, wait: Duration) -> Instant {
-    from.checked_add(wait)
-        .or_else(|| from.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(from)
-}
 
 /// The engine's shared state.
 pub(crate) struct Shared {
@@ -71,7 +63,7 @@ impl Shared {
             crate::log::LogLevel::Error,
             &format!("pushcast: ERROR: {reason}"),
         );
-        self.stats.set_last_error(&reason);
+        self.note(None, 0, &reason);
         self.failure.lock().get_or_insert(reason);
         self.wake_waiters();
     }
@@ -184,11 +176,7 @@ impl Shared {
 
     /// These items will not be delivered: counted, logged, acknowledged with the error.
     pub(crate) fn failed(&self, items: Vec<Item>, error: &Error) {
-        self.stats
-            .counters
-            .failed
-            .fetch_add(items.len() as u64, SeqCst);
-        self.give_up(items, error);
+        self.give_up(items, error, &self.stats.counters.failed);
     }
 
     /// Items still undelivered when the client shut down. Those in the spool stay there for
@@ -205,25 +193,23 @@ impl Shared {
             }
             self.release(kept.len());
         }
-        self.stats
-            .counters
-            .abandoned_at_shutdown
-            .fetch_add(lost.len() as u64, SeqCst);
-        self.give_up(lost, &Error::ShutDown);
+        let counter = &self.stats.counters.abandoned_at_shutdown;
+        self.give_up(lost, &Error::ShutDown, counter);
     }
 
     /// An item removed from the queue by the drop-oldest policy.
     pub(crate) fn dropped_oldest(&self, item: Item, capacity: usize) {
-        self.stats.counters.dropped_oldest.fetch_add(1, SeqCst);
         let capacity = u64::try_from(capacity).unwrap_or(u64::MAX);
-        self.give_up(vec![item], &Error::DroppedForNewer { capacity });
+        let error = Error::DroppedForNewer { capacity };
+        self.give_up(vec![item], &error, &self.stats.counters.dropped_oldest);
     }
 
-    fn give_up(&self, items: Vec<Item>, error: &Error) {
+    /// Items that will not be delivered: counted in `counter`, logged, acknowledged.
+    fn give_up(&self, items: Vec<Item>, error: &Error, counter: &AtomicU64) {
         if items.is_empty() {
             return;
         }
-        self.stats.set_last_error(error);
+        self.note(Some(counter), items.len() as u64, error);
         if let Some(spool) = &self.spool {
             spool.resolved(&items);
         }
@@ -273,20 +259,54 @@ impl Shared {
         snapshot
     }
 
-    /// A spool operation failed in the background: counted, and kept as the last error.
-    pub(crate) fn note_spool_error(&self, error: &Error) {
-        self.stats.counters.spool_errors.fetch_add(1, SeqCst);
-        self.stats.set_last_error(error);
-    }
-
     /// Records a failed request's error as the last error.
     pub(crate) fn note_error(&self, error: &Error) {
-        self.stats.counters.requests_failed.fetch_add(1, SeqCst);
-        self.stats.set_last_error(error);
+        self.note(Some(&self.stats.counters.requests_failed), 1, error);
     }
 
-    /// Remaining time before `deadline`, for reports.
-    pub(crate) fn millis(d: Duration) -> u64 {
-        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    /// The one place the last error is recorded: adds `n` to `counter` (the events or
+    /// requests the error befell, when it has a counter of its own) and keeps `error` as the
+    /// last error, which stats report.
+    pub(crate) fn note(&self, counter: Option<&AtomicU64>, n: u64, error: &dyn std::fmt::Display) {
+        if let Some(counter) = counter {
+            counter.fetch_add(n, SeqCst);
+        }
+        self.stats.set_last_error(error);
+    }
+}
+
+/// All the spool sees of the engine.
+impl crate::spool::Memory for Shared {
+    /// The queue's room; while every circuit is open under the spool breaker policy, only one
+    /// batch (which probes the endpoints): the rest waits on disk.
+    fn room(&self) -> usize {
+        let limit = if self.config.breaker_open_policy == BreakerOpenPolicy::Spool
+            && self.breakers.all_open().is_some()
+        {
+            self.app
+                .profile()
+                .max_events_per_batch
+                .unwrap_or(100)
+                .max(1)
+        } else {
+            self.config.queue_capacity
+        };
+        limit.saturating_sub(self.pending())
+    }
+
+    fn try_reserve(&self, n: usize) -> bool {
+        Shared::try_reserve(self, n)
+    }
+
+    fn force_reserve(&self, n: usize) {
+        Shared::force_reserve(self, n);
+    }
+
+    fn wake_waiters(&self) {
+        Shared::wake_waiters(self);
+    }
+
+    fn spool_error(&self, error: &Error) {
+        self.note(Some(&self.stats.counters.spool_errors), 1, error);
     }
 }

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::stats::{bucket_upper, Histogram};
+use crate::histogram::{bucket_upper, Histogram};
 
 /// The stages' histograms, in the order an event passes them.
 pub(crate) struct Stages {

@@ -23,17 +23,35 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::sync::{Condvar, Mutex};
 use pushcast_core::{Error, Result};
 
-use crate::config::{Backpressure, SpoolConfig, SpoolSync};
-use crate::failures::Failure;
-use crate::item::{Ack, Item};
-use crate::shared::Shared;
+use crate::config::{SpoolConfig, SpoolSync};
+use crate::deadline::deadline_after;
+use crate::item::{Ack, Item, SpoolRef};
 use store::{Claimed, Store};
 
-/// An item's row in the spool.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SpoolRef {
-    pub id: i64,
-    pub size: u32,
+/// What the spool needs from the in-memory queue it feeds, and all it sees of the engine:
+/// room, reservations, and where to report. The engine's shared state implements it.
+pub(crate) trait Memory {
+    /// How many more events memory may take now.
+    fn room(&self) -> usize;
+    /// Reserves room for `n` events; false when memory cannot take them.
+    fn try_reserve(&self, n: usize) -> bool;
+    /// Reserves room for `n` events even past the limit (rows already accepted on disk).
+    fn force_reserve(&self, n: usize);
+    /// The backlog shrank without a release: wake whoever waits for room or an empty queue.
+    fn wake_waiters(&self);
+    /// A background spool operation failed: count it and keep it as the last error.
+    fn spool_error(&self, error: &Error);
+}
+
+/// A row deleted from disk to make room for newer events (drop-oldest), for the caller to
+/// count, log and acknowledge.
+pub(crate) struct DisplacedRow {
+    /// The event's name.
+    pub event: String,
+    /// Its channel.
+    pub channel: String,
+    /// The confirmed publisher waiting for it, if any.
+    pub ack: Option<Arc<Ack>>,
 }
 
 struct State {
@@ -150,59 +168,39 @@ impl Spool {
         let _ = self.wake_tx.try_send(());
     }
 
-    fn try_reserve_bytes(&self, n: u64) -> bool {
+    pub(crate) fn try_reserve_bytes(&self, n: u64) -> bool {
         let max = self.config.max_bytes;
         self.bytes
             .fetch_update(SeqCst, SeqCst, |b| (b + n <= max).then_some(b + n))
             .is_ok()
     }
 
-    fn full(&self) -> Error {
+    pub(crate) fn full(&self) -> Error {
         Error::SpoolFull {
             limit_bytes: self.config.max_bytes,
         }
     }
 
-    /// Room for `bytes` under the backpressure policy: `Ok(true)` reserved, `Ok(false)` the
-    /// event is dropped (drop-newest, counted and logged by the caller), or the error.
-    fn admit(&self, shared: &Shared, bytes: u64, policy: Backpressure) -> Result<bool> {
-        if self.try_reserve_bytes(bytes) {
-            return Ok(true);
-        }
-        match policy {
-            Backpressure::Block { timeout } => {
-                let deadline = crate::shared::deadline_after(Instant::now(), timeout);
-                let mut guard = self.room_lock.lock();
-                loop {
-                    if self.try_reserve_bytes(bytes) {
-                        return Ok(true);
-                    }
-                    let (held, timed_out) = self.room.wait_until(guard, deadline);
-                    guard = held;
-                    if timed_out {
-                        break;
-                    }
-                }
-                drop(guard);
-                if self.try_reserve_bytes(bytes) {
-                    return Ok(true);
-                }
+    /// Waits for room for `bytes` on disk until `deadline` (the block policy).
+    pub(crate) fn reserve_bytes_until(&self, bytes: u64, deadline: Instant) -> bool {
+        let mut guard = self.room_lock.lock();
+        loop {
+            if self.try_reserve_bytes(bytes) {
+                return true;
             }
-            Backpressure::DropNewest => return Ok(false),
-            Backpressure::DropOldest => {
-                self.drop_oldest_on_disk(shared, bytes)?;
-                if self.try_reserve_bytes(bytes) {
-                    return Ok(true);
-                }
+            let (held, timed_out) = self.room.wait_until(guard, deadline);
+            guard = held;
+            if timed_out {
+                break;
             }
-            Backpressure::FailFast => {}
         }
-        Err(self.full())
+        drop(guard);
+        self.try_reserve_bytes(bytes)
     }
 
     /// Drop-oldest: deletes the oldest rows waiting on disk until `bytes` fit (rows in memory
-    /// are the queue's, never dropped here). Each is counted and logged.
-    fn drop_oldest_on_disk(&self, shared: &Shared, bytes: u64) -> Result<()> {
+    /// are the queue's, never dropped here), and hands them back to be counted and logged.
+    pub(crate) fn drop_oldest_on_disk(&self, bytes: u64) -> Result<Vec<DisplacedRow>> {
         let mut state = self.state.lock();
         let watermark = state.watermark;
         let mut freed = 0u64;
@@ -218,74 +216,40 @@ impl Spool {
         }
         let ids: Vec<i64> = victims.iter().map(|r| r.id).collect();
         state.store.delete(&ids)?;
-        // Accepted, then displaced: not the full spool's "not accepted".
-        let error = Error::DroppedForNewer {
-            capacity: self.config.max_bytes,
-        };
-        let at = SystemTime::now();
-        for row in &victims {
-            if let Some(ack) = state.acks.remove(&row.id) {
-                ack.resolve(
-                    row.event.channels.first().map_or("", String::as_str),
-                    Err(&error),
-                );
-            }
-            shared.failures.push(Failure {
-                event: row.event.name.clone(),
+        let displaced = victims
+            .into_iter()
+            .map(|row| DisplacedRow {
+                ack: state.acks.remove(&row.id),
                 channel: row.event.channels.concat(),
-                error: error.clone(),
-                at,
-            });
-        }
+                event: row.event.name,
+            })
+            .collect::<Vec<_>>();
         drop(state);
-        let n = victims.len();
+        let n = displaced.len();
         self.backlog.fetch_sub(n, SeqCst);
         self.rows.fetch_sub(n as u64, SeqCst);
         self.bytes.fetch_sub(freed, SeqCst);
-        shared.wake_waiters();
-        shared
-            .stats
-            .counters
-            .dropped_oldest
-            .fetch_add(n as u64, SeqCst);
-        shared.stats.set_last_error(&error);
-        Ok(())
+        Ok(displaced)
     }
 
-    /// How many more events memory may take now: the queue's room, or (every circuit open
-    /// under the spool breaker policy) only one batch, which probes the endpoints.
-    fn memory_room(shared: &Shared) -> usize {
-        let limit = if shared.config.breaker_open_policy == crate::BreakerOpenPolicy::Spool
-            && shared.breakers.all_open().is_some()
-        {
-            shared
-                .app
-                .profile()
-                .max_events_per_batch
-                .unwrap_or(100)
-                .max(1)
-        } else {
-            shared.config.queue_capacity
-        };
-        limit.saturating_sub(shared.pending())
-    }
-
-    /// Writes `items` to disk (they count as accepted once this returns `Ok(None)`), then hands
-    /// them to `push` when nothing waits on disk before them and memory has room; otherwise
-    /// they wait on disk for the spool thread. `Ok(Some(items))`: dropped by the drop-newest
-    /// policy, handed back.
-    pub(crate) fn accept(
-        &self,
-        shared: &Shared,
-        mut items: Vec<Item>,
-        policy: Backpressure,
-        push: impl FnOnce(Vec<Item>),
-    ) -> Result<Option<Vec<Item>>> {
+    /// The bytes `items` take on disk, each and in all: what admission reserves.
+    pub(crate) fn sizes(items: &[Item]) -> (Vec<u32>, u64) {
         let sizes: Vec<u32> = items.iter().map(size_of).collect();
-        let bytes: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
-        if !self.admit(shared, bytes, policy)? {
-            return Ok(Some(items));
-        }
+        let bytes = sizes.iter().map(|&s| u64::from(s)).sum();
+        (sizes, bytes)
+    }
+
+    /// Writes `items` to disk, `bytes` of room already reserved by admission (they count as
+    /// accepted once this returns `Ok`), then hands them to `push` when nothing waits on disk
+    /// before them and memory has room; otherwise they wait on disk for the spool thread. On
+    /// an error nothing was written and the reservation is given back.
+    pub(crate) fn write(
+        &self,
+        memory: &dyn Memory,
+        mut items: Vec<Item>,
+        (sizes, bytes): (Vec<u32>, u64),
+        push: impl FnOnce(Vec<Item>),
+    ) -> Result<()> {
         let mut state = self.state.lock();
         let rows: Vec<_> = (items.iter().zip(&sizes))
             .map(|(item, &size)| (&*item.event, item.channel(), size))
@@ -305,9 +269,9 @@ impl Spool {
                 id: *id,
                 size: *size,
             });
-            item.deadline = crate::shared::deadline_after(item.enqueued, self.config.max_age);
+            item.deadline = deadline_after(item.enqueued, self.config.max_age);
         }
-        if self.backlog() == 0 && Self::memory_room(shared) >= n && shared.try_reserve(n) {
+        if self.backlog() == 0 && memory.room() >= n && memory.try_reserve(n) {
             state.watermark = ids.last().copied().unwrap_or(state.watermark);
             push(items);
         } else {
@@ -320,7 +284,7 @@ impl Spool {
             drop(state);
             self.wake();
         }
-        Ok(None)
+        Ok(())
     }
 
     /// At shutdown: what still waits on disk stays there for the next process (counted as
@@ -335,11 +299,11 @@ impl Spool {
     }
 
     /// Loads waiting rows into memory as room allows, oldest first; returns how many.
-    pub(crate) fn load(&self, shared: &Shared, push: impl FnOnce(Vec<Item>)) -> Result<usize> {
+    pub(crate) fn load(&self, memory: &dyn Memory, push: impl FnOnce(Vec<Item>)) -> Result<usize> {
         if self.backlog() == 0 {
             return Ok(0);
         }
-        let room = Self::memory_room(shared).min(1_000);
+        let room = memory.room().min(1_000);
         if room == 0 {
             return Ok(0);
         }
@@ -350,10 +314,10 @@ impl Spool {
         if n == 0 {
             // Nothing on disk after the watermark: the count drifted (a claim raced a load).
             self.backlog.store(0, SeqCst);
-            shared.wake_waiters();
+            memory.wake_waiters();
             return Ok(0);
         }
-        shared.force_reserve(n);
+        memory.force_reserve(n);
         let now = Instant::now();
         let now_ms = unix_ms();
         let mut items = Vec::with_capacity(n);
@@ -368,7 +332,7 @@ impl Spool {
                 event: Arc::new(row.event),
                 channel_index: 0,
                 enqueued,
-                deadline: crate::shared::deadline_after(enqueued, self.config.max_age).max(now),
+                deadline: deadline_after(enqueued, self.config.max_age).max(now),
                 spool: Some(SpoolRef {
                     id: row.id,
                     size: row.size,

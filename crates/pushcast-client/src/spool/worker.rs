@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Spool, SpoolSync};
+use super::{Memory, Spool, SpoolSync};
 use crate::item::Item;
-use crate::shared::Shared;
 
 /// How often the directory is scanned for spools whose process died.
 const CLAIM_EVERY: Duration = Duration::from_secs(2);
@@ -23,18 +22,18 @@ const MIN_TURN: Duration = Duration::from_millis(5);
 
 pub(crate) fn run(
     spool: Arc<Spool>,
-    shared: Arc<Shared>,
+    memory: Arc<dyn Memory + Send + Sync>,
     push: impl Fn(Vec<Item>),
     stop: Arc<AtomicBool>,
 ) {
     let report = |result: pushcast_core::Result<()>| {
         if let Err(e) = result {
-            shared.note_spool_error(&e);
+            memory.spool_error(&e);
         }
     };
     let report_notes = || {
         for e in spool.take_notes() {
-            shared.note_spool_error(&e);
+            memory.spool_error(&e);
         }
     };
     let mut last_claim = Instant::now();
@@ -45,7 +44,7 @@ pub(crate) fn run(
         if stop.load(SeqCst) {
             break;
         }
-        report(spool.load(&shared, &push).map(drop));
+        report(spool.load(&*memory, &push).map(drop));
         if last_claim.elapsed() >= CLAIM_EVERY {
             spool.claim_orphans();
             last_claim = Instant::now();
