@@ -43,6 +43,7 @@ __all__ = [
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
     "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
     "InternalError", "Result", "Stats", "ConflateRule", "counter_names", "version",
+    "library_path",
 ]
 
 # What a publish takes: one channel name or several.
@@ -55,6 +56,10 @@ Data = Any
 # a change to this binding, and no number is copied from the header.
 Result = enum.IntEnum("Result", n.result_codes())
 Result.__doc__ = "The result codes of libpushcast (pushcast_result), named as in the header without PUSHCAST_RESULT_."
+
+# The libpushcast this package loaded: the one bundled in an installed wheel, else
+# $PUSHCAST_LIB, a checkout's build, or the system's (see _native).
+library_path: str = n.library_path
 
 
 class PushcastError(Exception):
