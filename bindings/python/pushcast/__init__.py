@@ -431,14 +431,16 @@ class App:
         return _call_json(self._handle, n.app_verify_webhook, array, len(items), body, len(body), max_age_ms)
 
 
-def _setting_text(value):
-    """A setting's text for pushcast_config_set: names as they are (the library parses them),
-    booleans as true/false."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if not isinstance(value, str):
-        raise ValueError(f"a name is expected, not {value!r}")
-    return value
+def _policy_name(value):
+    """A policy's text for pushcast_config_set: a name as it is, anything else as its str().
+    The library alone parses it, so every bad policy (an unknown name, a number) raises the
+    library's own ConfigError naming the setting."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _flag(value):
+    """A boolean setting's text for pushcast_config_set."""
+    return "true" if value else "false"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -527,7 +529,8 @@ class Client:
         """Every setting left at None keeps the library's default (pushcast_config_set: the
         defaults live in the library only). Names: backpressure "fail_fast", "block",
         "drop_newest", "drop_oldest"; spool_sync "none", "interval", "every_event";
-        breaker_open_policy "queue", "fail_fast", "spool".
+        breaker_open_policy "queue", "fail_fast", "spool". The library checks the names: any
+        other value (a number too) raises ConfigError naming the setting.
 
         The circuit breaker: `breaker_failure_threshold` consecutive failed attempts to an
         endpoint open its circuit (0 turns the breaker off) for `breaker_cooldown` seconds,
@@ -544,7 +547,7 @@ class Client:
                 settings.append((key, str(convert(value))))
 
         put("queue_capacity", queue_capacity, lambda v: _uint(v, "queue_capacity", _SIZE_MAX))
-        put("backpressure", backpressure, _setting_text)
+        put("backpressure", backpressure, _policy_name)
         put("block_timeout_ms", block_timeout, lambda v: _ms(v, "block_timeout"))
         put("max_in_flight", max_in_flight, lambda v: _uint(v, "max_in_flight", _SIZE_MAX))
         put("connect_timeout_ms", connect_timeout, lambda v: _ms(v, "connect_timeout"))
@@ -552,12 +555,12 @@ class Client:
         put("delivery_timeout_ms", delivery_timeout, lambda v: _ms(v, "delivery_timeout"))
         put("shutdown_timeout_ms", shutdown_timeout, lambda v: _ms(v, "shutdown_timeout"))
         put("ca_file", ca_file, str)
-        put("danger_accept_invalid_certs", danger_accept_invalid_certs, lambda v: _setting_text(bool(v)))
+        put("danger_accept_invalid_certs", danger_accept_invalid_certs, _flag)
         if spool_dir is not None:
             # The durable spool: accepted events are on disk before publish returns and are
             # replayed by the next process on the same directory.
             put("spool", spool_dir, str)
-            put("spool_sync", spool_sync, _setting_text)
+            put("spool_sync", spool_sync, _policy_name)
             put("spool_sync_interval_ms", spool_sync_interval, lambda v: _ms(v, "spool_sync_interval"))
             # 0 is the library's default here, as it was before these went by name.
             put("spool_max_bytes", spool_max_bytes or None, lambda v: _uint(v, "spool_max_bytes"))
@@ -566,7 +569,7 @@ class Client:
             lambda v: _uint(v, "breaker_failure_threshold", 2**32 - 1))
         put("breaker_cooldown_ms", breaker_cooldown, lambda v: _ms(v, "breaker_cooldown"))
         put("breaker_cooldown_max_ms", breaker_cooldown_max, lambda v: _ms(v, "breaker_cooldown_max"))
-        put("breaker_open_policy", breaker_open_policy, _setting_text)
+        put("breaker_open_policy", breaker_open_policy, _policy_name)
         rules = [_conflate_rule(r) for r in (conflate or [])]
         encoded_rules = [(_b(r.event), _b(r.channel), _b(r.key), _ms(r.window, "window")) for r in rules]
         encoded = [(_b(k), _b(v)) for k, v in settings]

@@ -285,10 +285,17 @@ def test_integers_outside_their_c_type_are_refused_not_wrapped():
 
 def test_enumerations_take_names_and_the_library_refuses_raw_numbers():
     app = pushcast.App("12345", "k", "s")
-    with pytest.raises(ValueError):
-        pushcast.Client(app, "http://127.0.0.1:1", backpressure=4)
-    with pytest.raises(ValueError):
-        pushcast.Client(app, "http://127.0.0.1:1", spool_dir="/nonexistent", spool_sync=3)
+    # A policy that is not a name is the library's to refuse, as an unknown name is: its own
+    # ConfigError, naming the setting.
+    for kwargs, key in (
+        ({"backpressure": 4}, "backpressure"),
+        ({"backpressure": True}, "backpressure"),
+        ({"spool_dir": "/nonexistent", "spool_sync": 3}, "spool_sync"),
+        ({"breaker_open_policy": 1}, "breaker_open_policy"),
+    ):
+        with pytest.raises(pushcast.ConfigError, match=key) as err:
+            pushcast.Client(app, "http://127.0.0.1:1", **kwargs)
+        assert err.value.code == pushcast.Result.INVALID_CONFIG
     # Underneath, the library checks the numbers itself (this crashed the process before).
     out = run_isolated("""
         import ctypes
