@@ -42,7 +42,7 @@ __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
     "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
-    "InternalError", "Result", "Stats", "ConflateRule", "counter_names", "version",
+    "InternalError", "Result", "Stats", "Failure", "ConflateRule", "counter_names", "version",
     "library_path",
 ]
 
@@ -358,6 +358,57 @@ def _seconds(micros):
     return None if micros is None else micros / 1e6
 
 
+class Failure(dict):
+    """One event the client gave up on, from Client.drain_failures(): the failure record every
+    binding has (Go's Failure has the same fields: event, channel, error, code, time).
+
+    A dict (as before, so `failure["code"]` keeps working) with the keys "event", "channel",
+    "error" (the library's message), "code", "name" and "at", each also an attribute. `code` is
+    the library's result number, a `Result` when the loaded library names it (an IntEnum, so
+    `failure.code == 4000` holds); `name` is the library's name for it ("API_ERROR"); `at` is
+    when the client gave up on the event, in seconds since the epoch like time.time(), None
+    while the library does not report it."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        code = int(record["code"])
+        at = record.get("at")
+        super().__init__(
+            event=record["event"],
+            channel=record["channel"],
+            error=record["error"],
+            code=Result(code) if code in _RESULT_NUMBERS else code,
+            name=n.result_name(code).decode("ascii"),
+            at=None if at is None else float(at),
+        )
+
+    @property
+    def event(self) -> str:
+        return self["event"]
+
+    @property
+    def channel(self) -> str:
+        return self["channel"]
+
+    @property
+    def error(self) -> str:
+        return self["error"]
+
+    @property
+    def code(self) -> int:
+        return self["code"]
+
+    @property
+    def name(self) -> str:
+        return self["name"]
+
+    @property
+    def at(self) -> Optional[float]:
+        return self["at"]
+
+
+_RESULT_NUMBERS = frozenset(int(code) for code in Result)
+
+
 def version() -> str:
     """The libpushcast version."""
     return n.version().decode()
@@ -658,9 +709,10 @@ class Client:
         _check(self._handle.call(n.client_stat, _b(name), ctypes.byref(value)))
         return value.value
 
-    def drain_failures(self) -> List[Dict[str, Any]]:
-        """Takes the recent failures: [{"event", "channel", "error", "code"}]."""
-        return _call_json(self._handle, n.client_drain_failures)
+    def drain_failures(self) -> List[Failure]:
+        """Takes the recent failures (events the client gave up on), oldest first: a list of
+        Failure (event, channel, error, code, name, at)."""
+        return [Failure(record) for record in _call_json(self._handle, n.client_drain_failures)]
 
     def metrics(self) -> str:
         """Every statistic in the Prometheus text format (counters, queue gauges, the latency
