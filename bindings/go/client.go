@@ -331,12 +331,46 @@ func CounterNames() []string {
 	return names
 }
 
-// Failure is one event the client gave up on, from DrainFailures.
+// Failure is one event the client gave up on, from DrainFailures: the record every binding
+// has (PHP's failures(), Python's drain_failures(): event, channel, error, code, time).
 type Failure struct {
-	Event   string `json:"event"`
-	Channel string `json:"channel"`
-	Error   string `json:"error"`
-	Code    Result `json:"code"`
+	Event   string `json:"event"`   // the event's name
+	Channel string `json:"channel"` // the channel it was for
+	Error   string `json:"error"`   // the library's message: why it was not delivered
+	// Code is the library's result code; Code.String() is its name ("API_ERROR").
+	Code Result `json:"code"`
+	// At is when the client gave up on the event; zero when the library does not report it
+	// (its "at", seconds since the Unix epoch).
+	At time.Time `json:"at"`
+}
+
+// UnmarshalJSON reads one record of pushcast_client_drain_failures.
+func (f *Failure) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Event   string   `json:"event"`
+		Channel string   `json:"channel"`
+		Error   string   `json:"error"`
+		Code    Result   `json:"code"`
+		At      *float64 `json:"at"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*f = Failure{Event: raw.Event, Channel: raw.Channel, Error: raw.Error, Code: raw.Code}
+	if raw.At != nil {
+		sec, frac := math.Modf(*raw.At)
+		f.At = time.Unix(int64(sec), int64(math.Round(frac*1e9)))
+	}
+	return nil
+}
+
+// parseFailures reads the JSON list of pushcast_client_drain_failures.
+func parseFailures(text string) ([]Failure, error) {
+	failures := []Failure{}
+	if err := json.Unmarshal([]byte(text), &failures); err != nil {
+		return nil, &Error{Code: ResultMalformedResponse, Message: "unreadable failure list: " + err.Error()}
+	}
+	return failures, nil
 }
 
 // Client is the background publisher (a pushcast_client). All its methods may be called
@@ -737,7 +771,7 @@ func (c *Client) Stat(name string) (uint64, error) {
 	return uint64(out), nil
 }
 
-// DrainFailures takes the recent failures (events the client gave up on).
+// DrainFailures takes the recent failures (events the client gave up on), oldest first.
 func (c *Client) DrainFailures() ([]Failure, error) {
 	text, err := c.query(func(p *C.pushcast_client, out **C.char) C.pushcast_result {
 		return C.pushcast_client_drain_failures(p, out)
@@ -745,11 +779,7 @@ func (c *Client) DrainFailures() ([]Failure, error) {
 	if err != nil {
 		return nil, err
 	}
-	failures := []Failure{}
-	if err := json.Unmarshal([]byte(text), &failures); err != nil {
-		return nil, &Error{Code: ResultMalformedResponse, Message: "unreadable failure list: " + err.Error()}
-	}
-	return failures, nil
+	return parseFailures(text)
 }
 
 // Channels queries GET /channels (prefix and info may be empty) and returns its JSON,

@@ -44,6 +44,17 @@
 // Every Client method may be called from any number of goroutines. App's auth and webhook
 // methods may too; its setters are serialized by the App itself.
 //
+// # Installing
+//
+// The module path is github.com/pushcast/pushcast/bindings/go (the package is named
+// pushcast): `go get github.com/pushcast/pushcast/bindings/go`, then
+//
+//	import pushcast "github.com/pushcast/pushcast/bindings/go"
+//
+// Outside this repository, install the C library first (scripts/install-c PREFIX, or the
+// Debian package) and build with `-tags pushcast_pkgconfig`, so that cgo takes its flags from
+// pushcast.pc; scripts/test-go builds and runs such a consumer module.
+//
 // # Building and linking
 //
 // By default the package compiles against ../../include/pushcast.h and links

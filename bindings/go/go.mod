@@ -1,3 +1,3 @@
-module pushcast
+module github.com/pushcast/pushcast/bindings/go
 
 go 1.19

@@ -37,17 +37,24 @@ func metrics(t *testing.T, c *Client) string {
 	return text
 }
 
-// The unreachable endpoint refuses connections: one failure opens the circuit for a minute,
-// and the fail-fast policy then refuses publishes with the typed error.
-func TestBreakerOpensAndFailsFast(t *testing.T) {
-	client := newClient(t, newApp(t, "12345", "k", "s"), Config{
+// breakerConfig is a client of the unreachable endpoint whose circuit opens on the first
+// failed attempt and stays open for a minute (longer than any test), with policy as what
+// Publish does meanwhile; a 100 ms shutdown abandons what is still queued.
+func breakerConfig(policy BreakerPolicy) Config {
+	return Config{
 		Endpoints:               []string{unreachable},
 		ShutdownTimeout:         100 * time.Millisecond,
 		BreakerFailureThreshold: 1,
 		BreakerCooldown:         time.Minute,
 		BreakerCooldownMax:      time.Minute,
-		BreakerOpenPolicy:       BreakerFailFast,
-	})
+		BreakerOpenPolicy:       policy,
+	}
+}
+
+// The unreachable endpoint refuses connections: one failure opens the circuit for a minute,
+// and the fail-fast policy then refuses publishes with the typed error.
+func TestBreakerOpensAndFailsFast(t *testing.T) {
+	client := newClient(t, newApp(t, "12345", "k", "s"), breakerConfig(BreakerFailFast))
 	if _, err := client.Publish([]string{"go-breaker"}, "Tick", []byte(`{"i":1}`), ""); err != nil {
 		t.Fatalf("first publish: %v", err)
 	}
@@ -103,18 +110,12 @@ func TestBreakerAndConflationSettingsAreChecked(t *testing.T) {
 // The circuit opens on the first failure and stays open (queue policy): later events wait in
 // the queue, where a newer one with the same key replaces the older.
 func TestConflationReplacesAQueuedEvent(t *testing.T) {
-	client := newClient(t, newApp(t, "12345", "k", "s"), Config{
-		Endpoints:               []string{unreachable},
-		ShutdownTimeout:         100 * time.Millisecond,
-		BreakerFailureThreshold: 1,
-		BreakerCooldown:         time.Minute,
-		BreakerCooldownMax:      time.Minute,
-		BreakerOpenPolicy:       BreakerQueue,
-		Conflate: []ConflateRule{
-			{Event: "Rooms*", Key: "room", Window: time.Minute},
-			{Channel: "go-other-*", Window: time.Minute},
-		},
-	})
+	cfg := breakerConfig(BreakerQueue)
+	cfg.Conflate = []ConflateRule{
+		{Event: "Rooms*", Key: "room", Window: time.Minute},
+		{Channel: "go-other-*", Window: time.Minute},
+	}
+	client := newClient(t, newApp(t, "12345", "k", "s"), cfg)
 	publish := func(channel, event, data string) {
 		t.Helper()
 		if _, err := client.Publish([]string{channel}, event, []byte(data), ""); err != nil {

@@ -540,6 +540,7 @@ func TestRealRefusalCarriesHTTPStatus(t *testing.T) {
 	for _, f := range failures {
 		if f.Code == ResultAPIError && f.Channel == "go-other" && f.Event == "x" {
 			found = true
+			checkFailureRecord(t, f, ResultAPIError)
 		}
 	}
 	if !found {
@@ -723,5 +724,43 @@ func TestLibraryMessagesReachTheLogHandler(t *testing.T) {
 	publishWithoutChecks() // back to standard error: the handler sees nothing more
 	if count() != 1 {
 		t.Errorf("the removed handler was still called: %v", warnings)
+	}
+}
+
+// checkFailureRecord checks the fields every binding's failure record has: the library's
+// message, its code with the library's name, and a time that is recent, or zero while the
+// library does not report one.
+func checkFailureRecord(t *testing.T, f Failure, code Result) {
+	t.Helper()
+	if f.Error == "" || f.Code != code || f.Code.String() != code.String() || f.Code.String() == "UNKNOWN" {
+		t.Errorf("failure %+v: want a message and code %d (%s)", f, code, code)
+	}
+	if !f.At.IsZero() && (f.At.Before(time.Now().Add(-time.Hour)) || f.At.After(time.Now().Add(time.Minute))) {
+		t.Errorf("failure %+v: At %v is not recent", f, f.At)
+	}
+}
+
+// The failure record's JSON (pushcast_client_drain_failures): every field, the time in
+// seconds since the epoch when the library gives one, and a list that is not JSON refused.
+func TestFailureRecordFields(t *testing.T) {
+	failures, err := parseFailures(`[{"event":"Paid","channel":"orders.1","error":"server said no","code":4000,"at":1767225600.25},` +
+		`{"event":"E","channel":"c","error":"m","code":5002}]`)
+	if err != nil || len(failures) != 2 {
+		t.Fatalf("parseFailures = %+v, %v", failures, err)
+	}
+	want := Failure{Event: "Paid", Channel: "orders.1", Error: "server said no", Code: ResultAPIError,
+		At: time.Unix(1767225600, 250_000_000)}
+	if got := failures[0]; got.Event != want.Event || got.Channel != want.Channel || got.Error != want.Error ||
+		got.Code != want.Code || !got.At.Equal(want.At) {
+		t.Errorf("failures[0] = %+v, want %+v", got, want)
+	}
+	if got := failures[0].Code.String(); got != "API_ERROR" {
+		t.Errorf("Code.String() = %q, want the library's name API_ERROR", got)
+	}
+	if got := failures[1]; got.Code != ResultTransport || !got.At.IsZero() {
+		t.Errorf("failures[1] = %+v, want TRANSPORT with no time", got)
+	}
+	if _, err := parseFailures(`{`); Code(err) != ResultMalformedResponse {
+		t.Errorf("parseFailures({) = %v, want ResultMalformedResponse", err)
 	}
 }

@@ -42,7 +42,8 @@ __all__ = [
     "App", "Client", "PushcastError", "ValidationError", "ConfigError", "WebhookError",
     "ApiError", "DeliveryError", "QueueFullError", "DeliveryTimeout", "TransportError",
     "ShutDownError", "ClosedError", "CircuitOpenError", "SpoolError", "EngineFailedError",
-    "InternalError", "Result", "Stats", "ConflateRule", "counter_names", "version",
+    "InternalError", "Result", "Stats", "Failure", "ConflateRule", "counter_names", "version",
+    "library_path",
 ]
 
 # What a publish takes: one channel name or several.
@@ -55,6 +56,10 @@ Data = Any
 # a change to this binding, and no number is copied from the header.
 Result = enum.IntEnum("Result", n.result_codes())
 Result.__doc__ = "The result codes of libpushcast (pushcast_result), named as in the header without PUSHCAST_RESULT_."
+
+# The libpushcast this package loaded: the one bundled in an installed wheel, else
+# $PUSHCAST_LIB, a checkout's build, or the system's (see _native).
+library_path: str = n.library_path
 
 
 class PushcastError(Exception):
@@ -353,6 +358,57 @@ def _seconds(micros):
     return None if micros is None else micros / 1e6
 
 
+class Failure(dict):
+    """One event the client gave up on, from Client.drain_failures(): the failure record every
+    binding has (Go's Failure has the same fields: event, channel, error, code, time).
+
+    A dict (as before, so `failure["code"]` keeps working) with the keys "event", "channel",
+    "error" (the library's message), "code", "name" and "at", each also an attribute. `code` is
+    the library's result number, a `Result` when the loaded library names it (an IntEnum, so
+    `failure.code == 4000` holds); `name` is the library's name for it ("API_ERROR"); `at` is
+    when the client gave up on the event, in seconds since the epoch like time.time(), None
+    while the library does not report it."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        code = int(record["code"])
+        at = record.get("at")
+        super().__init__(
+            event=record["event"],
+            channel=record["channel"],
+            error=record["error"],
+            code=Result(code) if code in _RESULT_NUMBERS else code,
+            name=n.result_name(code).decode("ascii"),
+            at=None if at is None else float(at),
+        )
+
+    @property
+    def event(self) -> str:
+        return self["event"]
+
+    @property
+    def channel(self) -> str:
+        return self["channel"]
+
+    @property
+    def error(self) -> str:
+        return self["error"]
+
+    @property
+    def code(self) -> int:
+        return self["code"]
+
+    @property
+    def name(self) -> str:
+        return self["name"]
+
+    @property
+    def at(self) -> Optional[float]:
+        return self["at"]
+
+
+_RESULT_NUMBERS = frozenset(int(code) for code in Result)
+
+
 def version() -> str:
     """The libpushcast version."""
     return n.version().decode()
@@ -426,14 +482,16 @@ class App:
         return _call_json(self._handle, n.app_verify_webhook, array, len(items), body, len(body), max_age_ms)
 
 
-def _setting_text(value):
-    """A setting's text for pushcast_config_set: names as they are (the library parses them),
-    booleans as true/false."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if not isinstance(value, str):
-        raise ValueError(f"a name is expected, not {value!r}")
-    return value
+def _policy_name(value):
+    """A policy's text for pushcast_config_set: a name as it is, anything else as its str().
+    The library alone parses it, so every bad policy (an unknown name, a number) raises the
+    library's own ConfigError naming the setting."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _flag(value):
+    """A boolean setting's text for pushcast_config_set."""
+    return "true" if value else "false"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -522,7 +580,8 @@ class Client:
         """Every setting left at None keeps the library's default (pushcast_config_set: the
         defaults live in the library only). Names: backpressure "fail_fast", "block",
         "drop_newest", "drop_oldest"; spool_sync "none", "interval", "every_event";
-        breaker_open_policy "queue", "fail_fast", "spool".
+        breaker_open_policy "queue", "fail_fast", "spool". The library checks the names: any
+        other value (a number too) raises ConfigError naming the setting.
 
         The circuit breaker: `breaker_failure_threshold` consecutive failed attempts to an
         endpoint open its circuit (0 turns the breaker off) for `breaker_cooldown` seconds,
@@ -539,7 +598,7 @@ class Client:
                 settings.append((key, str(convert(value))))
 
         put("queue_capacity", queue_capacity, lambda v: _uint(v, "queue_capacity", _SIZE_MAX))
-        put("backpressure", backpressure, _setting_text)
+        put("backpressure", backpressure, _policy_name)
         put("block_timeout_ms", block_timeout, lambda v: _ms(v, "block_timeout"))
         put("max_in_flight", max_in_flight, lambda v: _uint(v, "max_in_flight", _SIZE_MAX))
         put("connect_timeout_ms", connect_timeout, lambda v: _ms(v, "connect_timeout"))
@@ -547,12 +606,12 @@ class Client:
         put("delivery_timeout_ms", delivery_timeout, lambda v: _ms(v, "delivery_timeout"))
         put("shutdown_timeout_ms", shutdown_timeout, lambda v: _ms(v, "shutdown_timeout"))
         put("ca_file", ca_file, str)
-        put("danger_accept_invalid_certs", danger_accept_invalid_certs, lambda v: _setting_text(bool(v)))
+        put("danger_accept_invalid_certs", danger_accept_invalid_certs, _flag)
         if spool_dir is not None:
             # The durable spool: accepted events are on disk before publish returns and are
             # replayed by the next process on the same directory.
             put("spool", spool_dir, str)
-            put("spool_sync", spool_sync, _setting_text)
+            put("spool_sync", spool_sync, _policy_name)
             put("spool_sync_interval_ms", spool_sync_interval, lambda v: _ms(v, "spool_sync_interval"))
             # 0 is the library's default here, as it was before these went by name.
             put("spool_max_bytes", spool_max_bytes or None, lambda v: _uint(v, "spool_max_bytes"))
@@ -561,7 +620,7 @@ class Client:
             lambda v: _uint(v, "breaker_failure_threshold", 2**32 - 1))
         put("breaker_cooldown_ms", breaker_cooldown, lambda v: _ms(v, "breaker_cooldown"))
         put("breaker_cooldown_max_ms", breaker_cooldown_max, lambda v: _ms(v, "breaker_cooldown_max"))
-        put("breaker_open_policy", breaker_open_policy, _setting_text)
+        put("breaker_open_policy", breaker_open_policy, _policy_name)
         rules = [_conflate_rule(r) for r in (conflate or [])]
         encoded_rules = [(_b(r.event), _b(r.channel), _b(r.key), _ms(r.window, "window")) for r in rules]
         encoded = [(_b(k), _b(v)) for k, v in settings]
@@ -650,9 +709,10 @@ class Client:
         _check(self._handle.call(n.client_stat, _b(name), ctypes.byref(value)))
         return value.value
 
-    def drain_failures(self) -> List[Dict[str, Any]]:
-        """Takes the recent failures: [{"event", "channel", "error", "code"}]."""
-        return _call_json(self._handle, n.client_drain_failures)
+    def drain_failures(self) -> List[Failure]:
+        """Takes the recent failures (events the client gave up on), oldest first: a list of
+        Failure (event, channel, error, code, name, at)."""
+        return [Failure(record) for record in _call_json(self._handle, n.client_drain_failures)]
 
     def metrics(self) -> str:
         """Every statistic in the Prometheus text format (counters, queue gauges, the latency

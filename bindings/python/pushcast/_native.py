@@ -1,7 +1,9 @@
 """ctypes declarations of include/pushcast.h, and where libpushcast is found.
 
-The library is looked up, in order: $PUSHCAST_LIB (a path), the repository's target/release and
-target/debug (for a checkout), then the system's library path (an installed libpushcast).
+The library is looked up, in order: the one bundled in the package (pushcast/libpushcast.so,
+what an installed wheel carries: scripts/build-wheel), $PUSHCAST_LIB (a path), the repository's
+target/release and target/debug (for a checkout), then the system's library path (an installed
+libpushcast). `library_path` is what was loaded: a path, or the system's name for it.
 """
 
 import ctypes
@@ -15,7 +17,12 @@ c_uint64 = ctypes.c_uint64
 c_uint32 = ctypes.c_uint32
 
 
+BUNDLED = Path(__file__).resolve().with_name("libpushcast.so")
+
+
 def _find_library():
+    if BUNDLED.is_file():
+        return str(BUNDLED)
     explicit = os.environ.get("PUSHCAST_LIB")
     if explicit:
         return explicit
@@ -33,7 +40,8 @@ def _find_library():
     )
 
 
-lib = ctypes.CDLL(_find_library())
+library_path = _find_library()
+lib = ctypes.CDLL(library_path)
 
 
 class Event(ctypes.Structure):

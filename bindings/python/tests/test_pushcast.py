@@ -124,6 +124,32 @@ def test_server_refusal_carries_the_status():
         assert err.value.http_status == 401
         failures = client.drain_failures()
         assert len(failures) == 1 and failures[0]["channel"] == "py-feed" and failures[0]["code"] == 4000
+        check_failure_record(failures[0], "py-feed", "Tick", pushcast.Result.API_ERROR)
+
+
+def check_failure_record(failure, channel, event, code):
+    """The fields every binding's failure record has: the library's message, its code with the
+    library's name, and a recent time, or None while the library does not report one."""
+    assert isinstance(failure, pushcast.Failure)
+    assert (failure.channel, failure.event, failure.code, failure.name) == (channel, event, code, code.name)
+    assert failure.code is code and failure.error and failure.error == failure["error"]
+    assert failure.at is None or time.time() - 3600 < failure.at <= time.time() + 60
+    assert set(failure) == {"event", "channel", "error", "code", "name", "at"}
+
+
+def test_failure_record_fields():
+    # pushcast_client_drain_failures's JSON, with and without the time ("at", seconds).
+    failure = pushcast.Failure({"event": "Paid", "channel": "orders.1", "error": "server said no",
+                                "code": 4000, "at": 1767225600.25})
+    assert failure == {"event": "Paid", "channel": "orders.1", "error": "server said no",
+                       "code": 4000, "name": "API_ERROR", "at": 1767225600.25}
+    assert failure.code is pushcast.Result.API_ERROR and failure.at == 1767225600.25
+    untimed = pushcast.Failure({"event": "E", "channel": "c", "error": "m", "code": 5002})
+    assert (untimed.code, untimed.name, untimed.at) == (pushcast.Result.TRANSPORT, "TRANSPORT", None)
+    # A number the loaded library does not assign stays a number, named as the library names it.
+    unknown = pushcast.Failure({"event": "E", "channel": "c", "error": "m", "code": 5999})
+    assert unknown.code == 5999 and not isinstance(unknown.code, pushcast.Result)
+    assert unknown.name == "UNKNOWN"
 
 
 def test_spool_keeps_events_for_the_next_client(tmp_path):
@@ -285,10 +311,17 @@ def test_integers_outside_their_c_type_are_refused_not_wrapped():
 
 def test_enumerations_take_names_and_the_library_refuses_raw_numbers():
     app = pushcast.App("12345", "k", "s")
-    with pytest.raises(ValueError):
-        pushcast.Client(app, "http://127.0.0.1:1", backpressure=4)
-    with pytest.raises(ValueError):
-        pushcast.Client(app, "http://127.0.0.1:1", spool_dir="/nonexistent", spool_sync=3)
+    # A policy that is not a name is the library's to refuse, as an unknown name is: its own
+    # ConfigError, naming the setting.
+    for kwargs, key in (
+        ({"backpressure": 4}, "backpressure"),
+        ({"backpressure": True}, "backpressure"),
+        ({"spool_dir": "/nonexistent", "spool_sync": 3}, "spool_sync"),
+        ({"breaker_open_policy": 1}, "breaker_open_policy"),
+    ):
+        with pytest.raises(pushcast.ConfigError, match=key) as err:
+            pushcast.Client(app, "http://127.0.0.1:1", **kwargs)
+        assert err.value.code == pushcast.Result.INVALID_CONFIG
     # Underneath, the library checks the numbers itself (this crashed the process before).
     out = run_isolated("""
         import ctypes
