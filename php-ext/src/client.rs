@@ -1192,7 +1192,8 @@ impl PhpClient {
         guard(|| Ok(self.engine.metrics()))
     }
 
-    /// Takes the recent failures: `[['event', 'channel', 'error', 'at'], ...]`.
+    /// Takes the recent failures: `[['event', 'channel', 'error', 'code', 'at'], ...]`, the
+    /// record every binding reports (`pushcast_client::Failure::to_json`'s fields).
     pub fn failures(&self) -> PhpResult<ZBox<ZendHashTable>> {
         guard(|| {
             let mut list = ZendHashTable::new();
@@ -1201,10 +1202,8 @@ impl PhpClient {
                 t.insert("event", f.event.as_str())?;
                 t.insert("channel", f.channel.as_str())?;
                 t.insert("error", f.error.to_string().as_str())?;
-                let at =
-                    f.at.duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0.0, |d| d.as_secs_f64());
-                t.insert("at", at)?;
+                t.insert("code", i64::from(f.code()))?;
+                t.insert("at", f.at_unix_secs())?;
                 list.push(t)?;
             }
             Ok(list)

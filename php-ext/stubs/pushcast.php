@@ -63,7 +63,8 @@ namespace Pushcast {
         public function ensure_valid_signature(array $headers, string $body): void {}
 
         /**
-         * Takes the recent failures: `[['event', 'channel', 'error', 'at'], ...]`.
+         * Takes the recent failures: `[['event', 'channel', 'error', 'code', 'at'], ...]`, the
+         * record every binding reports (`pushcast_client::Failure::to_json`'s fields).
          *
          * @return array
          */

@@ -185,6 +185,13 @@ final class ClientTest extends TestCase
         $failures = $bad->failures();
         self::assertCount(1, $failures);
         self::assertSame('php-confirmed', $failures[0]['channel']);
+        // The one failure record every binding reports (Failure::to_json in the client).
+        self::assertSame(['event', 'channel', 'error', 'code', 'at'], array_keys($failures[0]));
+        self::assertSame('Paid', $failures[0]['event']);
+        self::assertStringContainsString('401', $failures[0]['error']);
+        self::assertIsInt($failures[0]['code']);
+        self::assertGreaterThanOrEqual(1000, $failures[0]['code'], 'the library code, not the HTTP status');
+        self::assertEqualsWithDelta(microtime(true), $failures[0]['at'], 60.0);
     }
 
     public function testQueueFullAndTimeoutsAreTyped(): void

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::sync::Mutex;
 use pushcast_core::Error;
@@ -18,6 +18,36 @@ pub struct Failure {
     pub error: Error,
     /// When pushcast gave up on it.
     pub at: SystemTime,
+}
+
+impl Failure {
+    /// The error's stable numeric code ([`Error::code`]), as every binding reports it.
+    pub fn code(&self) -> u32 {
+        self.error.code()
+    }
+
+    /// When pushcast gave up on it, in seconds since the Unix epoch (fractional).
+    pub fn at_unix_secs(&self) -> f64 {
+        self.at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+
+    /// The record every binding reports, in this order: `event`, `channel`, `error` (the
+    /// message), `code` and `at` (seconds since the epoch). C returns these objects as JSON;
+    /// PHP, Python and Go build theirs with the same names.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "event": self.event,
+            "channel": self.channel,
+            "error": self.error.to_string(),
+            "code": self.code(),
+            "at": self.at_unix_secs(),
+        })
+    }
+
+    /// The names of [`Failure::to_json`]'s fields, for the bindings' tests.
+    pub const FIELDS: [&'static str; 5] = ["event", "channel", "error", "code", "at"];
 }
 
 pub(crate) struct FailureLog {
@@ -51,5 +81,29 @@ impl FailureLog {
 
     pub(crate) fn drain(&self) -> Vec<Failure> {
         self.entries.lock().drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_record_has_the_shared_fields_in_order() {
+        let failure = Failure {
+            event: "Tick".into(),
+            channel: "status".into(),
+            error: Error::ShutDown,
+            at: UNIX_EPOCH + Duration::from_millis(1_500),
+        };
+        let json = failure.to_json();
+        let names: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = Failure::FIELDS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(names, expected, "serde_json's map is sorted");
+        assert_eq!(json["code"], Error::ShutDown.code());
+        assert_eq!(json["at"], 1.5);
+        assert_eq!(json["error"], Error::ShutDown.to_string());
     }
 }
