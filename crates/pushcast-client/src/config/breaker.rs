@@ -23,13 +23,13 @@ pub enum BreakerOpenPolicy {
 pub(crate) fn validate(config: &ClientConfig) -> Result<()> {
     if config.breaker_failure_threshold > 0 && config.breaker_cooldown.is_zero() {
         return Err(Error::InvalidConfig {
-            field: "breaker_cooldown",
+            field: "breaker_cooldown_ms",
             reason: "must be more than zero".into(),
         });
     }
     if config.breaker_cooldown_max < config.breaker_cooldown {
         return Err(Error::InvalidConfig {
-            field: "breaker_cooldown_max",
+            field: "breaker_cooldown_max_ms",
             reason: format!(
                 "{} ms is less than breaker_cooldown ({} ms)",
                 config.breaker_cooldown_max.as_millis(),

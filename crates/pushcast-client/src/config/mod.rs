@@ -351,9 +351,9 @@ impl ClientConfig {
             );
         }
         for (field, d) in [
-            ("connect_timeout", self.connect_timeout),
-            ("request_timeout", self.request_timeout),
-            ("delivery_timeout", self.delivery_timeout),
+            ("connect_timeout_ms", self.connect_timeout),
+            ("request_timeout_ms", self.request_timeout),
+            ("delivery_timeout_ms", self.delivery_timeout),
         ] {
             if d.is_zero() {
                 return bad(field, "must be more than zero".into());
@@ -602,6 +602,70 @@ mod tests {
             "breaker_open_policy"
         );
         assert_eq!(field("x".parse::<SpoolSync>().map(drop)), "spool_sync");
+    }
+
+    #[test]
+    fn every_validation_error_names_a_setting_as_set_spells_it() {
+        // Lists have no text key (the bindings add endpoints and conflation rules one by one).
+        let lists = ["endpoints", "conflate"];
+        let known = |f: &str| ClientConfig::keys().any(|(k, _)| k == f) || lists.contains(&f);
+        let mut spooled = config();
+        spooled.set("spool", "/tmp/pushcast-test-spool").unwrap();
+        let cases: Vec<(&str, Box<dyn Fn(&mut ClientConfig)>)> = vec![
+            ("no endpoint", Box::new(|c| c.endpoints.clear())),
+            ("zero capacity", Box::new(|c| c.queue_capacity = 0)),
+            ("zero in flight", Box::new(|c| c.max_in_flight = 0)),
+            (
+                "zero connect",
+                Box::new(|c| c.connect_timeout = Duration::ZERO),
+            ),
+            (
+                "zero request",
+                Box::new(|c| c.request_timeout = Duration::ZERO),
+            ),
+            (
+                "zero delivery",
+                Box::new(|c| c.delivery_timeout = Duration::ZERO),
+            ),
+            (
+                "missing CA",
+                Box::new(|c| c.ca_file = Some("/nonexistent/ca.pem".into())),
+            ),
+            (
+                "cool-down above its maximum",
+                Box::new(|c| {
+                    c.breaker_cooldown = Duration::from_secs(9);
+                    c.breaker_cooldown_max = Duration::from_secs(1);
+                }),
+            ),
+            (
+                "zero cool-down",
+                Box::new(|c| c.breaker_cooldown = Duration::ZERO),
+            ),
+        ];
+        for (what, spoil) in cases {
+            let mut c = config();
+            spoil(&mut c);
+            let f = field(c.validate());
+            assert!(known(f), "{what}: {f:?} is not a setting's name");
+        }
+        let spool_cases: Vec<(&str, Box<dyn Fn(&mut SpoolConfig)>)> = vec![
+            ("empty dir", Box::new(|s| s.dir = PathBuf::new())),
+            ("zero bytes", Box::new(|s| s.max_bytes = 0)),
+            ("zero age", Box::new(|s| s.max_age = Duration::ZERO)),
+            (
+                "zero interval",
+                Box::new(|s| s.sync = SpoolSync::Interval(Duration::ZERO)),
+            ),
+        ];
+        for (what, spoil) in spool_cases {
+            let mut c = spooled.clone();
+            spoil(c.spool.as_mut().unwrap());
+            let f = field(c.validate());
+            assert!(known(f), "{what}: {f:?} is not a setting's name");
+        }
+        let f = field(SpoolSync::parse("interval", Duration::ZERO).map(drop));
+        assert!(known(f), "{f:?}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl SpoolSync {
             "none" => Ok(SpoolSync::None),
             "interval" if !interval.is_zero() => Ok(SpoolSync::Interval(interval)),
             "interval" => Err(Error::InvalidConfig {
-                field: "spool_sync_interval",
+                field: "spool_sync_interval_ms",
                 reason: "must be more than zero".into(),
             }),
             "every_event" => Ok(SpoolSync::EveryEvent),
@@ -67,6 +67,7 @@ impl SpoolConfig {
         }
     }
 
+    /// Errors name the settings as `ClientConfig::set` spells them.
     pub(crate) fn validate(&self) -> Result<()> {
         let bad = |field, reason: &str| {
             Err(Error::InvalidConfig {
@@ -75,16 +76,16 @@ impl SpoolConfig {
             })
         };
         if self.dir.as_os_str().is_empty() {
-            return bad("spool_dir", "must name a directory");
+            return bad("spool", "must name a directory");
         }
         if self.max_bytes == 0 {
             return bad("spool_max_bytes", "must be more than zero");
         }
         if self.max_age.is_zero() {
-            return bad("spool_max_age", "must be more than zero");
+            return bad("spool_max_age_ms", "must be more than zero");
         }
         if matches!(self.sync, SpoolSync::Interval(d) if d.is_zero()) {
-            return bad("spool_sync_interval", "must be more than zero");
+            return bad("spool_sync_interval_ms", "must be more than zero");
         }
         Ok(())
     }
