@@ -611,37 +611,22 @@ mod tests {
         let known = |f: &str| ClientConfig::keys().any(|(k, _)| k == f) || lists.contains(&f);
         let mut spooled = config();
         spooled.set("spool", "/tmp/pushcast-test-spool").unwrap();
-        let cases: Vec<(&str, Box<dyn Fn(&mut ClientConfig)>)> = vec![
-            ("no endpoint", Box::new(|c| c.endpoints.clear())),
-            ("zero capacity", Box::new(|c| c.queue_capacity = 0)),
-            ("zero in flight", Box::new(|c| c.max_in_flight = 0)),
-            (
-                "zero connect",
-                Box::new(|c| c.connect_timeout = Duration::ZERO),
-            ),
-            (
-                "zero request",
-                Box::new(|c| c.request_timeout = Duration::ZERO),
-            ),
-            (
-                "zero delivery",
-                Box::new(|c| c.delivery_timeout = Duration::ZERO),
-            ),
-            (
-                "missing CA",
-                Box::new(|c| c.ca_file = Some("/nonexistent/ca.pem".into())),
-            ),
-            (
-                "cool-down above its maximum",
-                Box::new(|c| {
-                    c.breaker_cooldown = Duration::from_secs(9);
-                    c.breaker_cooldown_max = Duration::from_secs(1);
-                }),
-            ),
-            (
-                "zero cool-down",
-                Box::new(|c| c.breaker_cooldown = Duration::ZERO),
-            ),
+        type Spoil<T> = (&'static str, fn(&mut T));
+        let cases: Vec<Spoil<ClientConfig>> = vec![
+            ("no endpoint", |c| c.endpoints.clear()),
+            ("zero capacity", |c| c.queue_capacity = 0),
+            ("zero in flight", |c| c.max_in_flight = 0),
+            ("zero connect", |c| c.connect_timeout = Duration::ZERO),
+            ("zero request", |c| c.request_timeout = Duration::ZERO),
+            ("zero delivery", |c| c.delivery_timeout = Duration::ZERO),
+            ("missing CA", |c| {
+                c.ca_file = Some("/nonexistent/ca.pem".into())
+            }),
+            ("cool-down above its maximum", |c| {
+                c.breaker_cooldown = Duration::from_secs(9);
+                c.breaker_cooldown_max = Duration::from_secs(1);
+            }),
+            ("zero cool-down", |c| c.breaker_cooldown = Duration::ZERO),
         ];
         for (what, spoil) in cases {
             let mut c = config();
@@ -649,14 +634,13 @@ mod tests {
             let f = field(c.validate());
             assert!(known(f), "{what}: {f:?} is not a setting's name");
         }
-        let spool_cases: Vec<(&str, Box<dyn Fn(&mut SpoolConfig)>)> = vec![
-            ("empty dir", Box::new(|s| s.dir = PathBuf::new())),
-            ("zero bytes", Box::new(|s| s.max_bytes = 0)),
-            ("zero age", Box::new(|s| s.max_age = Duration::ZERO)),
-            (
-                "zero interval",
-                Box::new(|s| s.sync = SpoolSync::Interval(Duration::ZERO)),
-            ),
+        let spool_cases: Vec<Spoil<SpoolConfig>> = vec![
+            ("empty dir", |s| s.dir = PathBuf::new()),
+            ("zero bytes", |s| s.max_bytes = 0),
+            ("zero age", |s| s.max_age = Duration::ZERO),
+            ("zero interval", |s| {
+                s.sync = SpoolSync::Interval(Duration::ZERO)
+            }),
         ];
         for (what, spoil) in spool_cases {
             let mut c = spooled.clone();
