@@ -67,17 +67,21 @@ impl Handoff {
     }
 
     /// From `publish_reported`, once it knows: a report already in runs now (accepted), or is
-    /// dropped with the callback (refused).
+    /// dropped with the callback (refused). An accepted event with no report yet leaves the
+    /// callback in place for [`Handoff::report`], which may take it as soon as the lock is
+    /// released.
     fn settle(&self, accepted: bool) {
         let mut state = self.state.lock();
         state.accepted = Some(accepted);
-        let early = state.early.take();
-        let on_done = state.on_done.take();
+        if accepted && state.early.is_none() {
+            return;
+        }
+        let (on_done, early) = (state.on_done.take(), state.early.take());
         drop(state);
         match (accepted, early) {
             (true, Some(report)) => self.run(on_done, report),
-            (true, None) => self.state.lock().on_done = on_done,
-            (false, _) => {}
+            // Refused: the call returns the error; the callback and any report go unused.
+            _ => drop(on_done),
         }
     }
 
@@ -328,6 +332,44 @@ mod tests {
         assert_eq!(seen[1].0, 2);
         assert!(matches!(seen[1].1.result, Err(Error::ShutDown)), "{seen:?}");
         assert!(seen[1].1.failed_channel.is_some());
+    }
+
+    /// The hand-over runs the callback exactly once for an accepted event, whether the
+    /// report comes before or after the call settles, and never for a refused one.
+    #[test]
+    fn the_handoff_runs_an_accepted_events_callback_once_whatever_the_order() {
+        let report = |id: u64| DeliveryReport {
+            event: id.to_string(),
+            result: Ok(Confirmed::default()),
+            failed_channel: None,
+        };
+        for (id, accepted, report_first) in [
+            (1, true, true),
+            (2, true, false),
+            (3, false, true),
+            (4, false, false),
+        ] {
+            let reports: Reports = Arc::default();
+            let handoff = Handoff {
+                state: Mutex::new(HandoffState {
+                    on_done: Some(Box::new(recorder(&reports, id))),
+                    accepted: None,
+                    early: None,
+                }),
+                log: None,
+            };
+            if report_first {
+                handoff.report(report(id));
+                assert!(reports.lock().unwrap().is_empty(), "ran before settling");
+                handoff.settle(accepted);
+            } else {
+                handoff.settle(accepted);
+                handoff.report(report(id));
+            }
+            handoff.report(report(id));
+            let seen = reports.lock().unwrap().clone();
+            assert_eq!(seen.len(), usize::from(accepted), "case {id}: {seen:?}");
+        }
     }
 
     /// The engine letting go of an unresolved event (here: the Ack dropped with a channel
