@@ -240,7 +240,8 @@ typedef struct pushcast_client pushcast_client;
  Publisher settings. Underneath: `pushcast_client::ClientConfig`.
 
  Ownership: pushcast_config_new() / pushcast_config_free(). Thread-safety: not shared; use
- from one thread at a time. pushcast_client_new() copies it: free it right after if you like.
+ from one thread at a time. pushcast_client_new() copies it (the delivery callback
+ included): free it right after if you like.
  */
 typedef struct pushcast_config pushcast_config;
 
@@ -251,6 +252,19 @@ typedef struct pushcast_config pushcast_config;
  pushcast_error_free(). Immutable; may be read from any thread.
  */
 typedef struct pushcast_error pushcast_error;
+
+/*
+ One event to publish, built through functions: pushcast_message_new() with the event
+ name, then pushcast_message_add_channel() (at least once), and as needed
+ pushcast_message_set_data(), _set_socket_id(), _set_info(), _set_correlation_id().
+ Nothing is checked until it is published, where the same validation as
+ pushcast_client_publish() runs before anything is queued.
+
+ Ownership: pushcast_message_new() / pushcast_message_free(). Publishing copies it, so it
+ may be freed, changed or published again right after the call returns. Thread-safety:
+ not shared; use from one thread at a time (publishing reads it).
+ */
+typedef struct pushcast_message pushcast_message;
 
 /*
  One HTTP header, for webhook verification.
@@ -397,6 +411,63 @@ typedef struct {
    */
   uint64_t spool_left_at_shutdown;
 } pushcast_stats;
+
+/*
+ The outcome of one message published with pushcast_client_publish_message(), handed to the
+ delivery callback.
+
+ Ownership and lifetime: the library's, valid only during the callback (the strings too):
+ copy what you need to keep. Read it through the pointer and never make one yourself or rely
+ on its size: later versions may add fields at the end.
+ */
+typedef struct {
+  /*
+   The message's correlation id (pushcast_message_set_correlation_id(); 0 if not set).
+   */
+  uint64_t correlation_id;
+  /*
+   PUSHCAST_RESULT_OK when the server acknowledged every channel; else the code of the
+   first failure (PUSHCAST_RESULT_TIMEOUT when the delivery timeout passed,
+   PUSHCAST_RESULT_SHUT_DOWN when the client shut down first, ...).
+   */
+  pushcast_result result;
+  /*
+   The HTTP status of a server refusal (PUSHCAST_RESULT_API_ERROR), else 0.
+   */
+  uint16_t http_status;
+  /*
+   The message's event name, NUL-terminated UTF-8.
+   */
+  const char *event_name;
+  /*
+   The first channel that failed, NUL-terminated UTF-8; NULL on success, and when the
+   failure is not a channel's (a message left waiting in the spool at shutdown).
+   */
+  const char *failed_channel;
+  /*
+   The failure's message, NUL-terminated UTF-8 (as pushcast_error_message() would give
+   it); NULL on success.
+   */
+  const char *error_message;
+} pushcast_delivery_report;
+
+/*
+ A delivery callback: the report (see pushcast_delivery_report for its lifetime) and the
+ `user_data` given to pushcast_config_set_delivery_callback().
+
+ Called once per message published with pushcast_client_publish_message() on a client made
+ from a config with this callback, once every channel of the message is resolved: delivered
+ or failed, including expired, dropped for a newer event by drop-oldest, and abandoned at
+ shutdown. Never called for a message the publish call refused (that call returns the error).
+
+ Threads: an engine thread calls it (the I/O thread, or the spool thread), possibly while
+ the engine holds a lock of its own; when the message is resolved before the publish call
+ returns, the publishing thread calls it, just before returning; rarely, the thread calling
+ pushcast_client_shutdown() or pushcast_client_free(). It must be thread-safe, return
+ promptly (it holds up delivery), and must not call any function of the same client (not
+ even a publish: hand the work to a thread of your own).
+ */
+typedef void (*pushcast_delivery_callback)(const pushcast_delivery_report *report, void *user_data);
 
 /*
  How important a library message is: one of the PUSHCAST_LOG_LEVEL_* values (the syslog
@@ -934,6 +1005,32 @@ pushcast_result pushcast_client_terminate_user_connections(const pushcast_client
 pushcast_result pushcast_config_set(pushcast_config *config, const char *key, const char *value);
 
 /*
+ Sets the delivery callback of the clients made from this config (NULL `callback`: none, the
+ default). With a callback, pushcast_client_publish_message() reports each message it
+ accepts, once, to `callback` with `user_data` (see pushcast_delivery_callback for when and
+ on which thread), and publishes as a tracked publish: a full queue under the drop-newest
+ policy is PUSHCAST_RESULT_QUEUE_FULL instead of PUSHCAST_ACCEPTED_DROPPED, and reported
+ messages are never conflated. pushcast_client_publish(), _publish_batch(),
+ _publish_confirmed() and _publish_message_confirmed() report nothing through it.
+
+ With a spool, a message still waiting there when the client shuts down is reported with
+ PUSHCAST_RESULT_SHUT_DOWN (not delivered by this process), although it stays in the spool
+ and a later process replays it.
+
+ Thread-safety: `config` is used by one thread at a time. pushcast_client_new() copies the
+ callback with the rest of the config.
+
+ # Safety
+ `config` must be a live config used by no other thread meanwhile; `callback` NULL or a
+ function that follows pushcast_delivery_callback's contract; `user_data` (passed to it
+ unchanged, never read by the library) usable from any thread and valid until
+ pushcast_client_free() has returned for every client made from this config.
+ */
+pushcast_result pushcast_config_set_delivery_callback(pushcast_config *config,
+                                                      pushcast_delivery_callback callback,
+                                                      void *user_data);
+
+/*
  Sends the library's own messages to `callback` with `user_data`, for the whole process (every
  client, and the messages no client owns: fork and thread failures). NULL `callback`
  restores the default: standard error. To silence the library, pass a callback that does
@@ -952,6 +1049,117 @@ pushcast_result pushcast_config_set(pushcast_config *config, const char *key, co
  thread.
  */
 pushcast_result pushcast_set_log_callback(pushcast_log_callback callback, void *user_data);
+
+/*
+ Creates a message with event name `name` (copied), no channel, empty data (`""`), no
+ socket id, no info and correlation id 0.
+
+ # Safety
+ `name` must be NULL or valid NUL-terminated UTF-8; `message_out` NULL or writable.
+ */
+pushcast_result pushcast_message_new(const char *name, pushcast_message **message_out);
+
+/*
+ Adds a channel (copied) to the message; the order of channels is kept.
+
+ # Safety
+ `message` must be a live message used by no other thread meanwhile; `channel` valid
+ NUL-terminated UTF-8.
+ */
+pushcast_result pushcast_message_add_channel(pushcast_message *message, const char *channel);
+
+/*
+ Sets the `data` string (JSON text): `data_len` bytes of UTF-8 at `data`, copied; NULL is
+ allowed when `data_len` is 0. Not UTF-8: PUSHCAST_RESULT_INVALID_UTF8; a length larger than
+ any object can be: PUSHCAST_RESULT_PAYLOAD_TOO_LARGE, before anything is read. On failure
+ the message keeps its data.
+
+ # Safety
+ `message` must be a live message used by no other thread meanwhile; `data` must point to
+ `data_len` readable bytes.
+ */
+pushcast_result pushcast_message_set_data(pushcast_message *message,
+                                          const uint8_t *data,
+                                          size_t data_len);
+
+/*
+ Sets the socket id to exclude from delivery (copied); NULL removes it.
+
+ # Safety
+ `message` must be a live message used by no other thread meanwhile; `socket_id` NULL or
+ valid NUL-terminated UTF-8.
+ */
+pushcast_result pushcast_message_set_socket_id(pushcast_message *message, const char *socket_id);
+
+/*
+ Sets the Pusher trigger `info` attribute list (copied), comma-separated, e.g.
+ "subscription_count,user_count": the server then returns those attributes per channel,
+ which pushcast_client_publish_message_confirmed() hands back. NULL removes it.
+
+ # Safety
+ `message` must be a live message used by no other thread meanwhile; `info` NULL or valid
+ NUL-terminated UTF-8.
+ */
+pushcast_result pushcast_message_set_info(pushcast_message *message, const char *info);
+
+/*
+ Sets the caller's correlation id, a value the library never reads and hands back in the
+ message's delivery report (pushcast_delivery_report.correlation_id). Default 0.
+
+ # Safety
+ `message` must be a live message used by no other thread meanwhile.
+ */
+pushcast_result pushcast_message_set_correlation_id(pushcast_message *message,
+                                                    uint64_t correlation_id);
+
+/*
+ Frees a message. NULL is allowed. Messages already published are not affected (publishing
+ copied them).
+
+ # Safety
+ `message` must be NULL or a live message, not used afterwards.
+ */
+void pushcast_message_free(pushcast_message *message);
+
+/*
+ Validates and queues a message, as pushcast_client_publish() does an event: every
+ validation error is returned before anything is queued; never waits on the network (except
+ under the Block policy, up to its timeout). `accepted_out` may be NULL.
+
+ Without a delivery callback, exactly pushcast_client_publish(). With one
+ (pushcast_config_set_delivery_callback()), a message this call accepts is reported once,
+ with its correlation id, when every channel is resolved; one it refuses is not reported
+ (the result is the refusal). A full queue under drop-newest is then
+ PUSHCAST_RESULT_QUEUE_FULL, so `*accepted_out` is always PUSHCAST_ACCEPTED_QUEUED.
+
+ Thread-safety: `client` may be used by several threads at once; `message` only by this one
+ during the call.
+
+ # Safety
+ Pointers must be NULL or valid as documented.
+ */
+pushcast_result pushcast_client_publish_message(const pushcast_client *client,
+                                                const pushcast_message *message,
+                                                pushcast_accepted *accepted_out);
+
+/*
+ Queues a message and blocks up to `timeout_ms` for the server's acknowledgement of every
+ channel, as pushcast_client_publish_confirmed(); on success writes the server's
+ per-channel info to `*channels_json_out` as the Pusher HTTP API returns it,
+ `{"channels":{"name":{"subscription_count":1}}}` (`{"channels":{}}` when the message asked
+ for no `info`, or the server reported none). `channels_json_out` may be NULL; the caller
+ frees the string with pushcast_string_free(). On PUSHCAST_RESULT_TIMEOUT the message stays
+ queued and may still be delivered. No delivery report: this result is the report.
+
+ Thread-safety: as pushcast_client_publish_message().
+
+ # Safety
+ Pointers must be NULL or valid as documented.
+ */
+pushcast_result pushcast_client_publish_message_confirmed(const pushcast_client *client,
+                                                          const pushcast_message *message,
+                                                          uint64_t timeout_ms,
+                                                          char **channels_json_out);
 
 /*
  Sets the circuit breaker: `failure_threshold` consecutive failed attempts to an endpoint

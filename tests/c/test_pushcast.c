@@ -826,6 +826,298 @@ static void test_integer_extremes(void) {
     pushcast_app_free(app);
 }
 
+/* A message built through functions: every new function refuses NULL, nothing is checked
+ * until it is published, and publishing validates it exactly as a pushcast_event (typed
+ * refusals, nothing queued); a message is copied when published, so it can be freed or reused. */
+static void test_message_build(void) {
+    pushcast_client *client = test_client("http://127.0.0.1:1", 10, PUSHCAST_BACKPRESSURE_FAIL_FAST);
+    pushcast_message *message = (pushcast_message *)0x1;
+    pushcast_accepted accepted = PUSHCAST_ACCEPTED_DROPPED;
+    pushcast_stats stats;
+    char *json = (char *)0x1;
+    uint64_t pending = 99;
+    const char bad[] = {'c', (char)0xff, 0};
+
+    CHECK_RESULT(pushcast_message_new(NULL, &message), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_message_new("e", NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK(message == (pushcast_message *)0x1);
+    CHECK_RESULT(pushcast_message_new(bad, &message), PUSHCAST_RESULT_INVALID_UTF8);
+    CHECK_RESULT(pushcast_message_add_channel(NULL, "c"), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_message_set_data(NULL, NULL, 0), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_message_set_socket_id(NULL, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_message_set_info(NULL, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_message_set_correlation_id(NULL, 1), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_publish_message(client, NULL, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(pushcast_client_publish_message_confirmed(client, NULL, 10, &json), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK(json == (char *)0x1);
+    pushcast_message_free(NULL);
+
+    OK(pushcast_message_new("Built", &message));
+    CHECK_RESULT(pushcast_client_publish_message(NULL, message, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_REFUSED(pushcast_client_publish_message(client, message, NULL), PUSHCAST_RESULT_NO_CHANNELS,
+                  "channel", "channel");
+    CHECK_RESULT(pushcast_message_add_channel(message, NULL), PUSHCAST_RESULT_NULL_ARGUMENT);
+    OK(pushcast_message_add_channel(message, "bad channel"));
+    CHECK_REFUSED(pushcast_client_publish_message(client, message, NULL), PUSHCAST_RESULT_INVALID_CHANNEL,
+                  "bad channel", "channel");
+    CHECK_RESULT(pushcast_client_publish_message_confirmed(client, message, 1000, &json),
+                 PUSHCAST_RESULT_INVALID_CHANNEL);
+    CHECK(json == (char *)0x1);
+    pushcast_message_free(message);
+
+    OK(pushcast_message_new("Built", &message));
+    OK(pushcast_message_add_channel(message, "c-built-1"));
+    OK(pushcast_message_add_channel(message, "c-built-1"));
+    CHECK_RESULT(pushcast_client_publish_message(client, message, NULL), PUSHCAST_RESULT_DUPLICATE_CHANNEL);
+    pushcast_message_free(message);
+
+    OK(pushcast_message_new("Built", &message));
+    OK(pushcast_message_add_channel(message, "c-built-1"));
+    OK(pushcast_message_add_channel(message, "c-built-2"));
+    CHECK_RESULT(pushcast_message_set_data(message, (const uint8_t *)bad, 2), PUSHCAST_RESULT_INVALID_UTF8);
+    CHECK_RESULT(pushcast_message_set_data(message, NULL, 2), PUSHCAST_RESULT_NULL_ARGUMENT);
+    CHECK_REFUSED(pushcast_message_set_data(message, (const uint8_t *)"{}", SIZE_MAX),
+                  PUSHCAST_RESULT_PAYLOAD_TOO_LARGE, "data_len", "larger than");
+    OK(pushcast_message_set_data(message, NULL, 0));
+    OK(pushcast_message_set_data(message, (const uint8_t *)"{\"built\":1}", strlen("{\"built\":1}")));
+    CHECK_RESULT(pushcast_message_set_socket_id(message, bad), PUSHCAST_RESULT_INVALID_UTF8);
+    OK(pushcast_message_set_socket_id(message, "not a socket id"));
+    CHECK_RESULT(pushcast_client_publish_message(client, message, NULL), PUSHCAST_RESULT_INVALID_SOCKET_ID);
+    OK(pushcast_message_set_socket_id(message, "123.456"));
+    OK(pushcast_message_set_socket_id(message, NULL));
+    CHECK_RESULT(pushcast_message_set_info(message, bad), PUSHCAST_RESULT_INVALID_UTF8);
+    OK(pushcast_message_set_info(message, "subscription_count"));
+    OK(pushcast_message_set_info(message, NULL));
+    OK(pushcast_message_set_correlation_id(message, UINT64_MAX));
+    OK(pushcast_client_stats(client, &stats));
+    CHECK(stats.enqueued == 0); /* every refusal above came before the queue */
+    OK(pushcast_client_publish_message(client, message, &accepted));
+    CHECK(accepted == PUSHCAST_ACCEPTED_QUEUED);
+    OK(pushcast_client_publish_message(client, message, NULL)); /* published again: a copy */
+    pushcast_message_free(message);
+    OK(pushcast_client_stats(client, &stats));
+    CHECK(stats.enqueued == 4); /* two messages on two channels each */
+    OK(pushcast_client_shutdown(client, 0, &pending));
+    CHECK(pending == 4);
+    pushcast_client_free(client);
+}
+
+/* A confirmed message against the real server: the server's per-channel info as the Pusher
+ * HTTP API returns it (the pusher-js subscriber on c-feed counts only "Tick" events). */
+static void test_message_confirmed_channel_info(void) {
+    pushcast_client *client = test_client(endpoint, 100, PUSHCAST_BACKPRESSURE_FAIL_FAST);
+    pushcast_message *message = NULL;
+    char *json = NULL;
+    OK(pushcast_message_new("Info", &message));
+    OK(pushcast_message_add_channel(message, "c-feed"));
+    OK(pushcast_message_add_channel(message, "c-nobody"));
+    OK(pushcast_message_set_data(message, (const uint8_t *)"{}", 2));
+    OK(pushcast_message_set_info(message, "subscription_count"));
+    OK(pushcast_client_publish_message_confirmed(client, message, 10000, &json));
+    CHECK(json && strncmp(json, "{\"channels\":{", strlen("{\"channels\":{")) == 0);
+    CHECK(json && strstr(json, "\"c-feed\":{") && strstr(json, "\"subscription_count\":1"));
+    if (json && !strstr(json, "\"subscription_count\":1")) {
+        fprintf(stderr, "  channels JSON: %s\n", json);
+    }
+    pushcast_string_free(json);
+    json = NULL;
+    /* Without info: no channel info, and a NULL out-pointer is allowed. */
+    OK(pushcast_message_set_info(message, NULL));
+    OK(pushcast_client_publish_message_confirmed(client, message, 10000, &json));
+    CHECK(json && strcmp(json, "{\"channels\":{}}") == 0);
+    pushcast_string_free(json);
+    OK(pushcast_client_publish_message_confirmed(client, message, 10000, NULL));
+    pushcast_message_free(message);
+    pushcast_client_free(client);
+}
+
+/* What the delivery callback saw, copied (the report lives only during the callback), under
+ * a lock: engine threads call it. */
+#define MAX_REPORTS 16
+struct seen_report {
+    uint64_t correlation_id;
+    pushcast_result result;
+    char *event_name;
+    char *failed_channel;
+    char *error_message;
+};
+struct delivery_seen {
+    pthread_mutex_t lock;
+    int count;
+    struct seen_report reports[MAX_REPORTS];
+};
+
+static char *copy_or_null(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+static void collect_delivery(const pushcast_delivery_report *report, void *user_data) {
+    struct delivery_seen *seen = user_data;
+    pthread_mutex_lock(&seen->lock);
+    if (seen->count < MAX_REPORTS) {
+        struct seen_report *r = &seen->reports[seen->count];
+        r->correlation_id = report->correlation_id;
+        r->result = report->result;
+        r->event_name = copy_or_null(report->event_name);
+        r->failed_channel = copy_or_null(report->failed_channel);
+        r->error_message = copy_or_null(report->error_message);
+    }
+    seen->count++;
+    pthread_mutex_unlock(&seen->lock);
+}
+
+/* Waits up to 20 s for `n` reports; returns how many came. */
+static int reports_reach(struct delivery_seen *seen, int n) {
+    int tries, count = 0;
+    for (tries = 0; tries < 2000; tries++) {
+        pthread_mutex_lock(&seen->lock);
+        count = seen->count;
+        pthread_mutex_unlock(&seen->lock);
+        if (count >= n) {
+            break;
+        }
+        usleep(10000);
+    }
+    return count;
+}
+
+/* The report with correlation id `id`, or NULL. Call after the reports are in. */
+static struct seen_report *report_of(struct delivery_seen *seen, uint64_t id) {
+    int i;
+    for (i = 0; i < seen->count && i < MAX_REPORTS; i++) {
+        if (seen->reports[i].correlation_id == id) {
+            return &seen->reports[i];
+        }
+    }
+    return NULL;
+}
+
+static void free_reports(struct delivery_seen *seen) {
+    int i;
+    for (i = 0; i < seen->count && i < MAX_REPORTS; i++) {
+        free(seen->reports[i].event_name);
+        free(seen->reports[i].failed_channel);
+        free(seen->reports[i].error_message);
+    }
+    seen->count = 0;
+}
+
+static pushcast_message *message_to(const char *channel, const char *name, uint64_t id) {
+    pushcast_message *message = NULL;
+    OK(pushcast_message_new(name, &message));
+    OK(pushcast_message_add_channel(message, channel));
+    OK(pushcast_message_set_data(message, (const uint8_t *)"{}", 2));
+    OK(pushcast_message_set_correlation_id(message, id));
+    return message;
+}
+
+/* Delivered messages each report once with their correlation id and no error; a message the
+ * publish refuses is never reported; without a callback nothing is. */
+static void test_delivery_callback_delivered(void) {
+    static struct delivery_seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0, NULL, NULL, NULL}}};
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    pushcast_message *message;
+    pushcast_accepted accepted = PUSHCAST_ACCEPTED_DROPPED;
+    uint64_t id, pending = 99;
+    struct seen_report *r;
+
+    CHECK_RESULT(pushcast_config_set_delivery_callback(NULL, collect_delivery, &seen), PUSHCAST_RESULT_NULL_ARGUMENT);
+    OK(pushcast_config_new(app, endpoint, &config));
+    OK(pushcast_config_set_delivery_callback(config, collect_delivery, &seen));
+    OK(pushcast_client_new(config, &client));
+    for (id = 101; id <= 103; id++) {
+        message = message_to("c-delivery", "Delivered", id);
+        OK(pushcast_client_publish_message(client, message, &accepted));
+        CHECK(accepted == PUSHCAST_ACCEPTED_QUEUED);
+        pushcast_message_free(message);
+    }
+    message = message_to("bad channel", "Refused", 104);
+    CHECK_RESULT(pushcast_client_publish_message(client, message, NULL), PUSHCAST_RESULT_INVALID_CHANNEL);
+    pushcast_message_free(message);
+    OK(pushcast_client_flush(client, 10000, &pending));
+    CHECK(pending == 0);
+    CHECK(reports_reach(&seen, 3) == 3);
+    for (id = 101; id <= 103; id++) {
+        r = report_of(&seen, id);
+        CHECK(r != NULL);
+        if (r != NULL) {
+            CHECK(r->result == PUSHCAST_RESULT_OK);
+            CHECK(r->event_name && strcmp(r->event_name, "Delivered") == 0);
+            CHECK(r->failed_channel == NULL && r->error_message == NULL);
+        }
+    }
+    CHECK(report_of(&seen, 104) == NULL);
+    pushcast_client_free(client);
+    CHECK(seen.count == 3); /* once each, nothing more at free */
+
+    /* The callback removed: publish_message is a plain publish, and reports nothing. */
+    OK(pushcast_config_set_delivery_callback(config, NULL, NULL));
+    OK(pushcast_client_new(config, &client));
+    message = message_to("c-delivery", "Unreported", 105);
+    OK(pushcast_client_publish_message(client, message, NULL));
+    pushcast_message_free(message);
+    OK(pushcast_client_flush(client, 10000, &pending));
+    CHECK(pending == 0);
+    pushcast_client_free(client);
+    CHECK(seen.count == 3);
+    free_reports(&seen);
+    pushcast_config_free(config);
+    pushcast_app_free(app);
+}
+
+/* An unreachable endpoint: a message past its delivery timeout reports its failure, code,
+ * channel and message; one still pending at shutdown reports PUSHCAST_RESULT_SHUT_DOWN. */
+static void test_delivery_callback_failed(void) {
+    static struct delivery_seen seen = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0, NULL, NULL, NULL}}};
+    pushcast_app *app = test_app("app-secret");
+    pushcast_config *config = NULL;
+    pushcast_client *client = NULL;
+    pushcast_message *message;
+    uint64_t abandoned = 99;
+    struct seen_report *r;
+
+    OK(pushcast_config_new(app, "http://127.0.0.1:1", &config));
+    OK(pushcast_config_set_timeouts(config, 50, 50, 200, 0));
+    OK(pushcast_config_set_delivery_callback(config, collect_delivery, &seen));
+    OK(pushcast_client_new(config, &client));
+    message = message_to("c-lost", "Lost", 201);
+    OK(pushcast_client_publish_message(client, message, NULL));
+    pushcast_message_free(message);
+    CHECK(reports_reach(&seen, 1) == 1);
+    r = report_of(&seen, 201);
+    CHECK(r != NULL);
+    if (r != NULL) {
+        CHECK(r->result != PUSHCAST_RESULT_OK);
+        CHECK(r->event_name && strcmp(r->event_name, "Lost") == 0);
+        CHECK(r->failed_channel && strcmp(r->failed_channel, "c-lost") == 0);
+        CHECK(r->error_message && strlen(r->error_message) > 0);
+    }
+    pushcast_client_free(client);
+
+    OK(pushcast_config_set_timeouts(config, 50, 50, 60000, 0));
+    OK(pushcast_client_new(config, &client));
+    message = message_to("c-abandoned", "Abandoned", 202);
+    OK(pushcast_client_publish_message(client, message, NULL));
+    pushcast_message_free(message);
+    OK(pushcast_client_shutdown(client, 0, &abandoned));
+    CHECK(abandoned == 1);
+    CHECK(reports_reach(&seen, 2) == 2);
+    r = report_of(&seen, 202);
+    CHECK(r != NULL);
+    if (r != NULL) {
+        CHECK(r->result == PUSHCAST_RESULT_SHUT_DOWN);
+        CHECK(r->failed_channel && strcmp(r->failed_channel, "c-abandoned") == 0);
+        CHECK(r->error_message && strstr(r->error_message, "shut down") != NULL);
+    }
+    pushcast_client_free(client);
+    CHECK(seen.count == 2);
+    free_reports(&seen);
+    pushcast_config_free(config);
+    pushcast_app_free(app);
+}
+
 #define REAL_EVENTS 500
 
 static void test_real_publish(void) {
@@ -989,6 +1281,10 @@ static const struct test tests[] = {
     {"config_set", test_config_set},
     {"out_of_range_enums", test_out_of_range_enums},
     {"integer_extremes", test_integer_extremes},
+    {"message_build", test_message_build},
+    {"message_confirmed_channel_info", test_message_confirmed_channel_info},
+    {"delivery_callback_delivered", test_delivery_callback_delivered},
+    {"delivery_callback_failed", test_delivery_callback_failed},
     {"real_publish", test_real_publish},
     {"threads", test_threads},
     {"fork", test_fork},

@@ -38,10 +38,21 @@ impl Item {
 }
 
 /// What a confirmed publish waits for: every channel of its event resolved.
+///
+/// With a completion ([`Ack::attach_next`], used by `Client::publish_reported`), the last
+/// channel to resolve also runs it, exactly once; an `Ack` let go of before every channel was
+/// resolved (the engine dropped its items: it stopped on a bug, or its runtime went away
+/// mid-request) runs it from `Drop`, with the error, so a completion is never lost.
 pub(crate) struct Ack {
     remaining: AtomicUsize,
     outcome: Mutex<AckOutcome>,
     done: crossbeam_channel::Sender<()>,
+    /// Run once, with the outcome and the first failing channel, when the last channel
+    /// resolves (or at drop). It must not panic (publish_reported's catches the caller's).
+    #[allow(clippy::type_complexity)]
+    on_done: Mutex<Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>>,
+    /// The first channel that failed, for the completion ("" from the spool is none).
+    failed_channel: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -51,12 +62,42 @@ pub(crate) struct AckOutcome {
 }
 
 impl Ack {
+    /// The completion waiting for the next `Ack` made on this thread. A thread-local hand-over:
+    /// `Client::publish_reported` (report.rs) goes through `Client::publish_tracked`, which
+    /// makes the `Ack` itself, so the completion reaches it here rather than as an argument.
+    #[allow(clippy::type_complexity)]
+    fn next_completion() -> &'static std::thread::LocalKey<
+        std::cell::RefCell<Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>>,
+    > {
+        thread_local! {
+            static NEXT: std::cell::RefCell<
+                Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>,
+            > = const { std::cell::RefCell::new(None) };
+        }
+        &NEXT
+    }
+
+    /// Makes `on_done` the completion of the next `Ack` this thread makes ([`Ack::new`] takes
+    /// it). Whoever attaches takes back what is left with [`Ack::detach_next`] right after, so
+    /// a completion never reaches an unrelated `Ack`.
+    pub(crate) fn attach_next(on_done: Box<dyn FnOnce(AckOutcome, Option<String>) + Send>) {
+        Self::next_completion().with(|next| *next.borrow_mut() = Some(on_done));
+    }
+
+    /// Takes back a completion that no `Ack` took (`None` once one did).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn detach_next() -> Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>> {
+        Self::next_completion().with(|next| next.borrow_mut().take())
+    }
+
     pub(crate) fn new(items: usize) -> (Arc<Ack>, crossbeam_channel::Receiver<()>) {
         let (done, wait) = crossbeam_channel::bounded(1);
         let ack = Arc::new(Ack {
             remaining: AtomicUsize::new(items),
             outcome: Mutex::new(AckOutcome::default()),
             done,
+            on_done: Mutex::new(Self::detach_next()),
+            failed_channel: Mutex::new(None),
         });
         (ack, wait)
     }
@@ -70,16 +111,51 @@ impl Ack {
                 }
                 Ok(None) => {}
                 Err(e) => {
+                    if outcome.error.is_none() && !channel.is_empty() {
+                        *self.failed_channel.lock() = Some(channel.to_owned());
+                    }
                     outcome.error.get_or_insert_with(|| e.clone());
                 }
             }
         }
         if self.remaining.fetch_sub(1, SeqCst) == 1 {
+            self.complete();
             let _ = self.done.try_send(());
+        }
+    }
+
+    /// Runs the completion, if any and not run yet, with the outcome (taken: a completed
+    /// `Ack` has no waiter).
+    fn complete(&self) {
+        let on_done = self.on_done.lock().take();
+        if let Some(on_done) = on_done {
+            let failed_channel = self.failed_channel.lock().take();
+            on_done(self.take(), failed_channel);
         }
     }
 
     pub(crate) fn take(&self) -> AckOutcome {
         std::mem::take(&mut *self.outcome.lock())
+    }
+}
+
+impl Drop for Ack {
+    /// A completion still armed here means the engine let go of some channel unresolved: it
+    /// runs now with the first error seen, or one saying so.
+    fn drop(&mut self) {
+        let armed = self.on_done.lock().is_some();
+        if armed {
+            self.outcome
+                .lock()
+                .error
+                .get_or_insert_with(|| Error::Internal {
+                    what: "deliver the event",
+                    reason:
+                        "the engine let go of it before it was resolved (it stopped first); it \
+                         may or may not have reached the server"
+                            .into(),
+                });
+            self.complete();
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `pushcast_config` and `pushcast_client`: the background publisher.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::pushcast_client::{Accepted, Client, ClientConfig};
@@ -13,13 +14,17 @@ use crate::boundary::{
     guard_value, owned_string, pushcast_result, write_optional, write_out, CEnum, Failure,
 };
 use crate::config::set_all;
+use crate::delivery::DeliveryCallback;
 
 /// Publisher settings. Underneath: `pushcast_client::ClientConfig`.
 ///
 /// Ownership: pushcast_config_new() / pushcast_config_free(). Thread-safety: not shared; use
-/// from one thread at a time. pushcast_client_new() copies it: free it right after if you like.
+/// from one thread at a time. pushcast_client_new() copies it (the delivery callback
+/// included): free it right after if you like.
 pub struct pushcast_config {
     pub(crate) config: ClientConfig,
+    /// pushcast_config_set_delivery_callback()'s callback, if any.
+    pub(crate) delivery: Option<Arc<DeliveryCallback>>,
 }
 
 /// What to do when the queue is full: one of the PUSHCAST_BACKPRESSURE_* values.
@@ -148,7 +153,10 @@ pub unsafe extern "C" fn pushcast_config_new(
         unsafe {
             write_out(
                 config_out,
-                Box::into_raw(Box::new(pushcast_config { config })),
+                Box::into_raw(Box::new(pushcast_config {
+                    config,
+                    delivery: None,
+                })),
             )
         };
         Ok(())
@@ -295,6 +303,8 @@ pub unsafe extern "C" fn pushcast_config_free(config: *mut pushcast_config) {
 /// for the configured shutdown timeout, then abandons and reports the rest).
 pub struct pushcast_client {
     pub(crate) client: Client,
+    /// The config's delivery callback, for pushcast_client_publish_message().
+    pub(crate) delivery: Option<Arc<DeliveryCallback>>,
 }
 
 /// Checks the settings and creates a client. Starts no thread.
@@ -310,14 +320,12 @@ pub unsafe extern "C" fn pushcast_client_new(
         check_out(client_out, "client_out")?;
         // SAFETY: caller's contract.
         let config = unsafe { arg_ref(config, "config")? };
-        let client = Client::new(config.config.clone())?;
-        // SAFETY: checked non-NULL above.
-        unsafe {
-            write_out(
-                client_out,
-                Box::into_raw(Box::new(pushcast_client { client })),
-            )
+        let client = pushcast_client {
+            client: Client::new(config.config.clone())?,
+            delivery: config.delivery.clone(),
         };
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(client_out, Box::into_raw(Box::new(client))) };
         Ok(())
     })
 }
@@ -392,7 +400,7 @@ pub unsafe extern "C" fn pushcast_client_publish(
     })
 }
 
-fn accepted_code(a: Accepted) -> pushcast_accepted {
+pub(crate) fn accepted_code(a: Accepted) -> pushcast_accepted {
     match a {
         Accepted::Queued => pushcast_accepted::Queued,
         Accepted::Dropped => pushcast_accepted::Dropped,
