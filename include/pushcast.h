@@ -930,8 +930,10 @@ pushcast_result pushcast_client_shutdown(const pushcast_client *client,
 pushcast_result pushcast_client_stats(const pushcast_client *client, pushcast_stats *stats_out);
 
 /*
- Takes the recent failures as a JSON array `[{"event", "channel", "error", "code"}]` (code:
- a pushcast_result number). The caller frees `*json_out` with pushcast_string_free().
+ Takes the recent failures as a JSON array of the failure record every binding reports:
+ `[{"event", "channel", "error", "code", "at"}]` (`code`: a pushcast_result number; `at`:
+ when pushcast gave up, seconds since the Unix epoch, fractional). The caller frees
+ `*json_out` with pushcast_string_free().
 
  # Safety
  Pointers must be NULL or valid as documented.

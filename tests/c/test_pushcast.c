@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pushcast.h"
@@ -1176,6 +1177,13 @@ static void test_real_publish(void) {
         pushcast_error_free(error);
         OK(pushcast_client_drain_failures(client, &json));
         CHECK(json && strstr(json, "\"code\":4000") && strstr(json, "c-other"));
+        /* The one failure record: event, channel, error, code and when (seconds since the epoch). */
+        CHECK(json && strstr(json, "\"event\":\"x\"") && strstr(json, "\"error\":\""));
+        {
+            const char *at = json ? strstr(json, "\"at\":") : NULL;
+            double when = at ? strtod(at + 5, NULL) : 0.0;
+            CHECK(when > (double)time(NULL) - 600.0 && when < (double)time(NULL) + 600.0);
+        }
         pushcast_string_free(json);
         pushcast_client_free(client);
         pushcast_config_free(config);

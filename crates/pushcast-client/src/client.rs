@@ -289,8 +289,17 @@ impl Client {
     /// A full queue under the drop-newest policy is an error here ([`Error::QueueFull`]), as
     /// for a confirmed publish.
     pub fn publish_tracked(&self, event: Event) -> Result<Tracked> {
+        self.publish_acked(event, None)
+    }
+
+    /// A tracked publish whose `Ack` also runs `on_done` (`Client::publish_reported`).
+    pub(crate) fn publish_acked(
+        &self,
+        event: Event,
+        on_done: Option<crate::item::Completion>,
+    ) -> Result<Tracked> {
         let channels = event.channels.len().max(1);
-        let (ack, done) = Ack::new(channels);
+        let (ack, done) = Ack::new(channels, on_done);
         let items = self.items(event, Some(&ack))?;
         if items.len() != channels {
             // Never the case (one item per channel), but the ack count must match exactly.

@@ -37,9 +37,13 @@ impl Item {
     }
 }
 
+/// What an [`Ack`] runs when its last channel resolves: the outcome and the first failing
+/// channel.
+pub(crate) type Completion = Box<dyn FnOnce(AckOutcome, Option<String>) + Send>;
+
 /// What a confirmed publish waits for: every channel of its event resolved.
 ///
-/// With a completion ([`Ack::attach_next`], used by `Client::publish_reported`), the last
+/// With a completion (given to [`Ack::new`] by `Client::publish_reported`), the last
 /// channel to resolve also runs it, exactly once; an `Ack` let go of before every channel was
 /// resolved (the engine dropped its items: it stopped on a bug, or its runtime went away
 /// mid-request) runs it from `Drop`, with the error, so a completion is never lost.
@@ -49,8 +53,7 @@ pub(crate) struct Ack {
     done: crossbeam_channel::Sender<()>,
     /// Run once, with the outcome and the first failing channel, when the last channel
     /// resolves (or at drop). It must not panic (publish_reported's catches the caller's).
-    #[allow(clippy::type_complexity)]
-    on_done: Mutex<Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>>,
+    on_done: Mutex<Option<Completion>>,
     /// The first channel that failed, for the completion ("" from the spool is none).
     failed_channel: Mutex<Option<String>>,
 }
@@ -62,41 +65,17 @@ pub(crate) struct AckOutcome {
 }
 
 impl Ack {
-    /// The completion waiting for the next `Ack` made on this thread. A thread-local hand-over:
-    /// `Client::publish_reported` (report.rs) goes through `Client::publish_tracked`, which
-    /// makes the `Ack` itself, so the completion reaches it here rather than as an argument.
-    #[allow(clippy::type_complexity)]
-    fn next_completion() -> &'static std::thread::LocalKey<
-        std::cell::RefCell<Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>>,
-    > {
-        thread_local! {
-            static NEXT: std::cell::RefCell<
-                Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>>,
-            > = const { std::cell::RefCell::new(None) };
-        }
-        &NEXT
-    }
-
-    /// Makes `on_done` the completion of the next `Ack` this thread makes ([`Ack::new`] takes
-    /// it). Whoever attaches takes back what is left with [`Ack::detach_next`] right after, so
-    /// a completion never reaches an unrelated `Ack`.
-    pub(crate) fn attach_next(on_done: Box<dyn FnOnce(AckOutcome, Option<String>) + Send>) {
-        Self::next_completion().with(|next| *next.borrow_mut() = Some(on_done));
-    }
-
-    /// Takes back a completion that no `Ack` took (`None` once one did).
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn detach_next() -> Option<Box<dyn FnOnce(AckOutcome, Option<String>) + Send>> {
-        Self::next_completion().with(|next| next.borrow_mut().take())
-    }
-
-    pub(crate) fn new(items: usize) -> (Arc<Ack>, crossbeam_channel::Receiver<()>) {
+    /// An `Ack` for `items` channels; `on_done`, if any, runs once when the last resolves.
+    pub(crate) fn new(
+        items: usize,
+        on_done: Option<Completion>,
+    ) -> (Arc<Ack>, crossbeam_channel::Receiver<()>) {
         let (done, wait) = crossbeam_channel::bounded(1);
         let ack = Arc::new(Ack {
             remaining: AtomicUsize::new(items),
             outcome: Mutex::new(AckOutcome::default()),
             done,
-            on_done: Mutex::new(Self::detach_next()),
+            on_done: Mutex::new(on_done),
             failed_channel: Mutex::new(None),
         });
         (ack, wait)

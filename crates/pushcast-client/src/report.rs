@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
-use pushcast_core::{Error, Event, Result};
+use pushcast_core::{Event, Result};
 
 use crate::client::{Accepted, Client, Confirmed};
-use crate::item::{Ack, AckOutcome};
+use crate::item::{AckOutcome, Completion};
 use crate::log::LogSink;
 use crate::sync::Mutex;
 
@@ -107,19 +107,19 @@ impl Client {
     /// Queues `event` like [`Client::publish_tracked`] and calls `on_done` once with its
     /// [`DeliveryReport`] when every channel is resolved: delivered, or failed (the first
     /// failure), expired, dropped for a newer event by drop-oldest, or abandoned at shutdown
-    /// ([`Error::ShutDown`]). A report is never lost: should the engine let go of the event
+    /// ([`Error::ShutDown`](pushcast_core::Error::ShutDown)). A report is never lost: should the engine let go of the event
     /// unresolved (it stopped on a bug), `on_done` still runs, with an error.
     ///
     /// Refused at admission (any validation error, a full queue under fail-fast or after a
     /// blocking wait, an open circuit under the fail-fast breaker policy, a spool that cannot
     /// take it): this returns the error, nothing is queued, and `on_done` is **not** called.
     /// As for a tracked publish, a full queue (or spool) under drop-newest is
-    /// [`Error::QueueFull`] (or [`Error::SpoolFull`]) instead of a silent drop, so `Ok` is
+    /// [`Error::QueueFull`](pushcast_core::Error::QueueFull) (or [`Error::SpoolFull`](pushcast_core::Error::SpoolFull)) instead of a silent drop, so `Ok` is
     /// always [`Accepted::Queued`], and the event is never conflated.
     ///
     /// With a durable spool, the event is written to it like any other (the spool's policy,
     /// drop-newest refused as above). If the client shuts down while it still waits there,
-    /// `on_done` gets [`Error::ShutDown`] although the row stays in the spool and a later
+    /// `on_done` gets [`Error::ShutDown`](pushcast_core::Error::ShutDown) although the row stays in the spool and a later
     /// process replays it: the report is this process's, and says the event was not delivered
     /// by it.
     ///
@@ -143,8 +143,8 @@ impl Client {
         });
         let name = event.name.clone();
         let to_handoff = Arc::clone(&handoff);
-        Ack::attach_next(Box::new(
-            move |outcome: AckOutcome, failed_channel: Option<String>| {
+        let on_done: Completion =
+            Box::new(move |outcome: AckOutcome, failed_channel: Option<String>| {
                 let result = match outcome.error {
                     Some(e) => Err(e),
                     None => Ok(Confirmed {
@@ -157,31 +157,12 @@ impl Client {
                     result,
                     failed_channel,
                 });
-            },
-        ));
-        let published = self.publish_tracked(event);
-        // Taken back whatever happened: a completion left here would reach an unrelated Ack.
-        let unattached = Ack::detach_next();
-        match published {
+            });
+        match self.publish_acked(event, Some(on_done)) {
             Ok(tracked) => {
                 // Nobody waits on it; the completion reports instead.
                 drop(tracked);
                 handoff.settle(true);
-                if unattached.is_some() {
-                    // Never the case (publish_tracked makes one Ack, first thing), but the
-                    // report must not be lost: the event is queued, without a completion.
-                    drop(unattached);
-                    handoff.report(DeliveryReport {
-                        event: String::new(),
-                        result: Err(Error::Internal {
-                            what: "publish_reported",
-                            reason: "the delivery report could not be attached; the event was \
-                                     queued and its outcome is unknown"
-                                .into(),
-                        }),
-                        failed_channel: None,
-                    });
-                }
                 Ok(Accepted::Queued)
             }
             Err(e) => {
@@ -201,7 +182,9 @@ mod tests {
     use pushcast_testkit::{Sockudo, Subscriber, APP_KEY};
 
     use super::*;
+    use crate::item::Ack;
     use crate::{Backpressure, ClientConfig};
+    use pushcast_core::Error;
 
     type Reports = Arc<std::sync::Mutex<Vec<(u64, DeliveryReport)>>>;
 
@@ -378,15 +361,14 @@ mod tests {
     fn an_ack_dropped_unresolved_still_reports() {
         let reports: Reports = Arc::default();
         let record = recorder(&reports, 7);
-        Ack::attach_next(Box::new(move |outcome: AckOutcome, channel| {
+        let on_done: Completion = Box::new(move |outcome: AckOutcome, channel| {
             record(DeliveryReport {
                 event: "e".into(),
                 result: outcome.error.map_or(Ok(Confirmed::default()), Err),
                 failed_channel: channel,
             });
-        }));
-        let (ack, _done) = Ack::new(2);
-        assert!(Ack::detach_next().is_none(), "the Ack took the completion");
+        });
+        let (ack, _done) = Ack::new(2, Some(on_done));
         ack.resolve("one", Ok(None));
         assert!(reports.lock().unwrap().is_empty());
         drop(ack);

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::app::pushcast_app;
 use crate::boundary::{
-    arg_mut, arg_opt_str, arg_ref, arg_slice, arg_str, arg_text, c_enum, check_out, code_of, guard,
+    arg_mut, arg_opt_str, arg_ref, arg_slice, arg_str, arg_text, c_enum, check_out, guard,
     guard_value, owned_string, pushcast_result, write_optional, write_out, CEnum, Failure,
 };
 use crate::config::set_all;
@@ -575,8 +575,10 @@ pub unsafe extern "C" fn pushcast_client_stats(
     })
 }
 
-/// Takes the recent failures as a JSON array `[{"event", "channel", "error", "code"}]` (code:
-/// a pushcast_result number). The caller frees `*json_out` with pushcast_string_free().
+/// Takes the recent failures as a JSON array of the failure record every binding reports:
+/// `[{"event", "channel", "error", "code", "at"}]` (`code`: a pushcast_result number; `at`:
+/// when pushcast gave up, seconds since the Unix epoch, fractional). The caller frees
+/// `*json_out` with pushcast_string_free().
 ///
 /// # Safety
 /// Pointers must be NULL or valid as documented.
@@ -592,10 +594,8 @@ pub unsafe extern "C" fn pushcast_client_drain_failures(
         let list: Vec<serde_json::Value> = client
             .client
             .drain_failures()
-            .into_iter()
-            .map(|f| {
-                json!({"event": f.event, "channel": f.channel, "error": f.error.to_string(), "code": code_of(&f.error) as u32})
-            })
+            .iter()
+            .map(::pushcast_client::Failure::to_json)
             .collect();
         // SAFETY: checked non-NULL above.
         unsafe {
