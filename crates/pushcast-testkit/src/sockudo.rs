@@ -136,6 +136,18 @@ impl Sockudo {
                 o.max_payload_kb.to_string(),
             )
             .env("SHUTDOWN_GRACE_PERIOD", "1")
+            // sockudo keeps at most 1,000 messages queued for one subscriber by default and,
+            // past it, drops what a burst adds (its "slow consumer" limit). A test subscriber
+            // reading a burst (a stall thawing, thousands of events in a second) can fall that
+            // far behind: the events were delivered by pushcast and acknowledged by sockudo,
+            // then dropped by sockudo on their way to the subscriber, and a fault scenario
+            // counted them lost (server-stalled, 1 run in 3). The tests measure the publisher,
+            // so the test server's per-subscriber queue is made large enough never to drop.
+            .env(
+                "WEBSOCKET_MAX_MESSAGES",
+                std::env::var("PUSHCAST_TEST_SOCKUDO_WS_MAX_MESSAGES")
+                    .unwrap_or_else(|_| "1000000".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);

@@ -210,6 +210,52 @@ impl Ledger {
         self.figure("retried", s.retried);
     }
 
+    /// The lost events' names, runs of numbered names (`e7`, `e8`, ...) shown as ranges, so
+    /// a problem line says which part of a stream went missing.
+    fn lost_names(&self) -> String {
+        let mut numbered: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        let mut other = Vec::new();
+        for name in self.published.iter().filter(|n| {
+            !self.delivered.contains(*n)
+                && !self.failed.contains_key(*n)
+                && !self.dropped.contains(*n)
+        }) {
+            let digits = name.trim_start_matches(|c: char| !c.is_ascii_digit());
+            match digits.parse::<u64>() {
+                Ok(i) => numbered
+                    .entry(&name[..name.len() - digits.len()])
+                    .or_default()
+                    .push(i),
+                Err(_) => other.push(name.clone()),
+            }
+        }
+        let mut runs = other;
+        for (prefix, mut numbers) in numbered {
+            numbers.sort_unstable();
+            let mut start = 0;
+            for i in 1..=numbers.len() {
+                if i == numbers.len() || numbers[i] != numbers[i - 1] + 1 {
+                    runs.push(match i - start {
+                        1 => format!("{prefix}{}", numbers[start]),
+                        n => format!(
+                            "{prefix}{}..{prefix}{} ({n})",
+                            numbers[start],
+                            numbers[i - 1]
+                        ),
+                    });
+                    start = i;
+                }
+            }
+        }
+        let shown = runs.len().min(20);
+        let more = runs.len() - shown;
+        let mut text = runs[..shown].join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more runs"));
+        }
+        text
+    }
+
     /// Published events that are neither delivered, failed nor dropped.
     fn lost(&self) -> u64 {
         let accounted = self.delivered.len() as u64
@@ -251,7 +297,10 @@ impl Ledger {
             sum <= self.published.len() as u64,
             format!("{sum} outcomes for {} events", self.published.len()),
         );
-        self.check(lost == 0, format!("{lost} event(s) lost"));
+        self.check(
+            lost == 0,
+            format!("{lost} event(s) lost: {}", self.lost_names()),
+        );
         let unexpected: Vec<(&String, &u64)> = self
             .extra_copies
             .iter()
