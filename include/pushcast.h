@@ -227,8 +227,8 @@ typedef struct pushcast_app pushcast_app;
 
  Ownership: pushcast_client_new() / pushcast_client_free(). Thread-safety: every function
  may be called from several threads at once. Threads: none until the first publish or
- query; then one dispatcher and one I/O thread. After fork(): the child's first call starts
- its own engine; the parent's queued events stay the parent's.
+ query; then one I/O thread (with the durable spool, a spool thread too). After fork():
+ the child's first call starts its own engine; the parent's queued events stay the parent's.
 
  Lifecycle: 1. pushcast_client_new  2. publish / confirmed / batch / queries, from any
  thread  3. optional pushcast_client_flush or _shutdown  4. pushcast_client_free (flushes
