@@ -322,97 +322,6 @@ typedef struct {
 } pushcast_event;
 
 /*
- A fixed subset of the live statistics (see the README's "Reading the stats"), kept for
- existing callers: its layout never changes, so counters added later are not in it. Every
- counter, the latencies, the last error and each endpoint's circuit state are in
- pushcast_client_stats_json(); one counter by name in pushcast_client_stat(). Event counts
- are per channel.
- */
-typedef struct {
-  /*
-   Accepted into the queue.
-   */
-  uint64_t enqueued;
-  /*
-   Acknowledged by the server.
-   */
-  uint64_t delivered;
-  /*
-   Given up on (in the failure log).
-   */
-  uint64_t failed;
-  /*
-   Re-sent after retryable failures.
-   */
-  uint64_t retried;
-  /*
-   Dropped by drop-newest.
-   */
-  uint64_t dropped_newest;
-  /*
-   Dropped by drop-oldest.
-   */
-  uint64_t dropped_oldest;
-  /*
-   Refused with PUSHCAST_RESULT_QUEUE_FULL.
-   */
-  uint64_t rejected_queue_full;
-  /*
-   Undelivered at shutdown.
-   */
-  uint64_t abandoned_at_shutdown;
-  /*
-   HTTP requests sent.
-   */
-  uint64_t requests_sent;
-  /*
-   HTTP requests failed.
-   */
-  uint64_t requests_failed;
-  /*
-   HTTP requests in flight now.
-   */
-  uint64_t in_flight_requests;
-  /*
-   Endpoint switches after connection failures.
-   */
-  uint64_t failovers;
-  /*
-   Events pending now.
-   */
-  uint64_t queue_depth;
-  /*
-   Median publish-to-acknowledgement latency, µs (0 before any delivery).
-   */
-  uint64_t latency_p50_us;
-  /*
-   99th percentile of the same, µs.
-   */
-  uint64_t latency_p99_us;
-  /*
-   Sent again after a try the server may have acted on (a 5xx answer, or no answer): each
-   may have reached subscribers twice. 0 means no event was repeated.
-   */
-  uint64_t resent;
-  /*
-   Batches split after the server refused them, so only the refused events fail.
-   */
-  uint64_t split_batches;
-  /*
-   Replaced in the queue by a later event with the same conflation key.
-   */
-  uint64_t conflated;
-  /*
-   Taken over from the spools of processes that died.
-   */
-  uint64_t spool_replayed;
-  /*
-   Left in the spool at shutdown for the next process (not lost).
-   */
-  uint64_t spool_left_at_shutdown;
-} pushcast_stats;
-
-/*
  The outcome of one message published with pushcast_client_publish_message(), handed to the
  delivery callback.
 
@@ -921,15 +830,6 @@ pushcast_result pushcast_client_shutdown(const pushcast_client *client,
                                          uint64_t *abandoned_out);
 
 /*
- Writes the fixed subset of the live statistics to `*stats_out` (see pushcast_stats; every
- counter is in pushcast_client_stats_json()). Never blocks.
-
- # Safety
- Pointers must be NULL or valid as documented.
- */
-pushcast_result pushcast_client_stats(const pushcast_client *client, pushcast_stats *stats_out);
-
-/*
  Takes the recent failures as a JSON array of the failure record every binding reports:
  `[{"event", "channel", "error", "code", "at"}]` (`code`: a pushcast_result number; `at`:
  when pushcast gave up, seconds since the Unix epoch, fractional). The caller frees
@@ -1236,7 +1136,7 @@ pushcast_result pushcast_config_set_spool(pushcast_config *config,
  "half_open"}]}`
 
  `counters` holds every counter of the client, named as pushcast_stats_counter_name() lists
- them (more than struct pushcast_stats has; new ones appear here without an ABI change).
+ them (new ones appear here without an ABI change).
  Keys are only ever added: ignore the ones you do not know. Before the first publish every
  counter is 0 and every endpoint's circuit is closed. Never blocks on the network.
 

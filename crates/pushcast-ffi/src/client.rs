@@ -83,57 +83,6 @@ pub struct pushcast_event {
     pub socket_id: *const c_char,
 }
 
-/// A fixed subset of the live statistics (see the README's "Reading the stats"), kept for
-/// existing callers: its layout never changes, so counters added later are not in it. Every
-/// counter, the latencies, the last error and each endpoint's circuit state are in
-/// pushcast_client_stats_json(); one counter by name in pushcast_client_stat(). Event counts
-/// are per channel.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct pushcast_stats {
-    /// Accepted into the queue.
-    pub enqueued: u64,
-    /// Acknowledged by the server.
-    pub delivered: u64,
-    /// Given up on (in the failure log).
-    pub failed: u64,
-    /// Re-sent after retryable failures.
-    pub retried: u64,
-    /// Dropped by drop-newest.
-    pub dropped_newest: u64,
-    /// Dropped by drop-oldest.
-    pub dropped_oldest: u64,
-    /// Refused with PUSHCAST_RESULT_QUEUE_FULL.
-    pub rejected_queue_full: u64,
-    /// Undelivered at shutdown.
-    pub abandoned_at_shutdown: u64,
-    /// HTTP requests sent.
-    pub requests_sent: u64,
-    /// HTTP requests failed.
-    pub requests_failed: u64,
-    /// HTTP requests in flight now.
-    pub in_flight_requests: u64,
-    /// Endpoint switches after connection failures.
-    pub failovers: u64,
-    /// Events pending now.
-    pub queue_depth: u64,
-    /// Median publish-to-acknowledgement latency, µs (0 before any delivery).
-    pub latency_p50_us: u64,
-    /// 99th percentile of the same, µs.
-    pub latency_p99_us: u64,
-    /// Sent again after a try the server may have acted on (a 5xx answer, or no answer): each
-    /// may have reached subscribers twice. 0 means no event was repeated.
-    pub resent: u64,
-    /// Batches split after the server refused them, so only the refused events fail.
-    pub split_batches: u64,
-    /// Replaced in the queue by a later event with the same conflation key.
-    pub conflated: u64,
-    /// Taken over from the spools of processes that died.
-    pub spool_replayed: u64,
-    /// Left in the spool at shutdown for the next process (not lost).
-    pub spool_left_at_shutdown: u64,
-}
-
 /// Creates settings for `app` (copied) and one endpoint base URL (`http://127.0.0.1:6001`).
 ///
 /// # Safety
@@ -528,49 +477,6 @@ pub unsafe extern "C" fn pushcast_client_shutdown(
         let report = client.client.shutdown(Duration::from_millis(timeout_ms));
         // SAFETY: NULL or writable, per the contract.
         unsafe { write_optional(abandoned_out, report.pending) };
-        Ok(())
-    })
-}
-
-/// Writes the fixed subset of the live statistics to `*stats_out` (see pushcast_stats; every
-/// counter is in pushcast_client_stats_json()). Never blocks.
-///
-/// # Safety
-/// Pointers must be NULL or valid as documented.
-#[no_mangle]
-pub unsafe extern "C" fn pushcast_client_stats(
-    client: *const pushcast_client,
-    stats_out: *mut pushcast_stats,
-) -> pushcast_result {
-    guard(|| {
-        check_out(stats_out, "stats_out")?;
-        // SAFETY: caller's contract.
-        let client = unsafe { arg_ref(client, "client")? };
-        let s = client.client.stats();
-        let stats = pushcast_stats {
-            enqueued: s.enqueued,
-            delivered: s.delivered,
-            failed: s.failed,
-            retried: s.retried,
-            dropped_newest: s.dropped_newest,
-            dropped_oldest: s.dropped_oldest,
-            rejected_queue_full: s.rejected_queue_full,
-            abandoned_at_shutdown: s.abandoned_at_shutdown,
-            requests_sent: s.requests_sent,
-            requests_failed: s.requests_failed,
-            in_flight_requests: s.in_flight_requests,
-            failovers: s.failovers,
-            queue_depth: s.queue_depth,
-            latency_p50_us: s.latency_p50_us.unwrap_or(0),
-            latency_p99_us: s.latency_p99_us.unwrap_or(0),
-            resent: s.resent,
-            split_batches: s.split_batches,
-            conflated: s.conflated,
-            spool_replayed: s.spool_replayed,
-            spool_left_at_shutdown: s.spool_left_at_shutdown,
-        };
-        // SAFETY: checked non-NULL above.
-        unsafe { write_out(stats_out, stats) };
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! Statistics that can grow: every counter by name or as one JSON document, and the list of
-//! counter names, all from `pushcast_client::StatsSnapshot` (the one definition). The fixed
-//! `pushcast_stats` struct (client.rs) stays for existing callers as a subset.
+//! counter names, all from `pushcast_client::StatsSnapshot` (the one definition). There is no
+//! fixed stats struct: a counter added to the client reaches C without an ABI change.
 
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
@@ -20,7 +20,7 @@ use crate::client::pushcast_client;
 /// "half_open"}]}`
 ///
 /// `counters` holds every counter of the client, named as pushcast_stats_counter_name() lists
-/// them (more than struct pushcast_stats has; new ones appear here without an ABI change).
+/// them (new ones appear here without an ABI change).
 /// Keys are only ever added: ignore the ones you do not know. Before the first publish every
 /// counter is 0 and every endpoint's circuit is closed. Never blocks on the network.
 ///
