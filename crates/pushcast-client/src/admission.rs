@@ -119,9 +119,11 @@ impl Room for SpoolRoom<'_> {
                 ack.resolve(&row.channel, Err(&error));
             }
         }
-        self.shared.wake_waiters();
-        let counters = &self.shared.stats.counters;
-        self.shared.note(Some(&counters.dropped_oldest), n, &error);
+        if n > 0 {
+            self.shared.wake_waiters();
+            let counters = &self.shared.stats.counters;
+            self.shared.note(Some(&counters.dropped_oldest), n, &error);
+        }
         Ok(self.spool.try_reserve_bytes(self.bytes))
     }
 
