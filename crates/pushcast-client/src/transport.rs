@@ -61,6 +61,16 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT)
         .tls_built_in_root_certs(true);
+    if !config.app.profile().keeps_connections_alive {
+        // The server closes every connection after its answer (Reverb, sockudo): a connection
+        // lives for one request, so TCP keep-alive probes (after 15 s idle) can never fire,
+        // and reqwest's default of setting them costs four system calls per request on the
+        // I/O thread (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+        builder = builder
+            .tcp_keepalive(None)
+            .tcp_keepalive_interval(None)
+            .tcp_keepalive_retries(None);
+    }
     if let Some(path) = &config.ca_file {
         let pem = std::fs::read(path).map_err(|e| Error::InvalidConfig {
             field: "ca_file",
