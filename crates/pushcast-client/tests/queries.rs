@@ -2,7 +2,7 @@
 //! and failover as publishes: an unreachable endpoint hands over to the next one (a counted
 //! failover) and counts toward its circuit; once that circuit is open, queries skip it without
 //! a connection attempt; with every circuit open a query fails at once with `CircuitOpen`.
-//! Against a real sockudo; the unreachable endpoints are closed local ports.
+//! Against a real sockudo; the unreachable endpoints are local ports nothing listens on.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -13,11 +13,10 @@ use pushcast_client::{CircuitState, Client, ClientConfig};
 use pushcast_core::{Error, Event};
 use pushcast_testkit::Sockudo;
 
-/// A local port nothing listens on (bound, then released).
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+/// A local endpoint nothing listens on: a privileged port (1, 2, ...), which no test server
+/// takes (they use ephemeral ports), so the connection is refused at once. (A port bound and
+/// released could be taken meanwhile by a server another test starts.)
+fn closed_port_url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
@@ -35,7 +34,7 @@ fn client(app: pushcast_core::App, endpoints: &[String], threshold: u32) -> Clie
 #[test]
 fn queries_fail_over_count_toward_the_breaker_and_skip_an_open_circuit() {
     let server = Sockudo::start();
-    let dead = closed_port_url();
+    let dead = closed_port_url(1);
     let client = client(server.app(), &[dead, server.url()], 2);
 
     client.channels(None, None).unwrap();
@@ -77,7 +76,7 @@ fn queries_fail_over_count_toward_the_breaker_and_skip_an_open_circuit() {
 #[test]
 fn with_every_circuit_open_a_query_fails_at_once_with_circuit_open() {
     let server = Sockudo::start();
-    let endpoints = [closed_port_url(), closed_port_url()];
+    let endpoints = [closed_port_url(1), closed_port_url(2)];
     let client = client(server.app(), &endpoints, 1);
 
     let first = client.channels(None, None).unwrap_err();
