@@ -144,6 +144,47 @@ func (m *cMemory) fillEvent(ev *C.pushcast_event, channels []string, name string
 	return err
 }
 
+// message builds a pushcast_message (event name, channels in order, data, info when not
+// empty). The caller frees a non-nil message with pushcast_message_free, also when an error
+// is returned. The builder checks only what it stores; publishing validates the rest.
+func (m *cMemory) message(channels []string, name string, data []byte, info string) (*C.pushcast_message, error) {
+	cname, err := m.str("event name", name)
+	if err != nil {
+		return nil, err
+	}
+	var msg *C.pushcast_message
+	if err := call(func() C.pushcast_result { return C.pushcast_message_new(cname, &msg) }); err != nil {
+		return nil, err
+	}
+	for _, ch := range channels {
+		cch, err := m.str("channel name", ch)
+		if err != nil {
+			return msg, err
+		}
+		if err := call(func() C.pushcast_result { return C.pushcast_message_add_channel(msg, cch) }); err != nil {
+			return msg, err
+		}
+	}
+	if len(data) > 0 {
+		// A Go pointer passed as an argument (not stored): allowed by the cgo rules; the
+		// library copies the bytes.
+		cdata := (*C.uint8_t)(unsafe.Pointer(&data[0]))
+		if err := call(func() C.pushcast_result { return C.pushcast_message_set_data(msg, cdata, C.size_t(len(data))) }); err != nil {
+			return msg, err
+		}
+	}
+	cinfo, err := m.optStr("info", info)
+	if err != nil {
+		return msg, err
+	}
+	if cinfo != nil {
+		if err := call(func() C.pushcast_result { return C.pushcast_message_set_info(msg, cinfo) }); err != nil {
+			return msg, err
+		}
+	}
+	return msg, nil
+}
+
 // millis converts a duration to whole milliseconds for the C API: negative becomes 0, and a
 // positive duration under a millisecond becomes 1 (so it never turns into "no time at all").
 func millis(d time.Duration) C.uint64_t {

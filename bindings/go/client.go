@@ -529,9 +529,10 @@ func (c *Client) Publish(channels []string, event string, data []byte, socketID 
 
 // PublishConfirmed queues an event and waits up to timeout for the server's acknowledgement
 // of every channel. On a timeout (IsTimeout) the event stays queued and may still be
-// delivered.
+// delivered. PublishConfirmedInfo also returns what the server said about each channel.
 func (c *Client) PublishConfirmed(channels []string, event string, data []byte, timeout time.Duration) error {
-	return c.publishConfirmed(channels, event, data, millis(timeout))
+	_, err := c.publishConfirmed(channels, event, data, "", millis(timeout), false)
+	return err
 }
 
 // PublishConfirmedContext is PublishConfirmed waiting until ctx's deadline. A context that
@@ -543,7 +544,29 @@ func (c *Client) PublishConfirmedContext(ctx context.Context, channels []string,
 	if err != nil {
 		return err
 	}
-	return c.publishConfirmed(channels, event, data, timeout)
+	_, err = c.publishConfirmed(channels, event, data, "", timeout, false)
+	return err
+}
+
+// PublishConfirmedInfo is PublishConfirmed asking the server for the Pusher trigger info
+// attributes in info, comma-separated (e.g. "subscription_count,user_count"; "" asks for
+// none), and returning the per-channel info the server sent back, {channel: {attribute:
+// value}}, with values as encoding/json decodes them (numbers are float64). The map is empty,
+// not nil, when the event asked for no info or the server reported none. Validation errors
+// are returned before anything is queued; on a timeout (IsTimeout) the event stays queued and
+// may still be delivered.
+func (c *Client) PublishConfirmedInfo(channels []string, event string, data []byte, info string, timeout time.Duration) (map[string]map[string]any, error) {
+	return c.publishConfirmed(channels, event, data, info, millis(timeout), true)
+}
+
+// PublishConfirmedInfoContext is PublishConfirmedInfo waiting until ctx's deadline, as
+// PublishConfirmedContext does.
+func (c *Client) PublishConfirmedInfoContext(ctx context.Context, channels []string, event string, data []byte, info string) (map[string]map[string]any, error) {
+	timeout, err := contextTimeout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.publishConfirmed(channels, event, data, info, timeout, true)
 }
 
 // contextTimeout is the time left until ctx's deadline for a C call, the longest wait the
@@ -563,16 +586,41 @@ func contextTimeout(ctx context.Context) (C.uint64_t, error) {
 	return millis(left), nil
 }
 
-func (c *Client) publishConfirmed(channels []string, event string, data []byte, timeout C.uint64_t) error {
+// publishConfirmed builds a pushcast_message and publishes it confirmed; with wantInfo it
+// decodes the channel info the library hands back (otherwise it asks for none).
+func (c *Client) publishConfirmed(channels []string, event string, data []byte, info string, timeout C.uint64_t, wantInfo bool) (map[string]map[string]any, error) {
 	var m cMemory
 	defer m.free()
-	var ev C.pushcast_event
-	if err := m.fillEvent(&ev, channels, event, data, ""); err != nil {
-		return err
+	msg, err := m.message(channels, event, data, info)
+	if msg != nil {
+		defer C.pushcast_message_free(msg)
 	}
-	return c.with(func(p *C.pushcast_client) C.pushcast_result {
-		return C.pushcast_client_publish_confirmed(p, &ev, timeout)
-	})
+	if err != nil {
+		return nil, err
+	}
+	var out *C.char
+	outp := &out
+	if !wantInfo {
+		outp = nil
+	}
+	if err := c.with(func(p *C.pushcast_client) C.pushcast_result {
+		return C.pushcast_client_publish_message_confirmed(p, msg, timeout, outp)
+	}); err != nil {
+		return nil, err
+	}
+	if !wantInfo {
+		return nil, nil
+	}
+	var document struct {
+		Channels map[string]map[string]any `json:"channels"`
+	}
+	if err := json.Unmarshal([]byte(takeString(out)), &document); err != nil {
+		return nil, fmt.Errorf("pushcast: the library's channel info is not JSON: %w", err)
+	}
+	if document.Channels == nil {
+		document.Channels = map[string]map[string]any{}
+	}
+	return document.Channels, nil
 }
 
 // PublishBatch validates every event first, then queues them all (none if any is invalid).

@@ -23,8 +23,8 @@
 //
 // # Contexts
 //
-// The blocking calls have context variants: PublishConfirmedContext (waits until the
-// context's deadline), FlushContext, ShutdownContext and CloseContext (flush until the context
+// The blocking calls have context variants: PublishConfirmedContext and
+// PublishConfirmedInfoContext (wait until the context's deadline), FlushContext, ShutdownContext and CloseContext (flush until the context
 // ends, in slices of at most 100 ms, so a cancellation is noticed within that). A C call
 // cannot be interrupted midway: PublishConfirmedContext with a context that has no deadline
 // waits until the event is resolved (bounded by Config.DeliveryTimeout), whatever happens to

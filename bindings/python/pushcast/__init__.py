@@ -9,6 +9,8 @@ compiler needed at install. ::
     with pushcast.Client(app, "http://127.0.0.1:6001") as client:   # flushes on exit
         client.publish(["orders.1"], "OrderShipped", {"id": 1})
         client.publish_confirmed(["orders.1"], "Paid", {"id": 1}, timeout=5)
+        counts = client.publish_confirmed("orders.1", "Paid", {}, info="subscription_count")
+        # counts == {"orders.1": {"subscription_count": 0, ...}}: what the server returned
     print(app.authorize_channel("123.456", "private-orders.1"))
 
 Close a Client with `close()` or a `with` block: that flushes pending events for the shutdown
@@ -542,6 +544,46 @@ class _EventBuffer:
         )
 
 
+class _Message:
+    """One pushcast_message built from Python values, freed when the `with` block ends (the
+    library copies it when publishing). The builder checks only what it stores (data is
+    UTF-8); publishing validates the rest before anything is queued."""
+
+    def __init__(
+        self,
+        channels: Channels,
+        name: str,
+        data: Data,
+        socket_id: Optional[str] = None,
+        info: Optional[str] = None,
+    ) -> None:
+        if isinstance(channels, str):
+            channels = [channels]
+        encoded_channels = [c.encode("utf-8") for c in channels]
+        payload = _data_bytes(data)
+        ptr = ctypes.c_void_p()
+        _check(n.message_new(name.encode("utf-8"), ctypes.byref(ptr)))
+        self.ptr = ptr
+        try:
+            for channel in encoded_channels:
+                _check(n.message_add_channel(ptr, channel))
+            _check(n.message_set_data(ptr, payload, len(payload)))
+            if socket_id is not None:
+                _check(n.message_set_socket_id(ptr, _b(socket_id)))
+            if info is not None:
+                _check(n.message_set_info(ptr, _b(info)))
+        except BaseException:
+            n.message_free(ptr)
+            raise
+
+    def __enter__(self) -> "_Message":
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        n.message_free(self.ptr)
+        return False
+
+
 class Client:
     """The background publisher. Thread-safe: every method may be called from several threads
     at once, and close() from any of them (it waits for the calls in progress; after it, every
@@ -677,11 +719,27 @@ class Client:
         return "dropped" if accepted.value == 1 else "queued"
 
     def publish_confirmed(
-        self, channels: Channels, event: str, data: Data, timeout: float = 5.0, socket_id: Optional[str] = None
-    ) -> None:
-        """Queues an event and waits for the server's acknowledgement of every channel."""
-        buf = _EventBuffer(channels, event, data, socket_id)
-        _check(self._handle.call(n.client_publish_confirmed, ctypes.byref(buf.event), _ms(timeout, "timeout")))
+        self,
+        channels: Channels,
+        event: str,
+        data: Data,
+        timeout: float = 5.0,
+        socket_id: Optional[str] = None,
+        info: Optional[str] = None,
+    ) -> Dict[str, Dict[str, Any]]:
+        """Queues an event and waits for the server's acknowledgement of every channel.
+
+        `info` is the Pusher trigger attribute list, comma-separated (e.g.
+        "subscription_count,user_count"). Returns the per-channel info the server sent back,
+        {channel: {attribute: value}}: an empty dict when `info` is None or the server reported
+        none. Validation errors raise before anything is queued; on DeliveryTimeout the event
+        stays queued and may still be delivered."""
+        timeout_ms = _ms(timeout, "timeout")
+        with _Message(channels, event, data, socket_id, info) as message:
+            out = ctypes.c_void_p()
+            _check(self._handle.call(n.client_publish_message_confirmed, message.ptr, timeout_ms, ctypes.byref(out)))
+        document = json.loads(_take_string(out.value))
+        return dict(document.get("channels") or {})
 
     def send_to_user(self, user_id: Union[str, int], event: str, data: Data) -> None:
         _check(self._handle.call(n.client_send_to_user, _b(str(user_id)), _b(event), _data_bytes(data)))

@@ -154,3 +154,17 @@ client_channels = _declare("pushcast_client_channels", [P, c_char_p, c_char_p, O
 client_channel_info = _declare("pushcast_client_channel_info", [P, c_char_p, c_char_p, OUT_STR])
 client_presence_users = _declare("pushcast_client_presence_users", [P, c_char_p, OUT_STR])
 client_terminate = _declare("pushcast_client_terminate_user_connections", [P, c_char_p])
+
+# The message builder (pushcast_message_*): one event with the options the pushcast_event
+# struct lacks, such as the trigger `info` attribute list.
+message_new = _declare("pushcast_message_new", [c_char_p, OUT_P])
+message_add_channel = _declare("pushcast_message_add_channel", [P, c_char_p])
+message_set_data = _declare("pushcast_message_set_data", [P, c_char_p, c_size_t])
+message_set_socket_id = _declare("pushcast_message_set_socket_id", [P, c_char_p])
+message_set_info = _declare("pushcast_message_set_info", [P, c_char_p])
+message_set_correlation_id = _declare("pushcast_message_set_correlation_id", [P, c_uint64])
+message_free = _declare("pushcast_message_free", [P], None)
+client_publish_message = _declare("pushcast_client_publish_message", [P, P, ctypes.POINTER(c_uint32)])
+client_publish_message_confirmed = _declare(
+    "pushcast_client_publish_message_confirmed", [P, P, c_uint64, OUT_STR]
+)

@@ -127,6 +127,51 @@ def test_server_refusal_carries_the_status():
         check_failure_record(failures[0], "py-feed", "Tick", pushcast.Result.API_ERROR)
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_publish_confirmed_returns_the_channel_info():
+    # Nobody subscribes to py-info-nobody: sockudo reports a subscription_count of 0, and with
+    # it (unasked) an acknowledgement_id, a UUID per channel. Without info: no channel info.
+    url = server_url()
+    app = pushcast.App("12345", "app-key", "app-secret", profile="sockudo")
+    with pushcast.Client(app, url) as client:
+        channels = client.publish_confirmed(
+            ["py-info-nobody"], "Info", {"n": 1}, timeout=10, info="subscription_count"
+        )
+        assert isinstance(channels, dict) and set(channels) == {"py-info-nobody"}, channels
+        info = channels["py-info-nobody"]
+        assert set(info) == {"subscription_count", "acknowledgement_id"}, info
+        assert info["subscription_count"] == 0 and type(info["subscription_count"]) is int, info
+        assert UUID.match(info["acknowledgement_id"]), info
+        assert client.publish_confirmed("py-info-nobody", "Info", {}, timeout=10) == {}
+        assert client.publish_confirmed("py-info-nobody", "Info", {}, 10, None, None) == {}
+        stats = client.stats()
+        assert (stats["enqueued"], stats["delivered"], stats["failed"]) == (3, 3, 0)
+
+
+def test_publish_confirmed_with_info_refuses_bad_input_before_the_queue():
+    app = pushcast.App("12345", "k", "s")
+    with pushcast.Client(app, "http://127.0.0.1:1", shutdown_timeout=0) as client:
+        with pytest.raises(pushcast.ValidationError) as err:
+            client.publish_confirmed(["bad channel"], "e", {}, timeout=1, info="subscription_count")
+        assert err.value.code == pushcast.Result.INVALID_CHANNEL and "bad channel" in err.value.message
+        with pytest.raises(pushcast.ValidationError) as err:
+            client.publish_confirmed([], "e", {}, timeout=1, info="subscription_count")
+        assert err.value.code == pushcast.Result.NO_CHANNELS
+        with pytest.raises(pushcast.PushcastError) as err:  # a boundary code, as before
+            client.publish_confirmed("c", "e", b'"\xff"', timeout=1)
+        assert err.value.code == pushcast.Result.INVALID_UTF8
+        with pytest.raises(pushcast.ValidationError) as err:
+            client.publish_confirmed("c", "e", {}, timeout=1, socket_id="nope")
+        assert err.value.code == pushcast.Result.INVALID_SOCKET_ID
+        with pytest.raises(pushcast.ConfigError):  # the library's word on an empty list
+            client.publish_confirmed("c", "e", {}, timeout=1, info="")
+        with pytest.raises(ValueError):
+            client.publish_confirmed("c", "e", {}, timeout=-1, info="subscription_count")
+        assert client.stats()["enqueued"] == 0
+
+
 def check_failure_record(failure, channel, event, code):
     """The fields every binding's failure record has: the library's message, its code with the
     library's name, and a recent time (pushcast_client_drain_failures reports "at")."""
@@ -549,3 +594,5 @@ def test_the_package_is_typed():
     assert (Path(pushcast.__file__).parent / "py.typed").is_file()
     hints = pushcast.Client.__init__.__annotations__
     assert hints["breaker_open_policy"] and hints["conflate"] and pushcast.Client.metrics.__annotations__["return"]
+    confirmed = pushcast.Client.publish_confirmed.__annotations__
+    assert confirmed["info"] == "Optional[str]" and confirmed["return"] == "Dict[str, Dict[str, Any]]"
