@@ -133,7 +133,6 @@ client_publish = _declare("pushcast_client_publish", [P, ctypes.POINTER(Event), 
 client_publish_batch = _declare(
     "pushcast_client_publish_batch", [P, ctypes.POINTER(Event), c_size_t, ctypes.POINTER(c_uint32)]
 )
-client_publish_confirmed = _declare("pushcast_client_publish_confirmed", [P, ctypes.POINTER(Event), c_uint64])
 client_send_to_user = _declare("pushcast_client_send_to_user", [P, c_char_p, c_char_p, c_char_p])
 client_flush = _declare("pushcast_client_flush", [P, c_uint64, ctypes.POINTER(c_uint64)])
 client_shutdown = _declare("pushcast_client_shutdown", [P, c_uint64, ctypes.POINTER(c_uint64)])
