@@ -111,6 +111,11 @@ func TestBreakerAndConflationSettingsAreChecked(t *testing.T) {
 // the queue, where a newer one with the same key replaces the older.
 func TestConflationReplacesAQueuedEvent(t *testing.T) {
 	cfg := breakerConfig(BreakerQueue)
+	// One lane, held by Head while the circuit stays open: every later event waits in the
+	// queue, where conflation applies. With more lanes, go-other-1's first event could be
+	// handed to a free lane before the second arrived, and never be replaced (a race that
+	// failed CI once).
+	cfg.MaxInFlight = 1
 	cfg.Conflate = []ConflateRule{
 		{Event: "Rooms*", Key: "room", Window: time.Minute},
 		{Channel: "go-other-*", Window: time.Minute},

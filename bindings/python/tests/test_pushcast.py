@@ -534,9 +534,11 @@ def test_breaker_and_conflation_settings_are_checked_by_the_library():
 def test_conflation_replaces_a_queued_event():
     app = pushcast.App("12345", "k", "s")
     # The circuit opens on the first failure and stays open (queue policy): later events wait
-    # in the queue, where a newer one with the same key replaces the older.
+    # in the queue, where a newer one with the same key replaces the older. One lane, held by
+    # Head: with more, py-other-1's first event could reach a free lane before the second was
+    # published, and never be replaced (the race failed the Go twin of this test once in CI).
     client = pushcast.Client(
-        app, "http://127.0.0.1:1", shutdown_timeout=0.1,
+        app, "http://127.0.0.1:1", shutdown_timeout=0.1, max_in_flight=1,
         breaker_failure_threshold=1, breaker_cooldown=60, breaker_cooldown_max=60, breaker_open_policy="queue",
         conflate=[pushcast.ConflateRule(event="Rooms*", key="room", window=60),
                   {"channel": "py-other-*", "window": 60}],
