@@ -18,13 +18,13 @@ use crate::item::Item;
 use crate::lane;
 use crate::shared::Shared;
 use crate::thread::Worker;
-use crate::transport::http_client;
+use crate::transport::Transport;
 
 pub(crate) struct Engine {
     /// The fork generation this engine was started in.
     pub generation: u64,
     pub shared: Arc<Shared>,
-    pub http: reqwest::Client,
+    pub http: crate::transport::Transport,
     pub runtime: tokio::runtime::Handle,
     queue: mpsc::UnboundedSender<Command>,
     stop: Arc<AtomicBool>,
@@ -63,7 +63,7 @@ impl Engine {
     pub(crate) fn start(config: ClientConfig) -> Result<Engine> {
         fork::ensure_handler();
         let generation = fork::generation();
-        let http = http_client(&config)?;
+        let http = Transport::new(&config)?;
         let lanes = config.max_in_flight;
         let spool = match &config.spool {
             Some(spool) => Some(Arc::new(crate::spool::Spool::open(spool)?)),

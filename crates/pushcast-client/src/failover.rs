@@ -104,7 +104,7 @@ pub(crate) async fn pick(
 ///
 /// Errors: the last attempt's error; [`Error::CircuitOpen`] when every circuit is open.
 pub(crate) async fn query(
-    http: &reqwest::Client,
+    http: &crate::transport::Transport,
     breakers: &Breakers,
     counters: &Counters,
     endpoints: &[String],

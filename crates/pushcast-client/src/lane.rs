@@ -160,7 +160,7 @@ fn refusal_of(error: &Error, transient_answers: u32) -> Refusal {
 pub(crate) async fn run(
     lane: usize,
     shared: Arc<Shared>,
-    http: reqwest::Client,
+    http: crate::transport::Transport,
     abort: Arc<Notify>,
     mut batches: mpsc::UnboundedReceiver<Batch>,
     done: mpsc::UnboundedSender<usize>,
@@ -302,7 +302,7 @@ fn expire(shared: &Shared, batch: &mut Batch, last_error: &Option<Error>) -> boo
 /// Delivers `batch`, and the parts it is split into, in order.
 async fn deliver(
     shared: &Shared,
-    http: &reqwest::Client,
+    http: &crate::transport::Transport,
     abort: &Notify,
     endpoint: &mut usize,
     rng: &mut StdRng,
@@ -322,7 +322,7 @@ async fn deliver(
 /// the parts to deliver in its place.
 async fn deliver_part(
     shared: &Shared,
-    http: &reqwest::Client,
+    http: &crate::transport::Transport,
     abort: &Notify,
     endpoint: &mut usize,
     rng: &mut StdRng,

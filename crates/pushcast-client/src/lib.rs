@@ -23,6 +23,7 @@ mod client;
 mod config;
 mod conflate;
 mod deadline;
+mod direct;
 mod dispatch;
 mod engine;
 mod failover;
@@ -41,6 +42,7 @@ mod stats;
 mod sync;
 mod thread;
 mod transport;
+mod wire;
 
 pub use breaker::{CircuitState, EndpointCircuit};
 pub use client::{Accepted, Client, Confirmed, FlushReport, PendingCall, Tracked};

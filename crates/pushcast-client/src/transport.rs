@@ -1,16 +1,17 @@
-//! HTTP: one pooled reqwest client (rustls), and the classification of what came back.
+//! HTTP: one pooled reqwest client (rustls), the direct path beside it for servers that close
+//! connections after every answer (direct.rs), and the classification of what came back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use pushcast_core::response::api_error;
 use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
+use crate::direct::Direct;
+use crate::wire::{answered, IDEMPOTENCY_HEADER, USER_AGENT};
+pub(crate) use crate::wire::{Attempt, ReadLimit};
 
 pub(crate) use crate::config::redacted;
-
-/// The `user-agent` every request carries.
-const USER_AGENT: &str = concat!("pushcast/", env!("CARGO_PKG_VERSION"));
 
 /// The header lines this transport sends besides `content-type` and `content-length` (reqwest
 /// adds `accept` and `host`), sized for the endpoint with the longest `host` value, so the
@@ -46,10 +47,34 @@ pub(crate) fn transport_headers(config: &ClientConfig) -> TransportHeaders {
 /// Hex digits of an idempotency key (128 random bits).
 pub(crate) const IDEMPOTENCY_KEY_HEX_LEN: usize = 32;
 
+/// How the engine speaks HTTP: one pooled reqwest client, and the direct path for the
+/// endpoints it serves. Cheap to clone (shared).
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pooled: reqwest::Client,
+    direct: Option<Arc<Direct>>,
+}
+
+impl Transport {
+    pub(crate) fn new(config: &ClientConfig) -> Result<Transport> {
+        Ok(Transport {
+            pooled: http_client(config)?,
+            direct: Direct::for_config(config),
+        })
+    }
+
+    /// Whether `endpoint`'s requests take the direct path (pre-dialled connections).
+    #[cfg(test)]
+    pub(crate) fn is_direct(&self, endpoint: &str) -> bool {
+        self.direct.as_ref().is_some_and(|d| d.serves(endpoint))
+    }
+}
+
 /// Builds the pooled HTTP client. Connections are reused where the server keeps them (hosted
 /// Pusher, a TLS proxy); servers that close after each response (Reverb, sockudo) get a new
-/// connection per request, which the pool handles.
-pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
+/// connection per request, which the pool handles (over TLS or a proxy; plain HTTP takes the
+/// direct path).
+fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .connect_timeout(config.connect_timeout)
@@ -106,40 +131,6 @@ pub(crate) fn http_client(config: &ClientConfig) -> Result<reqwest::Client> {
     })
 }
 
-/// What one attempt produced.
-pub(crate) enum Attempt {
-    /// Status 200 and the body.
-    Ok(Vec<u8>),
-    /// Worth another try (5xx, 429, connect error, timeout); `retry_after` from the server.
-    Retry {
-        error: Error,
-        connect_failed: bool,
-        retry_after: Option<Duration>,
-    },
-    /// Another try would fail the same way (4xx, TLS verification, bad URL).
-    Fatal(Error),
-}
-
-/// The header sockudo reads a batch's idempotency key from: a replay with the same key is
-/// answered with the first answer and not broadcast again. (Per-item body keys are not used: an
-/// item whose first try failed stays claimed, and sockudo would skip it silently on retry.)
-const IDEMPOTENCY_HEADER: &str = "X-Idempotency-Key";
-
-/// How much of an answer is read: publishes are answered in a few hundred bytes (a kilobyte
-/// or so per event with `info`), queries can list many channels. Beyond the limit the rest is
-/// not read (a hostile or broken server cannot make the engine hold an endless body).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadLimit(pub usize);
-
-impl ReadLimit {
-    /// Publishes: what is beyond it is not needed (a 200 already says the events were taken).
-    pub(crate) const PUBLISH: ReadLimit = ReadLimit(256 * 1024);
-    /// Queries: the answer itself, whole, or an error.
-    pub(crate) const QUERY: ReadLimit = ReadLimit(16 * 1024 * 1024);
-    /// An error answer is read for its message only.
-    const ERROR: usize = 16 * 1024;
-}
-
 /// The body, read up to `limit` bytes; true when there was more (left unread).
 async fn read_body(
     response: &mut reqwest::Response,
@@ -161,13 +152,19 @@ async fn read_body(
 /// exchange (the delivery deadline's remainder can be shorter than the request timeout), and
 /// reading at most `limit` of the answer.
 pub(crate) async fn send(
-    client: &reqwest::Client,
+    transport: &Transport,
     endpoint: &str,
     request: &SignedRequest,
     idempotency_key: Option<&str>,
     timeout: Duration,
     limit: ReadLimit,
 ) -> Attempt {
+    if let Some(direct) = transport.direct.as_ref().filter(|d| d.serves(endpoint)) {
+        return direct
+            .send(endpoint, request, idempotency_key, timeout, limit)
+            .await;
+    }
+    let client = &transport.pooled;
     let url = format!(
         "{}{}",
         endpoint.trim_end_matches('/'),
@@ -186,64 +183,13 @@ pub(crate) async fn send(
     match builder.timeout(timeout).send().await {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let read_limit = if status == 200 {
-                limit.0
-            } else {
-                ReadLimit::ERROR
-            };
-            let body = match read_body(&mut response, read_limit).await {
-                Ok((body, false)) => body,
-                // A publish's 200 needs no more; a query's answer must be whole.
-                Ok((body, true)) if status == 200 && limit.0 == ReadLimit::PUBLISH.0 => body,
-                Ok((_, true)) if status == 200 => {
-                    return Attempt::Fatal(Error::MalformedResponse {
-                        reason: format!(
-                            "the answer is larger than {} bytes; not read further",
-                            limit.0
-                        ),
-                    })
-                }
-                Ok((body, true)) => body,
-                Err(e) => {
-                    return Attempt::Retry {
-                        error: transport_error(endpoint, e),
-                        connect_failed: false,
-                        retry_after: None,
-                    }
-                }
-            };
-            if status == 200 {
-                Attempt::Ok(body)
-            } else if (300..400).contains(&status) {
-                let Error::Api { status, message } = api_error(status, &body) else {
-                    return Attempt::Fatal(api_error(status, &body));
-                };
-                Attempt::Fatal(Error::Api {
-                    status,
-                    message: format!(
-                        "{message} (a redirect to {}, not followed: the events were not taken; \
-                         point the endpoint at the server itself)",
-                        location.as_deref().unwrap_or("nowhere")
-                    ),
-                })
-            } else if status == 429 || status >= 500 {
-                Attempt::Retry {
-                    error: api_error(status, &body),
+            match read_body(&mut response, limit.for_status(status)).await {
+                Ok(body) => answered(status, response.headers(), body, limit),
+                Err(e) => Attempt::Retry {
+                    error: transport_error(endpoint, e),
                     connect_failed: false,
-                    retry_after,
-                }
-            } else {
-                Attempt::Fatal(api_error(status, &body))
+                    retry_after: None,
+                },
             }
         }
         Err(e) if is_tls_failure(&e) || e.is_builder() => {
@@ -375,9 +321,11 @@ mod tests {
             let key = profile
                 .supports_idempotency_key
                 .then(|| "f".repeat(IDEMPOTENCY_KEY_HEX_LEN));
-            let client = http_client(&config).unwrap();
+            let transport = Transport::new(&config).unwrap();
+            // Both profiles close after every answer: plain HTTP goes the direct way.
+            assert!(transport.is_direct(&url));
             let outcome = runtime.block_on(send(
-                &client,
+                &transport,
                 &url,
                 &request,
                 key.as_deref(),

@@ -5,6 +5,12 @@
 //! before it, as Reverb 1.10.2 does with a 500, or before dispatching anything), and a closed gate that refuses connections while a test re-arranges the real
 //! parts behind it (for example: a killed server is restarted and its subscribers reconnect
 //! before the publisher's retries may reach it). Everything else goes through untouched.
+//!
+//! A connection counts, and gets its mode, when its first request arrives, not when it is
+//! accepted: pushcast dials a spare connection ahead of time for servers that close after every
+//! answer, and may use it much later or never. Counting connections would count spares as
+//! requests (and a spare dialled under one mode would be handled in it after the test changed
+//! the mode).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +23,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum ProxyMode {
     /// Forward to the upstream port.
     Forward,
-    /// Accept and close at once (the publisher sees a reset / closed connection).
+    /// Close the connection, unanswered, as its request arrives (the publisher sees a reset /
+    /// closed connection).
     Refuse,
     /// Accept, read, never answer.
     Stall,
@@ -42,10 +49,11 @@ pub enum ProxyMode {
     },
 }
 
-/// One connection the proxy accepted: when, and what it did with it.
+/// One connection that carried a request: when its first request arrived, and what the proxy
+/// did with the connection.
 #[derive(Debug, Clone, Copy)]
 pub struct ProxyConnection {
-    /// When it was accepted.
+    /// When its first request arrived.
     pub at: Instant,
     /// What the proxy did (`ForwardThenStall` resolved to `Forward` or `Stall`).
     pub mode: ProxyMode,
@@ -59,7 +67,7 @@ struct Control {
 }
 
 impl Control {
-    /// What to do with a connection accepted now; records it.
+    /// What to do with a connection whose first request arrived now; records it.
     fn admit(&mut self) -> ProxyMode {
         let mode = match self.mode {
             ProxyMode::ForwardThenStall(n) if self.since_mode_set < n => ProxyMode::Forward,
@@ -207,8 +215,15 @@ impl FaultProxy {
         let current = Arc::clone(&control);
         runtime.spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let mode = current.lock().admit();
+                let current = Arc::clone(&current);
                 tokio::spawn(async move {
+                    // Nothing happens before the first request: a spare connection closed
+                    // unused was never a request.
+                    match client.peek(&mut [0u8; 1]).await {
+                        Ok(n) if n > 0 => {}
+                        _ => return,
+                    }
+                    let mode = current.lock().admit();
                     match mode {
                         ProxyMode::Refuse => drop(client),
                         ProxyMode::Stall | ProxyMode::ForwardThenStall(_) => {
@@ -266,25 +281,25 @@ impl FaultProxy {
         control.since_mode_set = 0;
     }
 
-    /// Every connection accepted so far, oldest first.
+    /// Every connection that carried a request so far, oldest first.
     pub fn accepted(&self) -> Vec<ProxyConnection> {
         self.control.lock().log.clone()
     }
 
-    /// Waits until the proxy has accepted at least `n` connections (panics after `limit`).
+    /// Waits until at least `n` connections have carried a request (panics after `limit`).
     pub fn wait_for_connections(&self, n: usize, limit: Duration) {
         let started = Instant::now();
         while self.accepted().len() < n {
             assert!(
                 started.elapsed() < limit,
-                "the proxy accepted {} connection(s) in {limit:?}, not {n}",
+                "{} connection(s) carried a request in {limit:?}, not {n}",
                 self.accepted().len()
             );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
-    /// How many connections were handled in `mode`.
+    /// How many connections that carried a request were handled in `mode`.
     pub fn connections_in(&self, mode: ProxyMode) -> usize {
         self.accepted().iter().filter(|c| c.mode == mode).count()
     }
