@@ -142,12 +142,21 @@ def _stages(results):
             s = st.get(stage) or {}
             cells.append(f"{s.get('p50_us', 'n/a')} / {s.get('p99_us', 'n/a')}")
         lines.append(f"| {stage} | {STAGE_WORDS[stage]} | " + " | ".join(cells) + " |")
-    before = Path(__file__).resolve().parents[2] / "benchmarks" / "stages-before-after.md"
-    lines += ["", "What changed them, before and after, is in"
-              " [benchmarks/stages-before-after.md](benchmarks/stages-before-after.md)"
-              " (`scripts/bench-stages`: the same runs with the engine before and after the change)."
-              if before.exists() else "", ""]
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    changes = [(name, what) for name, what in STAGE_CHANGES if (bench / name).exists()]
+    if changes:
+        lines += ["", "What changed them, before and after (`scripts/bench-stages`: the same runs with the"
+                  " engine before and after each change):", ""]
+        lines += [f"- [benchmarks/{name}](benchmarks/{name}): {what}" for name, what in changes]
+    lines.append("")
     return lines
+
+
+# The before/after stage reports of scripts/bench-stages, oldest change first.
+STAGE_CHANGES = [
+    ("stages-before-after.md", "the dispatcher moved from a thread of its own onto the I/O thread"),
+    ("stages-predial.md", "pre-dialled connections for servers that close after every answer"),
+]
 
 
 def _reverb(results):

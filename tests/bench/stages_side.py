@@ -2,11 +2,15 @@
 and php-fpm sessions), or the before/after report (`--report REV BEFORE AFTER OUT.md`)."""
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+# What each side's engine does, in a few words (scripts/bench-stages: STAGES_BEFORE, STAGES_AFTER).
+BEFORE_WHAT = os.environ.get("STAGES_BEFORE", "the dispatcher a thread of its own")
+AFTER_WHAT = os.environ.get("STAGES_AFTER", "the dispatcher a task on the I/O thread")
 
 
 def side(out):
@@ -45,8 +49,8 @@ def report(rev, before_file, after_file, out):
     stages = ["queue", "batch", "wake", "send", "total"]
     lines = ["# Where the time goes: before and after", "",
              f"Written by `scripts/bench-stages` on {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}:"
-             f" the same runs with the engine of `{rev}` (the dispatcher a thread of its own) and of the"
-             " working tree (the dispatcher a task on the I/O thread). p50 / p99 per side,"
+             f" the same runs with the engine of `{rev}` ({BEFORE_WHAT}) and of the"
+             f" working tree ({AFTER_WHAT}). p50 / p99 per side,"
              " from the engine's own stage histograms (µs) and the subscriber (ms).", "",
              f"Threads an engine adds to a process: {before['engine_threads']} → {after['engine_threads']}.", ""]
     for b, a in zip(before["runs"], after["runs"]):

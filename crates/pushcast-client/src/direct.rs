@@ -102,7 +102,7 @@ impl Direct {
     }
 
     /// Sends `request` once, as `transport::send` does, on the endpoint's spare when it has a
-    /// usable one; afterwards dials the next spare in the background.
+    /// usable one; after an answer, dials the next spare in the background.
     pub(crate) async fn send(
         self: &Arc<Self>,
         endpoint: &str,
@@ -123,8 +123,10 @@ impl Direct {
             None => {
                 match tokio::time::timeout(self.connect_timeout.min(timeout), target.dial()).await {
                     Ok(Ok(stream)) => stream,
-                    Ok(Err(e)) => return connect_failed(endpoint, e.to_string()),
-                    Err(_) => return connect_failed(endpoint, "timed out".to_owned()),
+                    Ok(Err(reason)) => return connect_failed(endpoint, reason),
+                    Err(_) => {
+                        return connect_failed(endpoint, "tcp connect error (timed out)".to_owned())
+                    }
                 }
             }
         };
@@ -134,7 +136,11 @@ impl Direct {
         };
         let remaining = timeout.saturating_sub(started.elapsed());
         let outcome = tokio::time::timeout(remaining, exchange(stream, http_request, limit)).await;
-        self.replenish(endpoint);
+        if let Ok(Ok(_)) = outcome {
+            // The server is there: the next request's connection can be dialled now. (After a
+            // failure it is not: a server that is down would get two dials per attempt.)
+            self.replenish(endpoint);
+        }
         match outcome {
             Ok(Ok((status, headers, body))) => answered(status, &headers, body, limit),
             Ok(Err(reason)) => Attempt::Retry {
@@ -524,6 +530,28 @@ mod tests {
         assert!(matches!(publish(&runtime, &direct, &url), Attempt::Ok(_)));
         assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(3));
         assert_eq!(next_seen(&runtime, &seen), Seen::Request(3));
+    }
+
+    #[test]
+    fn no_spare_is_dialled_after_a_request_that_got_no_answer() {
+        let (url, seen) = closing_server(&[1]);
+        let (runtime, direct) = (runtime(), direct_for(&url, SPARE_MAX_AGE));
+        assert!(matches!(
+            publish(&runtime, &direct, &url),
+            Attempt::Retry {
+                connect_failed: false,
+                ..
+            }
+        ));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(1));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Dropped(1));
+        // A spare would be accepted within a few milliseconds of the failure.
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
+        assert_eq!(seen.try_recv().ok(), None);
+        // The next request dials its own connection.
+        assert!(matches!(publish(&runtime, &direct, &url), Attempt::Ok(_)));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(2));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Request(2));
     }
 
     #[test]
