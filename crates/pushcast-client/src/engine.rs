@@ -80,6 +80,7 @@ impl Engine {
         let handle = runtime.handle().clone();
         let (io_stop, io_stopped) = oneshot::channel::<()>();
         let io = crate::thread::spawn("pushcast-io", move || {
+            crate::thread::never_preempt_the_waker();
             runtime.block_on(async {
                 let _ = io_stopped.await;
             });
