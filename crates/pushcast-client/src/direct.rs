@@ -34,7 +34,9 @@ use tokio::net::TcpStream;
 
 use crate::config::{redacted, ClientConfig};
 use crate::sync::Mutex;
-use crate::wire::{answered, Attempt, ReadLimit, IDEMPOTENCY_HEADER, USER_AGENT};
+use crate::wire::{
+    answered, host_header, with_causes, Attempt, ReadLimit, IDEMPOTENCY_HEADER, USER_AGENT,
+};
 
 /// How long a spare may wait before it is used: under the idle limit every server here puts on
 /// a connection that has sent nothing yet (uWebSockets, under soketi: 10 s; hyper's header
@@ -206,10 +208,7 @@ impl Target {
             Ok(ip) => Host::Ip(ip),
             Err(_) => Host::Name(host_str.to_owned()),
         };
-        let authority = match url.port() {
-            Some(port) => format!("{host_str}:{port}"),
-            None => host_str.to_owned(),
-        };
+        let authority = host_header(&url);
         Some(Target {
             host,
             port: url.port_or_known_default()?,
@@ -302,17 +301,20 @@ async fn exchange(
 ) -> Result<(u16, http::HeaderMap, (Vec<u8>, bool)), String> {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| with_causes(&e))?;
     let mut connection = std::pin::pin!(connection);
     let answer = async {
-        let response = sender.send_request(request).await.map_err(hyper_error)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| with_causes(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let read_limit = limit.for_status(status);
         let mut body = response.into_body();
         let mut bytes = Vec::new();
         while let Some(frame) = body.frame().await {
-            let Ok(chunk) = frame.map_err(hyper_error)?.into_data() else {
+            let Ok(chunk) = frame.map_err(|e| with_causes(&e))?.into_data() else {
                 continue;
             };
             let room = read_limit - bytes.len();
@@ -332,25 +334,9 @@ async fn exchange(
             // The connection ended first (the server closed it): the answer, if it came whole,
             // is ready now.
             Ok(()) => answer.await,
-            Err(e) => Err(hyper_error(e)),
+            Err(e) => Err(with_causes(&e)),
         },
     }
-}
-
-/// hyper's error with its cause ("connection closed before message completed", "Connection
-/// reset by peer").
-fn hyper_error(error: hyper::Error) -> String {
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason.push_str(": ");
-            reason.push_str(&text);
-        }
-        source = cause.source();
-    }
-    reason
 }
 
 fn connect_failed(endpoint: &str, reason: String) -> Attempt {
@@ -385,11 +371,22 @@ mod tests {
         Request(usize),
         /// The server closed that connection without reading it (`close_unread`).
         Dropped(usize),
+        /// The server wrote on that connection before any request (`speak_first`).
+        Spoke(usize),
     }
 
     /// A server that closes every connection after its answer (as Reverb and sockudo do), on a
     /// free port. The connections numbered in `close_unread` are closed at once, unread.
     fn closing_server(close_unread: &'static [usize]) -> (String, mpsc::Receiver<Seen>) {
+        server(close_unread, &[])
+    }
+
+    /// `closing_server`, and the connections numbered in `speak_first` are sent a 408 at once
+    /// and then left open, unread.
+    fn server(
+        close_unread: &'static [usize],
+        speak_first: &'static [usize],
+    ) -> (String, mpsc::Receiver<Seen>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let (tx, rx) = mpsc::channel();
@@ -403,6 +400,16 @@ mod tests {
                 if close_unread.contains(&n) {
                     drop(conn);
                     let _ = tx.send(Seen::Dropped(n));
+                    continue;
+                }
+                if speak_first.contains(&n) {
+                    // As a server that answers an idle connection with a 408 and keeps it.
+                    let _ = conn.write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n");
+                    let _ = tx.send(Seen::Spoke(n));
+                    std::thread::spawn(move || {
+                        let _held_open = conn;
+                        std::thread::sleep(Duration::from_secs(30));
+                    });
                     continue;
                 }
                 let tx = tx.clone();
@@ -515,6 +522,22 @@ mod tests {
         // failed attempt.
         let outcome = publish(&runtime, &direct, &url);
         assert!(matches!(outcome, Attempt::Ok(_)));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(3));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Request(3));
+    }
+
+    #[test]
+    fn a_spare_the_server_spoke_on_is_not_used() {
+        let (url, seen) = server(&[], &[2]);
+        let (runtime, direct) = (runtime(), direct_for(&url, SPARE_MAX_AGE));
+        assert!(matches!(publish(&runtime, &direct, &url), Attempt::Ok(_)));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(1));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Request(1));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(2));
+        assert_eq!(next_seen(&runtime, &seen), Seen::Spoke(2));
+        // Its 408 is not taken for the answer to the next request, which gets its own
+        // connection.
+        assert!(matches!(publish(&runtime, &direct, &url), Attempt::Ok(_)));
         assert_eq!(next_seen(&runtime, &seen), Seen::Accepted(3));
         assert_eq!(next_seen(&runtime, &seen), Seen::Request(3));
     }

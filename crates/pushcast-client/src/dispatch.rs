@@ -15,9 +15,9 @@
 //! core at once, so the publisher waited for the send: caller p50 went from 5 µs to about
 //! 90 µs at 500 events/s. Returning at once is the point of this library.
 //!
-//! Kept instead, the other way round: the I/O thread is `SCHED_BATCH`
-//! (`thread::never_preempt_the_waker`), so the kernel never runs it on the publisher's core in
-//! the middle of `publish`; it runs when a core is free or the publisher blocks.
+//! Kept instead, the other way round: an idle engine's I/O thread is `SCHED_BATCH`
+//! (wake_policy.rs), so the kernel never runs it on the publisher's core in the middle of
+//! `publish`; it runs when a core is free or the publisher blocks.
 //!
 //! There is no timer-based lingering: a lane that is idle gets what is there at once (lowest
 //! latency at low rates), and while lanes are busy events pile up into full batches (highest

@@ -70,8 +70,12 @@ impl Engine {
             None => None,
         };
         let shared = Arc::new(Shared::new(config, spool.clone()));
+        let policy = Arc::new(crate::wake_policy::WakePolicy::default());
+        let (parking, unparked, idle) = (Arc::clone(&policy), policy, Arc::clone(&shared));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_park(move || parking.parking(idle.pending() == 0))
+            .on_thread_unpark(move || unparked.unparked())
             .build()
             .map_err(|e| Error::Internal {
                 what: "start the I/O runtime",
@@ -80,7 +84,6 @@ impl Engine {
         let handle = runtime.handle().clone();
         let (io_stop, io_stopped) = oneshot::channel::<()>();
         let io = crate::thread::spawn("pushcast-io", move || {
-            crate::thread::never_preempt_the_waker();
             runtime.block_on(async {
                 let _ = io_stopped.await;
             });

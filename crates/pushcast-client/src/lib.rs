@@ -42,6 +42,7 @@ mod stats;
 mod sync;
 mod thread;
 mod transport;
+mod wake_policy;
 mod wire;
 
 pub use breaker::{CircuitState, EndpointCircuit};

@@ -102,28 +102,6 @@ pub(crate) fn spawn(name: &'static str, body: impl FnOnce() + Send + 'static) ->
     })
 }
 
-/// Tells the kernel that the calling thread (the I/O thread) must never preempt the thread
-/// that wakes it: `SCHED_BATCH`, which an unprivileged thread may choose for itself. It is
-/// still scheduled like any other thread (same share, same weight): it runs as soon as a core
-/// is free or the waker blocks, or at the next tick; it only loses the right to take the
-/// waker's core at the moment of the wake-up.
-///
-/// Why: a publish wakes the I/O thread, which the kernel places on the publisher's core. Once
-/// the pre-dialled connections made its work per event small, the kernel began to run it at
-/// once, in the middle of `publish`, and the caller waited for the send: the Rust caller's
-/// p50 at 500 events/s went from 4.8 to 40.5 µs (scripts/bench-stages, benchmarks/
-/// stages-predial.md). With `SCHED_BATCH`: 4.6 µs, and the events' latency at that rate did not
-/// rise (p99 0.51-0.61 ms against 0.56-0.79 ms without it, in two runs each). Failure to set
-/// it (a seccomp filter, another OS) leaves the thread as it was.
-pub(crate) fn never_preempt_the_waker() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: pid 0 is the calling thread; `param` is valid for the call.
-        unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
-    }
-}
-
 impl Worker {
     /// Joins the thread if it ends by `deadline`; otherwise leaves it running, detached, and
     /// says so. Returns whether it ended.

@@ -8,7 +8,7 @@ use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
 use crate::direct::Direct;
-use crate::wire::{answered, IDEMPOTENCY_HEADER, USER_AGENT};
+use crate::wire::{answered, host_header, with_causes, IDEMPOTENCY_HEADER, USER_AGENT};
 pub(crate) use crate::wire::{Attempt, ReadLimit};
 
 pub(crate) use crate::config::redacted;
@@ -22,14 +22,7 @@ pub(crate) fn transport_headers(config: &ClientConfig) -> TransportHeaders {
         .endpoints
         .iter()
         .filter_map(|e| reqwest::Url::parse(e).ok())
-        .map(|url| {
-            let host = url.host_str().unwrap_or_default().to_owned();
-            // reqwest writes the port only when it is not the scheme's default.
-            match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            }
-        })
+        .map(|url| host_header(&url))
         .max_by_key(String::len)
         .unwrap_or_default();
     let key = "0".repeat(IDEMPOTENCY_KEY_HEX_LEN);
@@ -207,16 +200,7 @@ pub(crate) async fn send(
 fn transport_error(endpoint: &str, error: reqwest::Error) -> Error {
     // Without the URL: its query carries the signature and says nothing the endpoint doesn't.
     let error = error.without_url();
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason.push_str(": ");
-            reason.push_str(&text);
-        }
-        source = cause.source();
-    }
+    let mut reason = with_causes(&error);
     if error.is_timeout() {
         reason.push_str(" (timed out)");
     }

@@ -102,3 +102,29 @@ pub(crate) fn answered(
         Attempt::Fatal(api_error(status, &body))
     }
 }
+
+/// The `host` header for `url` as reqwest writes it: the port only when it is not the scheme's
+/// default. (Reverb's request limit counts it, so both paths must write the same.)
+pub(crate) fn host_header(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// `error` and its causes, each once ("error sending request: connection closed before message
+/// completed", "… Connection refused (os error 111)").
+pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut reason = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !reason.contains(&text) {
+            reason.push_str(": ");
+            reason.push_str(&text);
+        }
+        source = cause.source();
+    }
+    reason
+}

@@ -1,21 +1,22 @@
-//! The I/O thread must never take its caller's core at the moment a publish wakes it: it runs
-//! as `SCHED_BATCH` (see `thread::never_preempt_the_waker` for the measurements). Read from the
-//! kernel's record of the thread (Linux `/proc`), not timed.
+//! An idle engine's I/O thread must not take its caller's core at the moment a publish wakes
+//! it: it parks as `SCHED_BATCH` when it holds no event, and works with the normal policy
+//! (wake_policy.rs says why, with the measurements). Read from the kernel's record of the
+//! thread (Linux `/proc`), not timed.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::panic)]
 #![cfg(target_os = "linux")]
 
-use std::time::Duration;
+use std::io::Read;
+use std::time::{Duration, Instant};
 
 use pushcast_client::{Client, ClientConfig};
 use pushcast_core::Event;
-use pushcast_testkit::Sockudo;
+use pushcast_testkit::{Sockudo, SockudoOptions};
 
-/// `SCHED_BATCH` in `sched.h`.
-const SCHED_BATCH: u32 = 3;
-/// `SCHED_OTHER`, what every other thread of this process runs as.
+/// `SCHED_OTHER` and `SCHED_BATCH` in `sched.h`.
 const SCHED_OTHER: u32 = 0;
+const SCHED_BATCH: u32 = 3;
 
 /// The scheduling policy of each thread of this process named `name` (field 41 of
 /// `/proc/self/task/TID/stat`).
@@ -42,14 +43,71 @@ fn policies_of(name: &str) -> Vec<u32> {
     out
 }
 
+/// Waits (up to 10 s) until the I/O thread's policy is `policy`.
+fn io_thread_becomes(policy: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while policies_of("pushcast-io") != [policy] {
+        assert!(
+            Instant::now() < deadline,
+            "the I/O thread's policy stayed {:?}, not {policy}",
+            policies_of("pushcast-io")
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// One test, two engines one after the other: each phase reads "the" I/O thread of the process.
 #[test]
-fn the_io_thread_runs_as_sched_batch_and_the_caller_does_not() {
+fn the_io_thread_parks_as_sched_batch_only_when_the_engine_holds_nothing() {
+    an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone();
+    assert!(
+        policies_of("pushcast-io").is_empty(),
+        "the first engine's thread is still there"
+    );
+    an_engine_waiting_for_an_answer_keeps_the_normal_policy();
+}
+
+fn an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone() {
     let server = Sockudo::start();
     let client = Client::new(ClientConfig::new(server.app(), server.url())).unwrap();
     client.publish(Event::new(["sched"], "Once", "{}")).unwrap();
     assert_eq!(client.flush(Duration::from_secs(10)).stats.delivered, 1);
-    assert_eq!(policies_of("pushcast-io"), [SCHED_BATCH]);
-    // The caller's own thread is left as it was.
+    io_thread_becomes(SCHED_BATCH);
     let main: String = std::fs::read_to_string("/proc/thread-self/comm").unwrap();
     assert_eq!(policies_of(main.trim()).first(), Some(&SCHED_OTHER));
+    // Shut down: its thread is joined.
+    drop(client);
+}
+
+fn an_engine_waiting_for_an_answer_keeps_the_normal_policy() {
+    // A server that takes the request and never answers: the event stays in flight.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (got_request, request_arrived) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            let mut conn = conn.unwrap();
+            let mut byte = [0u8; 1];
+            if conn.read(&mut byte).unwrap_or(0) == 1 {
+                let _ = got_request.send(());
+            }
+            held.push(conn);
+        }
+    });
+    let mut config = ClientConfig::new(SockudoOptions::default().app(), url);
+    config.delivery_timeout = Duration::from_secs(2);
+    let client = Client::new(config).unwrap();
+    client
+        .publish(Event::new(["sched"], "Stuck", "{}"))
+        .unwrap();
+    request_arrived
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap();
+    // Woken out of idleness by the publish, and parked since with an event in flight.
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(policies_of("pushcast-io"), [SCHED_OTHER]);
+    // Once the event has failed (its deadline), nothing is held: idle again.
+    assert_eq!(client.flush(Duration::from_secs(10)).stats.failed, 1);
+    io_thread_becomes(SCHED_BATCH);
 }
