@@ -35,7 +35,8 @@ use tokio::net::TcpStream;
 use crate::config::{redacted, ClientConfig};
 use crate::sync::Mutex;
 use crate::wire::{
-    answered, host_header, with_causes, Attempt, ReadLimit, IDEMPOTENCY_HEADER, USER_AGENT,
+    answered, host_header, keep_up_to, with_causes, Attempt, ReadLimit, IDEMPOTENCY_HEADER,
+    USER_AGENT,
 };
 
 /// How long a spare may wait before it is used: under the idle limit every server here puts on
@@ -317,12 +318,9 @@ async fn exchange(
             let Ok(chunk) = frame.map_err(|e| with_causes(&e))?.into_data() else {
                 continue;
             };
-            let room = read_limit - bytes.len();
-            if chunk.len() > room {
-                bytes.extend_from_slice(&chunk[..room]);
+            if keep_up_to(&mut bytes, &chunk, read_limit) {
                 return Ok((status, headers, (bytes, true)));
             }
-            bytes.extend_from_slice(&chunk);
         }
         Ok((status, headers, (bytes, false)))
     };

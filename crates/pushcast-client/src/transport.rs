@@ -8,7 +8,7 @@ use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
 use crate::direct::Direct;
-use crate::wire::{answered, host_header, with_causes, IDEMPOTENCY_HEADER, USER_AGENT};
+use crate::wire::{answered, host_header, keep_up_to, with_causes, IDEMPOTENCY_HEADER, USER_AGENT};
 pub(crate) use crate::wire::{Attempt, ReadLimit};
 
 pub(crate) use crate::config::redacted;
@@ -131,12 +131,9 @@ async fn read_body(
 ) -> reqwest::Result<(Vec<u8>, bool)> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
+        if keep_up_to(&mut body, &chunk, limit) {
             return Ok((body, true));
         }
-        body.extend_from_slice(&chunk);
     }
     Ok((body, false))
 }

@@ -128,3 +128,29 @@ pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     }
     reason
 }
+
+/// Appends `chunk` to `body` up to `limit` bytes in all; true when it did not all fit (the
+/// rest of the answer is then left unread).
+pub(crate) fn keep_up_to(body: &mut Vec<u8>, chunk: &[u8], limit: usize) -> bool {
+    let room = limit.saturating_sub(body.len());
+    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    chunk.len() > room
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_kept_up_to_its_limit_and_says_when_there_was_more() {
+        let mut body = Vec::new();
+        assert!(!keep_up_to(&mut body, b"abc", 5));
+        assert!(!keep_up_to(&mut body, b"de", 5));
+        assert_eq!(body, b"abcde");
+        assert!(keep_up_to(&mut body, b"f", 5));
+        assert_eq!(body, b"abcde");
+        let mut body = b"ab".to_vec();
+        assert!(keep_up_to(&mut body, b"cdef", 4));
+        assert_eq!(body, b"abcd");
+    }
+}
