@@ -189,10 +189,12 @@ def _footprint(results):
             f"An engine adds {f['idle_uss_mb_added']:.2f} MB of private memory (USS) to a worker, whose"
             f" thread count goes to {f['threads_per_worker']:.0f} (PHP's own and the engine's I/O thread,"
             " which runs the dispatcher and the lanes), and wakes"
-            f" {f['idle_wakeups_per_s']:.2f} times a second while idle. Sockets: sockudo (like Reverb)"
-            " closes the connection after each answer, so an idle engine holds none (the worker's one"
-            " socket is FPM's own); with a keep-alive"
-            " server (hosted Pusher) it keeps up to `max_in_flight` idle connections for 30 s.", ""]
+            f" {f['idle_wakeups_per_s']:.2f} times a second while idle. Sockets: the worker's first is"
+            " FPM's own; sockudo (like Reverb) closes the connection after each answer, and an idle"
+            " engine holds the one it dialled after its last answer, unused, for the next event (at"
+            " most 5 s old when used; parked outside the I/O thread's epoll, so the server closing it"
+            " wakes nobody). With a keep-alive server (hosted Pusher) it keeps up to `max_in_flight`"
+            " idle connections for 30 s instead.", ""]
 
 
 def _ratios(results):
@@ -221,7 +223,7 @@ def write(results, out, plots, quick):
         "# Benchmarks",
         "",
         "Written by `scripts/bench-all` from one run on one machine; every figure below is what that run"
-        " measured. Re-run it to reproduce (about 10 minutes; `BENCH_QUICK=1 scripts/bench-all` is the"
+        " measured. Re-run it to reproduce (about 15 minutes; `BENCH_QUICK=1 scripts/bench-all` is the"
         " short version CI runs, writing to target/bench-quick).",
         "",
         f"- Run: {results.get('run_at') or datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}"
