@@ -10,7 +10,9 @@ $BENCH_OUT (default target/bench-quick) instead of the repository root.
 import json
 import os
 import platform
+import math
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -59,6 +61,8 @@ FPM_RATE = 1000
 # between identical runs here (ratios 0.79 to 1.38 over three rounds of the same engine); over
 # 10,000 it is the 100th worst.
 FPM_RATE_REQUESTS = 200 if QUICK else 10_000
+# ... in blocks, the two variants alternating (run_fpm_equal_load says why).
+FPM_RATE_BLOCKS = 2 if QUICK else 5
 SHARED = Path(os.environ.get("PUSHCAST_SHARED", ROOT.parent / "shared"))
 # Against Reverb: events per throughput run (pusher-http-php waits for each answer).
 N_REVERB = {"pushcast-php-laravel": 2_000 if QUICK else 20_000, "pusher-http-php": 200 if QUICK else 3_000}
@@ -155,15 +159,17 @@ def fpm_stages(transport):
     return histogram
 
 
-def run_fpm(variant, transport, size, rate=None):
+def run_fpm(variant, transport, size, rate=None, requests=None, latencies=None, with_stages=True):
     """One FPM run: `ab -c 4` (as many requests as the workers take: saturated) or, with
     `rate`, an open-loop load at that many requests per second (bench-http-load): the same
-    offered load for both variants, so their latencies compare at equal work."""
+    offered load for both variants, so their latencies compare at equal work. `latencies`:
+    a file for every event's latency (ms); `with_stages`: read the engines' stage histograms
+    around the run (pushcast only)."""
     channel = f"fpm-{variant}-{transport}-{size}"
-    requests = FPM_REQUESTS if rate is None else FPM_RATE_REQUESTS
-    sub = start_subscriber(channel, requests)
+    requests = requests or (FPM_REQUESTS if rate is None else FPM_RATE_REQUESTS)
+    sub = start_subscriber(channel, requests, latencies)
     url = f"{FPM_URL}/broadcast?variant={variant}&transport={transport}&size={size}"
-    before = fpm_stages(transport) if variant == "pushcast" else None
+    before = fpm_stages(transport) if variant == "pushcast" and with_stages else None
     if rate is None:
         ab = subprocess.run(["ab", "-n", str(requests), "-c", "4", url], capture_output=True, text=True)
         load = ab_percentiles(ab.stdout)
@@ -187,6 +193,54 @@ def run_fpm(variant, transport, size, rate=None):
         f"delivered {seen['distinct']}/{requests}, latency p50 {seen['latency_ms_p50']:.2f} ms "
         f"p99 {seen['latency_ms_p99']:.2f} ms")
     return result
+
+
+def nearest_rank(sorted_values, q):
+    """The testkit's percentile (crates/pushcast-testkit/src/bench.rs): nearest rank."""
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(max(math.ceil(q * len(sorted_values)), 1), len(sorted_values)) - 1]
+
+
+def run_fpm_equal_load(size):
+    """Both variants at FPM_RATE over plain HTTP, alternating in FPM_RATE_BLOCKS blocks (the
+    baseline first in even blocks, pushcast first in odd ones), so that a drift of the machine
+    during the comparison reaches both alike: on this VM a p99 moved by tens of percent within
+    minutes, and run one after the other the two variants met different machines. Each
+    variant's latency percentiles pool every event of its blocks; its request columns are the
+    median over its blocks; pushcast's stages cover its blocks (the baseline's requests never
+    touch the engines)."""
+    per_block = FPM_RATE_REQUESTS // FPM_RATE_BLOCKS
+    blocks = {"baseline": [], "pushcast": []}
+    files = {"baseline": [], "pushcast": []}
+    lat_dir = ROOT / "target/bench-latencies"
+    lat_dir.mkdir(parents=True, exist_ok=True)
+    before = fpm_stages("http")
+    for block in range(FPM_RATE_BLOCKS):
+        for variant in (["baseline", "pushcast"] if block % 2 == 0 else ["pushcast", "baseline"]):
+            file = lat_dir / f"fpm-{variant}-{size}-block{block}.txt"
+            blocks[variant].append(run_fpm(variant, "http", size, FPM_RATE, per_block, file, with_stages=False))
+            files[variant].append(file)
+    run_stages = stages.summary(stages.minus(fpm_stages("http"), before))
+    merged = []
+    for variant in ("baseline", "pushcast"):
+        rows = blocks[variant]
+        values = sorted(float(v) for f in files[variant] for v in f.read_text().split())
+        median = lambda key: statistics.median(r[key] for r in rows)  # noqa: E731
+        result = {"variant": variant, "transport": "http", "size": size, "rate": FPM_RATE,
+                  "requests": sum(r["requests"] for r in rows), "blocks": len(rows),
+                  "delivered": sum(r["delivered"] for r in rows), "lost": sum(r["lost"] for r in rows),
+                  "latency_ms_p50": nearest_rank(values, 0.5), "latency_ms_p99": nearest_rank(values, 0.99),
+                  "block_latency_ms_p99": [r["latency_ms_p99"] for r in rows],
+                  "request_ms_p50": median("request_ms_p50"), "request_ms_p99": median("request_ms_p99"),
+                  "requests_per_s": statistics.mean(r["requests_per_s"] for r in rows),
+                  "failed_requests": sum(r["failed_requests"] for r in rows), "non2xx": 0,
+                  "stages": run_stages if variant == "pushcast" else None}
+        log(f"  fpm {variant} {size} B at {FPM_RATE}/s, {len(rows)} blocks pooled: latency p50 "
+            f"{result['latency_ms_p50']:.2f} ms p99 {result['latency_ms_p99']:.2f} ms "
+            f"(blocks' p99: {', '.join(f'{v:.2f}' for v in result['block_latency_ms_p99'])})")
+        merged.append(result)
+    return merged
 
 
 def cpu_seconds(pid):
@@ -285,9 +339,8 @@ def main():
             for size in SIZES:
                 results["fpm"].append(run_fpm(variant, transport, size))
     log(f"bench-all: PHP-FPM shape at an equal load of {FPM_RATE} requests/s (open loop)")
-    for variant in ["baseline", "pushcast"]:
-        for size in SIZES:
-            results["fpm"].append(run_fpm(variant, "http", size, FPM_RATE))
+    for size in SIZES:
+        results["fpm"].extend(run_fpm_equal_load(size))
     log("bench-all: Laravel Reverb (../shared/reverb): pushcast and the real pusher-http-php")
     results["reverb"] = run_reverb()
     log("bench-all: what an idle engine costs each of 32 PHP-FPM workers")

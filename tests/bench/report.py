@@ -102,7 +102,10 @@ def _fpm_equal_load(results):
              f" harder (more requests per second on the same two cores) and its events wait longer for"
              f" a core. Here both get the same open-loop load, {rate:,} requests/s"
              " (crates/pushcast-testkit/src/bin/bench-http-load.rs: each request starts when due, and"
-             " its time runs from then), which compares their latencies at equal work.", "",
+             " its time runs from then), which compares their latencies at equal work. The two variants"
+             f" alternate in {rows[0].get('blocks', 1)} blocks per payload, so that a drift of the machine"
+             " during the comparison reaches both alike; latency percentiles pool every event of a"
+             " variant's blocks, request columns are the median over its blocks.", "",
              "| variant | payload | requests | request p50 (ms) | request p99 (ms) | requests/s | latency p50 (ms) | latency p99 (ms) | delivered | lost |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
