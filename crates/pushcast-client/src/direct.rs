@@ -47,13 +47,15 @@ const SPARE_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// The direct path's endpoints, each with its spare.
 pub(crate) struct Direct {
-    targets: HashMap<String, Target>,
+    targets: HashMap<String, Arc<Target>>,
     connect_timeout: Duration,
     max_age: Duration,
 }
 
 /// Where one endpoint's requests go.
-struct Target {
+pub(crate) struct Target {
+    /// The endpoint as configured (errors name it, redacted).
+    endpoint: String,
     host: Host,
     port: u16,
     /// The `host` header as reqwest writes it: the port only when it is not 80 (the wire size
@@ -85,10 +87,10 @@ impl Direct {
         if config.app.profile().keeps_connections_alive || proxy_configured() {
             return None;
         }
-        let targets: HashMap<String, Target> = config
+        let targets: HashMap<String, Arc<Target>> = config
             .endpoints
             .iter()
-            .filter_map(|endpoint| Some((endpoint.clone(), Target::parse(endpoint)?)))
+            .filter_map(|endpoint| Some((endpoint.clone(), Arc::new(Target::parse(endpoint)?))))
             .collect();
         (!targets.is_empty()).then(|| {
             Arc::new(Direct {
@@ -99,27 +101,22 @@ impl Direct {
         })
     }
 
-    /// Whether `endpoint`'s requests take this path.
-    pub(crate) fn serves(&self, endpoint: &str) -> bool {
-        self.targets.contains_key(endpoint)
+    /// Where `endpoint`'s requests go, when they take this path.
+    pub(crate) fn target(&self, endpoint: &str) -> Option<&Arc<Target>> {
+        self.targets.get(endpoint)
     }
 
     /// Sends `request` once, as `transport::send` does, on the endpoint's spare when it has a
     /// usable one; after an answer, dials the next spare in the background.
     pub(crate) async fn send(
-        self: &Arc<Self>,
-        endpoint: &str,
+        &self,
+        target: &Arc<Target>,
         request: &SignedRequest,
         idempotency_key: Option<&str>,
         timeout: Duration,
         limit: ReadLimit,
     ) -> Attempt {
-        let Some(target) = self.targets.get(endpoint) else {
-            return Attempt::Fatal(Error::InvalidConfig {
-                field: "endpoints",
-                reason: format!("{} is not served directly", redacted(endpoint)),
-            });
-        };
+        let endpoint = target.endpoint.as_str();
         let started = Instant::now();
         let stream = match target.take_spare(self.max_age) {
             Some(stream) => stream,
@@ -142,7 +139,7 @@ impl Direct {
         if let Ok(Ok(_)) = outcome {
             // The server is there: the next request's connection can be dialled now. (After a
             // failure it is not: a server that is down would get two dials per attempt.)
-            self.replenish(endpoint);
+            self.replenish(target);
         }
         match outcome {
             Ok(Ok((status, headers, body))) => answered(status, &headers, body, limit),
@@ -165,11 +162,9 @@ impl Direct {
         }
     }
 
-    /// Dials `endpoint`'s next spare on the I/O thread, unless it has one or one is on its way.
-    fn replenish(self: &Arc<Self>, endpoint: &str) {
-        let Some(target) = self.targets.get(endpoint) else {
-            return;
-        };
+    /// Dials the target's next spare on the I/O thread, unless it has one or one is on its
+    /// way.
+    fn replenish(&self, target: &Arc<Target>) {
         {
             let mut slot = target.spare.lock();
             if slot.spare.is_some() || slot.dialling {
@@ -177,12 +172,9 @@ impl Direct {
             }
             slot.dialling = true;
         }
-        let (direct, endpoint) = (Arc::clone(self), endpoint.to_owned());
+        let (target, connect_timeout) = (Arc::clone(target), self.connect_timeout);
         tokio::spawn(async move {
-            let Some(target) = direct.targets.get(&endpoint) else {
-                return;
-            };
-            let dialled = tokio::time::timeout(direct.connect_timeout, target.dial()).await;
+            let dialled = tokio::time::timeout(connect_timeout, target.dial()).await;
             // Parked outside the reactor: the server closing it wakes nobody.
             let spare = match dialled {
                 Ok(Ok(stream)) => stream.into_std().ok(),
@@ -211,6 +203,7 @@ impl Target {
         };
         let authority = host_header(&url);
         Some(Target {
+            endpoint: endpoint.to_owned(),
             host,
             port: url.port_or_known_default()?,
             authority,
@@ -465,7 +458,7 @@ mod tests {
             .sign_batch_body(b"{\"batch\":[]}".to_vec(), pushcast_core::unix_now())
             .unwrap();
         runtime.block_on(direct.send(
-            url,
+            direct.target(url).unwrap(),
             &request,
             None,
             Duration::from_secs(5),

@@ -24,7 +24,7 @@ pub(crate) struct Engine {
     /// The fork generation this engine was started in.
     pub generation: u64,
     pub shared: Arc<Shared>,
-    pub http: crate::transport::Transport,
+    pub http: Transport,
     pub runtime: tokio::runtime::Handle,
     queue: mpsc::UnboundedSender<Command>,
     stop: Arc<AtomicBool>,

@@ -59,7 +59,9 @@ impl Transport {
     /// Whether `endpoint`'s requests take the direct path (pre-dialled connections).
     #[cfg(test)]
     pub(crate) fn is_direct(&self, endpoint: &str) -> bool {
-        self.direct.as_ref().is_some_and(|d| d.serves(endpoint))
+        self.direct
+            .as_ref()
+            .is_some_and(|d| d.target(endpoint).is_some())
     }
 }
 
@@ -149,10 +151,12 @@ pub(crate) async fn send(
     timeout: Duration,
     limit: ReadLimit,
 ) -> Attempt {
-    if let Some(direct) = transport.direct.as_ref().filter(|d| d.serves(endpoint)) {
-        return direct
-            .send(endpoint, request, idempotency_key, timeout, limit)
-            .await;
+    if let Some(direct) = &transport.direct {
+        if let Some(target) = direct.target(endpoint) {
+            return direct
+                .send(target, request, idempotency_key, timeout, limit)
+                .await;
+        }
     }
     let client = &transport.pooled;
     let url = format!(
