@@ -53,6 +53,10 @@ RATES = [500, 2000]
 # Seconds per paced run: at 500/s, 5 s gave a p99 over 2,500 events (the 25th worst), which moved
 # from 0.57 to 1.52 ms between runs of the same engine; 10 s gives 5,000 (and 20,000 at 2,000/s).
 RATE_SECONDS = 1 if QUICK else 10
+# The paced comparison (pushcast's publishers and the blocking baseline) runs in blocks, the
+# publishers taking turns (run_paced says why); the other peers run once per rate.
+PACED_COMPARED = ["pushcast-rust", "pushcast-python-c-abi", "pushcast-php-laravel", "php-guzzle-baseline"]
+PACED_BLOCKS = 2 if QUICK else 5
 FPM_REQUESTS = 200 if QUICK else 2_000
 # The FPM shape's equal-load runs: requests per second, well under what either variant serves
 # at most here (about 1,400-1,900 under `ab -c 4`).
@@ -128,6 +132,7 @@ def run_publisher(name, prefix, size, n, rate, url=HTTP_URL, ca=None, latencies=
         "rss_mb_max": max((mb for _, mb in samples), default=0.0), "rss": samples,
         # The engine's hop-by-hop histograms, from the publishers that report them.
         "stages": stages.summary(stages.from_report(pub["stages"])) if pub.get("stages") else None,
+        "stages_histogram": stages.from_report(pub["stages"]) if pub.get("stages") else None,
     }
     log(f"  {name} {size}B n={n} rate={rate or 'max'}: caller p50 {pub['call_us_p50']:.2f} µs, "
         f"delivered {seen['distinct']}/{n} at {result['delivered_per_s']:.0f}/s, "
@@ -243,6 +248,58 @@ def run_fpm_equal_load(size):
     return merged
 
 
+def run_paced(rate, lat_dir):
+    """Every publisher at `rate` for RATE_SECONDS. The compared ones (PACED_COMPARED) take
+    turns in PACED_BLOCKS blocks, each block starting one publisher later in the list, so that a
+    drift of the machine during the comparison reaches them alike (on this VM the same
+    baseline's p99 at 500/s moved from 0.89 to 1.24 ms within four minutes; run one after the
+    other, publishers met different machines, and the worst-of-three ratio took the unluckiest).
+    A compared publisher's latency percentiles pool every event of its blocks, its caller
+    columns are the median over its blocks, its stages merge its blocks'. The other peers run
+    once: they fall behind at the higher rate, and their backlog is part of what they show."""
+    n = rate * RATE_SECONDS
+    rows = []
+    for name, prefix, _ in PUBLISHERS:
+        if name not in PACED_COMPARED:
+            file = lat_dir / f"lat-{name}-{rate}.txt"
+            r = run_publisher(name, prefix, 100, n, rate, latencies=file)
+            r["latencies_file"] = str(file)
+            rows.append(r)
+    commands = {name: prefix for name, prefix, _ in PUBLISHERS}
+    blocks = {name: [] for name in PACED_COMPARED}
+    for block in range(PACED_BLOCKS):
+        order = PACED_COMPARED[block % len(PACED_COMPARED):] + PACED_COMPARED[:block % len(PACED_COMPARED)]
+        for name in order:
+            file = lat_dir / f"lat-{name}-{rate}-block{block}.txt"
+            r = run_publisher(name, commands[name], 100, n // PACED_BLOCKS, rate, latencies=file)
+            r["latencies_file"] = file
+            blocks[name].append(r)
+    for name in PACED_COMPARED:
+        parts = blocks[name]
+        values = [v for r in parts for v in r["latencies_file"].read_text().split()]
+        pooled = lat_dir / f"lat-{name}-{rate}.txt"
+        pooled.write_text("\n".join(values) + "\n")
+        latencies = sorted(float(v) for v in values)
+        median = lambda key: statistics.median(r[key] for r in parts)  # noqa: E731
+        histograms = [r["stages_histogram"] for r in parts if r["stages_histogram"]]
+        result = {
+            "impl": name, "size": 100, "n": sum(r["n"] for r in parts), "rate": rate, "blocks": len(parts),
+            "call_us_p50": median("call_us_p50"), "call_us_p99": median("call_us_p99"),
+            "delivered": sum(r["delivered"] for r in parts), "duplicates": sum(r["duplicates"] for r in parts),
+            "lost": sum(r["lost"] for r in parts), "delivered_per_s": median("delivered_per_s"),
+            "latency_ms_p50": nearest_rank(latencies, 0.5), "latency_ms_p99": nearest_rank(latencies, 0.99),
+            "block_latency_ms_p99": [r["latency_ms_p99"] for r in parts],
+            "rss_mb_max": max(r["rss_mb_max"] for r in parts), "rss": parts[0]["rss"],
+            "stages": stages.summary(stages.merge(*histograms)) if histograms else None,
+            "latencies_file": str(pooled),
+        }
+        log(f"  {name} at {rate}/s, {len(parts)} blocks pooled: latency p50 {result['latency_ms_p50']:.2f} ms "
+            f"p99 {result['latency_ms_p99']:.2f} ms (blocks' p99: "
+            f"{', '.join(f'{v:.2f}' for v in result['block_latency_ms_p99'])})")
+        rows.append(result)
+    return rows
+
+
 def cpu_seconds(pid):
     """utime + stime of a process so far (/proc/PID/stat), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -328,11 +385,7 @@ def main():
     lat_dir = ROOT / "target/bench-latencies"
     lat_dir.mkdir(parents=True, exist_ok=True)
     for rate in RATES:
-        for name, prefix, _ in PUBLISHERS:
-            file = lat_dir / f"lat-{name}-{rate}.txt"
-            r = run_publisher(name, prefix, 100, rate * RATE_SECONDS, rate, latencies=file)
-            r["latencies_file"] = str(file)
-            results["latency"].append(r)
+        results["latency"].extend(run_paced(rate, lat_dir))
     log("bench-all: PHP-FPM shape, one broadcast per request, over HTTP and TLS")
     for transport in ["http", "tls"]:
         for variant in ["baseline", "pushcast"]:

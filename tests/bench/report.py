@@ -264,7 +264,15 @@ def write(results, out, plots, quick):
     for r in sorted(results["latency"], key=lambda r: (r["rate"], ORDER.index(r["impl"]))):
         lines.append(f"| {r['impl']} | {r['rate']:,} | {r['n']:,} | {_fmt(r['latency_ms_p50'], 2)} | "
                      f"{_fmt(r['latency_ms_p99'], 2)} | {_fmt(r['call_us_p50'], 2)} | {r['delivered']:,} | {r['lost']} |")
-    lines += ["", "A publisher that cannot keep the rate (each call waiting for the server) falls behind, and"
+    blocked = [r for r in results["latency"] if r.get("blocks")]
+    lines += [""]
+    if blocked:
+        lines += [f"pushcast's three publishers and the blocking baseline take turns, in {blocked[0]['blocks']} blocks"
+                  " per rate, each block starting with the next of them, so that a drift of the machine during the"
+                  " comparison reaches all four alike; their latency percentiles pool every event of their blocks,"
+                  " their caller column is the median over their blocks (each block's p99 is in"
+                  " benchmarks/results.json). The other peers run once per rate.", ""]
+    lines += ["A publisher that cannot keep the rate (each call waiting for the server) falls behind, and"
               " its events wait in the caller: that shows as latency here.", "",
               f"![latency distribution]({rel}/latency-cdf.png)", "",
               "## The PHP-FPM shape: one broadcast per web request, over HTTP and TLS", "",
