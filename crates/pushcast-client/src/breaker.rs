@@ -127,6 +127,16 @@ impl Breakers {
         self.threshold > 0
     }
 
+    /// Whether `endpoint`'s circuit is closed (or the breakers are off): a request may go to
+    /// it without asking [`Breakers::acquire`] (which may change the state).
+    pub(crate) fn is_closed(&self, endpoint: usize) -> bool {
+        !self.enabled()
+            || self
+                .circuits
+                .get(endpoint)
+                .is_none_or(|c| c.lock().state == CircuitState::Closed)
+    }
+
     /// Whether a lane may send to `endpoint` now; grants the probe of a half-open circuit to
     /// the first caller after the cool-down (`Permit::Probe`: the circuit went half-open).
     pub(crate) fn acquire(&self, endpoint: usize) -> Permit {

@@ -188,7 +188,7 @@ impl Client {
 
     /// The running engine of this process, started if needed; an error when it stopped on a
     /// bug (it cannot deliver, so it must not accept).
-    fn engine(&self) -> Result<Arc<Engine>> {
+    pub(crate) fn engine(&self) -> Result<Arc<Engine>> {
         let engine = self.live_engine()?;
         match engine.shared.engine_failure() {
             Some(reason) => Err(Error::EngineFailed { reason }),
@@ -244,6 +244,7 @@ impl Client {
                     deadline,
                     ack: ack.cloned(),
                     spool: None,
+                    ahead: None,
                 });
             }
         }

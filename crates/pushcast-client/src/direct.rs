@@ -11,8 +11,11 @@
 //!
 //! reqwest's pool can only reuse a connection after an answer, which these servers never allow,
 //! and its connector layer cannot see where a connection goes (its request type is sealed), so
-//! this path speaks HTTP/1.1 through hyper's connection API itself. Everything else (TLS,
-//! servers that keep connections alive, proxies, credentials in the URL) stays on reqwest.
+//! this path speaks HTTP/1.1 itself (http1.rs: one request per connection, framed as reqwest
+//! frames it). That also lets an idle engine's publisher write an event's request on the spare
+//! itself ([`Direct::write_ahead`], ahead.rs) and the I/O thread read the answer later
+//! ([`Direct::finish`]). Everything else (TLS, servers that keep connections alive, proxies,
+//! credentials in the URL) stays on reqwest.
 //!
 //! At most one spare per endpoint, dialled after each answer. While it waits it is a plain
 //! socket, not registered with the I/O thread's epoll: an idle engine is not woken when the
@@ -21,23 +24,19 @@
 //! connection, as without spares. A spare that fails to dial is not an error: nothing was sent.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use pushcast_core::{Error, Method, SignedRequest};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::config::{redacted, ClientConfig};
+use crate::http1;
 use crate::sync::Mutex;
-use crate::wire::{
-    answered, host_header, keep_up_to, with_causes, Attempt, ReadLimit, IDEMPOTENCY_HEADER,
-    USER_AGENT,
-};
+use crate::wire::{answered, host_header, Attempt, ReadLimit, IDEMPOTENCY_HEADER, USER_AGENT};
 
 /// How long a spare may wait before it is used: under the idle limit every server here puts on
 /// a connection that has sent nothing yet (uWebSockets, under soketi: 10 s; hyper's header
@@ -70,6 +69,16 @@ enum Host {
     Ip(IpAddr),
     /// Resolved at each dial, as reqwest does.
     Name(String),
+}
+
+/// A request the publishing thread wrote (in part, or whole) on a spare, for the I/O thread to
+/// finish: the rest of its bytes, then the answer.
+pub(crate) struct WrittenAhead {
+    target: Arc<Target>,
+    stream: std::net::TcpStream,
+    bytes: Vec<u8>,
+    /// How many of `bytes` the kernel took at once.
+    written: usize,
 }
 
 #[derive(Default)]
@@ -118,7 +127,10 @@ impl Direct {
     ) -> Attempt {
         let endpoint = target.endpoint.as_str();
         let started = Instant::now();
-        let stream = match target.take_spare(self.max_age) {
+        let spare = target
+            .take_spare(self.max_age)
+            .and_then(|s| TcpStream::from_std(s).ok());
+        let stream = match spare {
             Some(stream) => stream,
             None => {
                 match tokio::time::timeout(self.connect_timeout.min(timeout), target.dial()).await {
@@ -130,12 +142,87 @@ impl Direct {
                 }
             }
         };
-        let http_request = match target.request(request, idempotency_key) {
-            Ok(r) => r,
-            Err(e) => return Attempt::Fatal(e),
-        };
+        let bytes = target.frame(request, idempotency_key);
         let remaining = timeout.saturating_sub(started.elapsed());
-        let outcome = tokio::time::timeout(remaining, exchange(stream, http_request, limit)).await;
+        self.exchange(target, stream, &bytes[..], remaining, limit)
+            .await
+    }
+
+    /// On the publishing thread (no runtime): writes `request` on the endpoint's spare, if it
+    /// has a usable one, without waiting (the socket is non-blocking; what the kernel does not
+    /// take now, [`Direct::finish`] writes). None when there is no usable spare, or the write
+    /// failed before a byte left: nothing reached the server, the request goes the usual way.
+    pub(crate) fn write_ahead(
+        &self,
+        target: &Arc<Target>,
+        request: &SignedRequest,
+        idempotency_key: Option<&str>,
+    ) -> Option<WrittenAhead> {
+        let stream = target.take_spare(self.max_age)?;
+        let bytes = target.frame(request, idempotency_key);
+        let written = match (&stream).write(&bytes) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(_) => return None,
+        };
+        Some(WrittenAhead {
+            target: Arc::clone(target),
+            stream,
+            bytes,
+            written,
+        })
+    }
+
+    /// On the I/O thread: the rest of a request [`Direct::write_ahead`] started, and its
+    /// answer, as `send` would have had them.
+    pub(crate) async fn finish(
+        &self,
+        ahead: WrittenAhead,
+        timeout: Duration,
+        limit: ReadLimit,
+    ) -> Attempt {
+        let WrittenAhead {
+            target,
+            stream,
+            bytes,
+            written,
+        } = ahead;
+        match TcpStream::from_std(stream) {
+            Ok(stream) => {
+                self.exchange(&target, stream, &bytes[written..], timeout, limit)
+                    .await
+            }
+            Err(e) => Attempt::Retry {
+                error: Error::Transport {
+                    endpoint: redacted(&target.endpoint),
+                    reason: format!("error sending request: {e}"),
+                },
+                // Part of it may have left: the server may act on it.
+                connect_failed: false,
+                retry_after: None,
+            },
+        }
+    }
+
+    /// Writes `unsent` (the request, or what is left of it) on `stream` and reads the answer,
+    /// all within `timeout`; after an answer, dials the next spare.
+    async fn exchange(
+        &self,
+        target: &Arc<Target>,
+        mut stream: TcpStream,
+        unsent: &[u8],
+        timeout: Duration,
+        limit: ReadLimit,
+    ) -> Attempt {
+        let endpoint = target.endpoint.as_str();
+        let outcome = tokio::time::timeout(timeout, async {
+            stream
+                .write_all(unsent)
+                .await
+                .map_err(|e| format!("error writing to the connection: {e}"))?;
+            http1::read_answer(&mut stream, limit).await
+        })
+        .await;
         if let Ok(Ok(_)) = outcome {
             // The server is there: the next request's connection can be dialled now. (After a
             // failure it is not: a server that is down would get two dials per attempt.)
@@ -212,15 +299,21 @@ impl Target {
         })
     }
 
+    /// Whether a spare is waiting (tests wait for the one dialled after an answer).
+    #[cfg(test)]
+    pub(crate) fn has_spare(&self) -> bool {
+        self.spare.lock().spare.is_some()
+    }
+
     /// The spare, if it is young enough and still open with nothing to read (a server that
     /// closed it, or said anything on it, makes it useless).
-    fn take_spare(&self, max_age: Duration) -> Option<TcpStream> {
+    fn take_spare(&self, max_age: Duration) -> Option<std::net::TcpStream> {
         let (stream, dialled) = self.spare.lock().spare.take()?;
         if dialled.elapsed() > max_age {
             return None;
         }
         match stream.peek(&mut [0u8; 1]) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => TcpStream::from_std(stream).ok(),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Some(stream),
             _ => None,
         }
     }
@@ -250,83 +343,30 @@ impl Target {
         Err(last)
     }
 
-    /// The HTTP request reqwest would write: the same header lines, so the same wire size.
-    fn request(
-        &self,
-        request: &SignedRequest,
-        idempotency_key: Option<&str>,
-    ) -> pushcast_core::Result<http::Request<Full<Bytes>>> {
-        let mut builder = http::Request::builder()
-            .uri(format!("{}{}", self.base, request.path_and_query()))
-            .header(http::header::USER_AGENT, USER_AGENT)
-            .header(http::header::ACCEPT, "*/*")
-            .header(http::header::HOST, self.authority.as_str());
-        let body = match request.method {
-            Method::Get => {
-                builder = builder.method(http::Method::GET);
-                Bytes::new()
-            }
+    /// The bytes reqwest would write for `request`: the same header lines, so the same wire
+    /// size (the core counts them against Reverb's request limit).
+    fn frame(&self, request: &SignedRequest, idempotency_key: Option<&str>) -> Vec<u8> {
+        let path = format!("{}{}", self.base, request.path_and_query());
+        let mut headers = vec![
+            ("user-agent", USER_AGENT),
+            ("accept", "*/*"),
+            ("host", self.authority.as_str()),
+        ];
+        let (method, body, length) = match request.method {
+            Method::Get => ("GET", &[][..], String::new()),
             Method::Post => {
-                let body = request.body.clone().unwrap_or_default();
-                builder = builder
-                    .method(http::Method::POST)
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .header(http::header::CONTENT_LENGTH, body.len());
-                Bytes::from(body)
+                let body = request.body.as_deref().unwrap_or_default();
+                ("POST", body, body.len().to_string())
             }
         };
+        if matches!(request.method, Method::Post) {
+            headers.push(("content-type", "application/json"));
+            headers.push(("content-length", length.as_str()));
+        }
         if let Some(key) = idempotency_key {
-            builder = builder.header(IDEMPOTENCY_HEADER, key);
+            headers.push((IDEMPOTENCY_HEADER, key));
         }
-        builder.body(Full::new(body)).map_err(|e| Error::Internal {
-            what: "build an HTTP request",
-            reason: e.to_string(),
-        })
-    }
-}
-
-/// One request and its answer on `stream`: the status, the headers and the body (up to the
-/// limit of its kind; true when there was more). The connection is driven in this future, so
-/// a timeout that drops it closes the connection too.
-async fn exchange(
-    stream: TcpStream,
-    request: http::Request<Full<Bytes>>,
-    limit: ReadLimit,
-) -> Result<(u16, http::HeaderMap, (Vec<u8>, bool)), String> {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| with_causes(&e))?;
-    let mut connection = std::pin::pin!(connection);
-    let answer = async {
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| with_causes(&e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let read_limit = limit.for_status(status);
-        let mut body = response.into_body();
-        let mut bytes = Vec::new();
-        while let Some(frame) = body.frame().await {
-            let Ok(chunk) = frame.map_err(|e| with_causes(&e))?.into_data() else {
-                continue;
-            };
-            if keep_up_to(&mut bytes, &chunk, read_limit) {
-                return Ok((status, headers, (bytes, true)));
-            }
-        }
-        Ok((status, headers, (bytes, false)))
-    };
-    let mut answer = std::pin::pin!(answer);
-    tokio::select! {
-        biased;
-        done = &mut answer => done,
-        ended = &mut connection => match ended {
-            // The connection ended first (the server closed it): the answer, if it came whole,
-            // is ready now.
-            Ok(()) => answer.await,
-            Err(e) => Err(with_causes(&e)),
-        },
+        http1::frame(method, &path, &headers, body)
     }
 }
 

@@ -19,6 +19,10 @@
 //! (wake_policy.rs), so the kernel never runs it on the publisher's core in the middle of
 //! `publish`; it runs when a core is free or the publisher blocks.
 //!
+//! And the wake-up is off the path of an event published to an idle engine: its publisher has
+//! already written its request (ahead.rs), and the dispatcher hands it to its lane at once, to
+//! read the answer.
+//!
 //! There is no timer-based lingering: a lane that is idle gets what is there at once (lowest
 //! latency at low rates), and while lanes are busy events pile up into full batches (highest
 //! throughput under load).
@@ -76,7 +80,11 @@ impl Dispatcher {
     ) {
         let lanes = self.lanes.len();
         let mut waiting: Vec<VecDeque<Ready>> = (0..lanes).map(|_| VecDeque::new()).collect();
-        let mut busy = vec![false; lanes];
+        // Batches each lane has and has not finished: usually 0 or 1; one more while an event
+        // its publisher wrote (sent to its lane at once) waits behind a batch in flight.
+        let mut busy = vec![0usize; lanes];
+        // Events their publishers wrote, for their lanes at once (they are on the wire).
+        let mut written: Vec<(usize, Batch)> = Vec::new();
         let max_items = self
             .shared
             .app
@@ -92,8 +100,15 @@ impl Dispatcher {
         let mut conflator = Conflator::new(self.shared.config.conflate.clone());
         let mut seq = 0u64;
         loop {
+            for (lane, batch) in written.drain(..) {
+                busy[lane] += 1;
+                if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
+                    self.shared.abandoned(batch.items);
+                    busy[lane] -= 1;
+                }
+            }
             for lane in 0..lanes {
-                if busy[lane] || waiting[lane].is_empty() {
+                if busy[lane] > 0 || waiting[lane].is_empty() {
                     continue;
                 }
                 let before = waiting[lane].len();
@@ -102,14 +117,14 @@ impl Dispatcher {
                 if batch.items.is_empty() {
                     continue;
                 }
-                busy[lane] = true;
+                busy[lane] += 1;
                 if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
                     self.shared.abandoned(batch.items);
-                    busy[lane] = false;
+                    busy[lane] -= 1;
                 }
             }
             let stopping = self.stop.load(SeqCst);
-            if stopping && held == 0 && !busy.contains(&true) && queue.is_empty() {
+            if stopping && held == 0 && busy.iter().all(|b| *b == 0) && queue.is_empty() {
                 break;
             }
             // No timeout below: every change this loop acts on arrives as a message (a publish,
@@ -119,13 +134,17 @@ impl Dispatcher {
                 command = queue.recv(), if accept => match command {
                     Some(command) => {
                         let mut conflation = (&mut conflator, &mut seq);
-                        self.take(command, &mut waiting, &mut held, &mut conflation);
+                        self.take(command, &mut waiting, &mut held, &mut conflation, &mut written);
                         // Take whatever else is already there, so it can batch.
                         while held < hold_limit {
                             match queue.try_recv() {
-                                Ok(command) => {
-                                    self.take(command, &mut waiting, &mut held, &mut conflation)
-                                }
+                                Ok(command) => self.take(
+                                    command,
+                                    &mut waiting,
+                                    &mut held,
+                                    &mut conflation,
+                                    &mut written,
+                                ),
                                 Err(_) => break,
                             }
                         }
@@ -134,7 +153,7 @@ impl Dispatcher {
                     None => break,
                 },
                 lane = done.recv() => match lane {
-                    Some(lane) => busy[lane] = false,
+                    Some(lane) => busy[lane] = busy[lane].saturating_sub(1),
                     None => break,
                 },
             }
@@ -188,10 +207,11 @@ impl Dispatcher {
         waiting: &mut [VecDeque<Ready>],
         held: &mut usize,
         (conflator, seq): &mut (&mut Conflator, &mut u64),
+        written: &mut Vec<(usize, Batch)>,
     ) {
         **seq += 1;
         let seq = **seq;
-        let Command::Publish(item) = command else {
+        let Command::Publish(mut item) = command else {
             return;
         };
         let taken = Instant::now();
@@ -199,12 +219,25 @@ impl Dispatcher {
         stages
             .queue
             .record(taken.saturating_duration_since(item.enqueued));
+        let lanes = waiting.len();
+        if let Some(mut ahead) = item.ahead.take() {
+            // Its publisher wrote it (ahead.rs): a batch of its own, to its lane at once.
+            let lane = lane_of(item.channel(), lanes);
+            let mut batch = Batch::new(ahead.solo);
+            stages
+                .batch
+                .record(batch.handed.saturating_duration_since(taken));
+            batch.json.push(std::mem::take(&mut ahead.json));
+            batch.items.push(item);
+            batch.ahead = Some(ahead);
+            written.push((lane, batch));
+            return;
+        }
         let channel = item.channel().to_owned();
         let json = match item.event.batch_item_json(&channel) {
             Ok(json) => json,
             Err(e) => return self.shared.failed(vec![item], &e),
         };
-        let lanes = waiting.len();
         let lane = lane_of(&channel, lanes);
         if let Some(key) = conflator.key_of(&item) {
             let queue = &waiting[lane];
@@ -243,7 +276,7 @@ impl Dispatcher {
     /// Whether `ready` must go alone through `POST /events`: its `socket_id` cannot ride in a
     /// batch item on this server (see `ServerProfile::socket_id_in_batches`).
     fn goes_alone(&self, ready: &Ready) -> bool {
-        ready.item.event.socket_id.is_some() && !self.shared.app.profile().socket_id_in_batches
+        crate::ahead::goes_alone(&self.shared, &ready.item)
     }
 
     /// The next request of a lane: the event at the front alone when it must go alone, else

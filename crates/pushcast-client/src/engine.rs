@@ -167,9 +167,15 @@ impl Engine {
         })
     }
 
-    /// Puts reserved items on the queue.
-    pub(crate) fn enqueue(&self, items: Vec<Item>) {
+    /// Puts reserved items on the queue. An event alone in an idle engine has its request
+    /// written first, on this thread (ahead.rs).
+    pub(crate) fn enqueue(&self, mut items: Vec<Item>) {
         let n = items.len() as u64;
+        if let [item] = items.as_mut_slice() {
+            // Not once shutdown began: the event could be written and then abandoned.
+            let alone = self.shared.pending() == 1 && !self.stop.load(SeqCst);
+            crate::ahead::write(&self.shared, &self.http, item, alone);
+        }
         push(&self.queue, &self.shared, items);
         self.shared.stats.counters.enqueued.fetch_add(n, SeqCst);
     }

@@ -19,6 +19,20 @@ pub(crate) struct Item {
     pub ack: Option<Arc<Ack>>,
     /// Its row in the durable spool, when there is one.
     pub spool: Option<SpoolRef>,
+    /// Its request, when its publisher already wrote it (ahead.rs).
+    pub ahead: Option<Box<Ahead>>,
+}
+
+/// An event's request, written by its publisher (ahead.rs): what its lane needs to finish it, and to send
+/// it again if it must.
+pub(crate) struct Ahead {
+    /// The event's `batch_events` entry (the batch's `json`).
+    pub json: Vec<u8>,
+    /// Sent alone through `POST /events` (see `Batch::solo`).
+    pub solo: bool,
+    /// The idempotency key it was sent with (retries keep it).
+    pub key: Option<String>,
+    pub written: crate::direct::WrittenAhead,
 }
 
 /// An item's row in the durable spool: what deleting it needs, and what it frees.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pushcast_core::response::{parse_batch_response, parse_trigger_response, ChannelInfo};
-use pushcast_core::{batch_body_from_items, unix_now, Error, SignedRequest};
+use pushcast_core::{Error, SignedRequest};
 use rand::rngs::{OsRng, StdRng};
 use rand::{Rng, SeedableRng};
 use tokio::sync::{mpsc, Notify};
@@ -20,7 +20,7 @@ use crate::deadline::millis;
 use crate::failover;
 use crate::item::Item;
 use crate::shared::Shared;
-use crate::transport::{send, Attempt, ReadLimit};
+use crate::transport::{finish, send, Attempt, ReadLimit};
 
 /// A batch for a lane: items and their serialized `batch_events` entries.
 pub(crate) struct Batch {
@@ -35,6 +35,8 @@ pub(crate) struct Batch {
     /// When the dispatcher built it to hand to its lane (the `batch` stage ends, the `wake`
     /// stage starts; taken once, at creation).
     pub handed: Instant,
+    /// Its first try, already written by its publisher (ahead.rs): the lane finishes it.
+    pub ahead: Option<Box<crate::item::Ahead>>,
 }
 
 impl Batch {
@@ -45,6 +47,7 @@ impl Batch {
             solo,
             maybe_dispatched: false,
             handed: Instant::now(),
+            ahead: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl Batch {
                 solo: self.solo,
                 maybe_dispatched: self.maybe_dispatched,
                 handed: self.handed,
+                ahead: None,
             };
             for (item, j) in items.by_ref().zip(json.by_ref()).take(size) {
                 part.items.push(item);
@@ -73,13 +77,7 @@ impl Batch {
 
     /// Signs the request for these items, with a fresh timestamp.
     fn sign(&self, shared: &Shared) -> Result<SignedRequest, Error> {
-        if self.solo {
-            let body = self.json.first().cloned().unwrap_or_default();
-            shared.app.sign_trigger_body(body, unix_now())
-        } else {
-            let body = batch_body_from_items(self.json.iter().map(Vec::as_slice));
-            shared.app.sign_batch_body(body, unix_now())
-        }
+        crate::ahead::sign(shared, self.solo, &self.json)
     }
 
     /// Per-item channel info from a 200 answer (empty when the server reported none).
@@ -230,9 +228,7 @@ fn backoff(
 
 /// A fresh idempotency key: 128 random bits in hex.
 fn new_idempotency_key(rng: &mut StdRng) -> String {
-    let key = format!("{:032x}", rng.gen::<u128>());
-    debug_assert_eq!(key.len(), crate::transport::IDEMPOTENCY_KEY_HEX_LEN);
-    key
+    crate::ahead::format_key(rng.gen::<u128>())
 }
 
 /// Whether the server may hold an orphaned claim on a batch's idempotency key.
@@ -335,7 +331,12 @@ async fn deliver_part(
     let idempotent = shared.app.profile().supports_idempotency_key;
     // One key for every try of the same batch, so the server drops the duplicates a retry
     // after a lost answer would make; a new key when the batch's content changes.
-    let mut key = idempotent.then(|| new_idempotency_key(rng));
+    // A first try its publisher wrote keeps the key it was written with.
+    let mut ahead = batch.ahead.take();
+    let mut key = match ahead.as_mut() {
+        Some(first) => first.key.take(),
+        None => idempotent.then(|| new_idempotency_key(rng)),
+    };
     let mut claim = Claim::default();
     // Consecutive answers 502-504, and consecutive other 5xx answers, to this part.
     let (mut transient_answers, mut server_errors) = (0u32, 0u32);
@@ -350,27 +351,36 @@ async fn deliver_part(
             shared.abandoned(std::mem::take(&mut batch.items));
             return Vec::new();
         }
-        // Signed on every try: a retry after a long outage needs a fresh timestamp.
-        let request = match batch.sign(shared) {
-            Ok(r) => r,
-            Err(e) => {
-                shared.failed(std::mem::take(&mut batch.items), &e);
-                return Vec::new();
-            }
+        // The first try, when its publisher wrote it: signed, and sent to the only endpoint,
+        // whose circuit was closed.
+        let first = ahead.take();
+        // Signed on every other try: a retry after a long outage needs a fresh timestamp.
+        let request = match first {
+            Some(_) => None,
+            None => match batch.sign(shared) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    shared.failed(std::mem::take(&mut batch.items), &e);
+                    return Vec::new();
+                }
+            },
         };
         // The circuit breaker picks the endpoint, or makes the lane wait (no hot loop).
         let earliest = batch.items.iter().map(|i| i.deadline).min();
-        let probe = match failover::pick(
-            &shared.breakers,
-            counters,
-            abort,
-            endpoint,
-            earliest.unwrap_or_else(Instant::now),
-        )
-        .await
-        {
-            failover::Pick::Send { probe } => probe,
-            failover::Pick::Recheck => continue,
+        let probe = match first {
+            Some(_) => false,
+            None => match failover::pick(
+                &shared.breakers,
+                counters,
+                abort,
+                endpoint,
+                earliest.unwrap_or_else(Instant::now),
+            )
+            .await
+            {
+                failover::Pick::Send { probe } => probe,
+                failover::Pick::Recheck => continue,
+            },
         };
         counters.requests_sent.fetch_add(1, Relaxed);
         if batch.maybe_dispatched {
@@ -383,8 +393,29 @@ async fn deliver_part(
             .request_timeout
             .min(time_left(&batch))
             .max(Duration::from_millis(1));
+        let try_once = async {
+            match (first, &request) {
+                (Some(first), _) => finish(http, first.written, timeout, ReadLimit::PUBLISH).await,
+                (None, Some(request)) => {
+                    let endpoint = &endpoints[*endpoint];
+                    send(
+                        http,
+                        endpoint,
+                        request,
+                        key.as_deref(),
+                        timeout,
+                        ReadLimit::PUBLISH,
+                    )
+                    .await
+                }
+                (None, None) => Attempt::Fatal(Error::Internal {
+                    what: "send a batch",
+                    reason: "neither written ahead nor signed".into(),
+                }),
+            }
+        };
         let outcome = tokio::select! {
-            outcome = send(http, &endpoints[*endpoint], &request, key.as_deref(), timeout, ReadLimit::PUBLISH) => Some(outcome),
+            outcome = try_once => Some(outcome),
             () = abort.notified() => None,
         };
         counters.in_flight_requests.fetch_sub(1, Relaxed);

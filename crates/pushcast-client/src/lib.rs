@@ -18,6 +18,7 @@
 )]
 
 mod admission;
+mod ahead;
 mod breaker;
 mod client;
 mod config;
@@ -30,6 +31,7 @@ mod failover;
 mod failures;
 mod fork;
 mod histogram;
+mod http1;
 mod item;
 mod lane;
 mod log;

@@ -337,6 +337,7 @@ impl Spool {
                     id: row.id,
                     size: row.size,
                 }),
+                ahead: None,
             });
         }
         push(items);
