@@ -116,10 +116,10 @@ def _fpm_equal_load(results):
 
 
 STAGE_WORDS = {
-    "queue": "publish → the engine's I/O thread takes it (its wake-up)",
+    "queue": "publish → the engine's I/O thread takes it (its wake-up; for an event its publisher wrote, after the request left)",
     "batch": "taken → handed to a lane (a free lane; batching)",
     "wake": "handed → the lane task runs",
-    "send": "the lane starts → answered (signing, connection, the server, retries)",
+    "send": "the lane starts → answered (signing, connection, the server, retries; what is left of it for an event its publisher wrote)",
     "total": "publish → the server's acknowledgement",
 }
 
@@ -159,6 +159,7 @@ def _stages(results):
 STAGE_CHANGES = [
     ("stages-before-after.md", "the dispatcher moved from a thread of its own onto the I/O thread"),
     ("stages-predial.md", "pre-dialled connections for servers that close after every answer"),
+    ("stages-ahead.md", "an idle engine's event written by its publisher"),
 ]
 
 
