@@ -70,7 +70,7 @@ impl Engine {
             None => None,
         };
         let shared = Arc::new(Shared::new(config, spool.clone()));
-        let policy = Arc::new(crate::wake_policy::WakePolicy::default());
+        let policy = Arc::new(crate::wake_policy::WakePolicy::new(http.direct.is_some()));
         let (parking, unparked, idle) = (Arc::clone(&policy), policy, Arc::clone(&shared));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

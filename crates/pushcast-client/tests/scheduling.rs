@@ -1,7 +1,8 @@
 //! An idle engine's I/O thread must not take its caller's core at the moment a publish wakes
-//! it: it parks as `SCHED_BATCH` when it holds no event, and works with the normal policy
-//! (wake_policy.rs says why, with the measurements). Read from the kernel's record of the
-//! thread (Linux `/proc`), not timed.
+//! it: it parks as `SCHED_BATCH` when it holds no event, and works with the normal policy;
+//! except in an engine whose publishers write an idle engine's events themselves (ahead.rs),
+//! whose I/O thread keeps the normal policy (wake_policy.rs says why, with the measurements).
+//! Read from the kernel's record of the thread (Linux `/proc`), not timed.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -11,7 +12,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use pushcast_client::{Client, ClientConfig};
-use pushcast_core::Event;
+use pushcast_core::{Event, ServerProfile};
 use pushcast_testkit::{Sockudo, SockudoOptions};
 
 /// `SCHED_OTHER` and `SCHED_BATCH` in `sched.h`.
@@ -56,20 +57,36 @@ fn io_thread_becomes(policy: u32) {
     }
 }
 
-/// One test, two engines one after the other: each phase reads "the" I/O thread of the process.
+/// One test, three engines one after the other: each phase reads "the" I/O thread of the
+/// process.
 #[test]
 fn the_io_thread_parks_as_sched_batch_only_when_the_engine_holds_nothing() {
-    an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone();
-    assert!(
-        policies_of("pushcast-io").is_empty(),
-        "the first engine's thread is still there"
-    );
+    let server = Sockudo::start();
+    an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone(&server);
+    no_io_thread_is_left();
     an_engine_waiting_for_an_answer_keeps_the_normal_policy();
+    no_io_thread_is_left();
+    an_engine_whose_publishers_write_ahead_keeps_the_normal_policy(&server);
 }
 
-fn an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone() {
-    let server = Sockudo::start();
-    let client = Client::new(ClientConfig::new(server.app(), server.url())).unwrap();
+fn no_io_thread_is_left() {
+    assert!(
+        policies_of("pushcast-io").is_empty(),
+        "the previous engine's thread is still there"
+    );
+}
+
+/// An app for `server` under a profile that keeps connections alive (hosted Pusher's): its
+/// publishes always go through the I/O thread (no pre-dialled spare to write ahead on).
+fn keep_alive_app(server: &Sockudo) -> pushcast_core::App {
+    let limits = server.app();
+    let mut profile = ServerProfile::pusher();
+    profile.max_events_per_batch = limits.profile().max_events_per_batch;
+    limits.with_profile(profile)
+}
+
+fn an_idle_engine_parks_as_sched_batch_and_the_caller_is_left_alone(server: &Sockudo) {
+    let client = Client::new(ClientConfig::new(keep_alive_app(server), server.url())).unwrap();
     client.publish(Event::new(["sched"], "Once", "{}")).unwrap();
     assert_eq!(client.flush(Duration::from_secs(10)).stats.delivered, 1);
     io_thread_becomes(SCHED_BATCH);
@@ -95,7 +112,10 @@ fn an_engine_waiting_for_an_answer_keeps_the_normal_policy() {
             held.push(conn);
         }
     });
-    let mut config = ClientConfig::new(SockudoOptions::default().app(), url);
+    let app = SockudoOptions::default().app();
+    let mut profile = ServerProfile::pusher();
+    profile.max_events_per_batch = app.profile().max_events_per_batch;
+    let mut config = ClientConfig::new(app.with_profile(profile), url);
     config.delivery_timeout = Duration::from_secs(2);
     let client = Client::new(config).unwrap();
     client
@@ -110,4 +130,19 @@ fn an_engine_waiting_for_an_answer_keeps_the_normal_policy() {
     // Once the event has failed (its deadline), nothing is held: idle again.
     assert_eq!(client.flush(Duration::from_secs(10)).stats.failed, 1);
     io_thread_becomes(SCHED_BATCH);
+}
+
+fn an_engine_whose_publishers_write_ahead_keeps_the_normal_policy(server: &Sockudo) {
+    // sockudo's own profile over plain HTTP: it closes connections, so the engine pre-dials
+    // and its publishers write an idle engine's events themselves.
+    let client = Client::new(ClientConfig::new(server.app(), server.url())).unwrap();
+    for _ in 0..3 {
+        client
+            .publish(Event::new(["sched"], "Ahead", "{}"))
+            .unwrap();
+        assert_eq!(client.flush(Duration::from_secs(10)).pending, 0);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(policies_of("pushcast-io"), [SCHED_OTHER]);
+    }
+    assert_eq!(client.stats().delivered, 3);
 }
