@@ -57,7 +57,9 @@ RATE_SECONDS = 1 if QUICK else 10
 # publishers taking turns (run_paced says why); the other peers run once per rate.
 PACED_COMPARED = ["pushcast-rust", "pushcast-python-c-abi", "pushcast-php-laravel", "php-guzzle-baseline"]
 PACED_BLOCKS = 2 if QUICK else 5
-FPM_REQUESTS = 200 if QUICK else 2_000
+# Requests per `ab -c 4` run: over 2,000 a p99 is the 20th worst, and one run of the same engine
+# gave 2.46 ms and the next 6.93 ms (1 KB); over 10,000 it is the 100th worst.
+FPM_REQUESTS = 200 if QUICK else 10_000
 # The FPM shape's equal-load runs: requests per second, well under what either variant serves
 # at most here (about 1,400-1,900 under `ab -c 4`).
 FPM_RATE = 1000

@@ -17,11 +17,12 @@
 //! spool). Otherwise, and when the write fails before a byte left, the event is queued as
 //! usual. The cost moves to the publisher: serializing, signing, one non-blocking `write`,
 //! on an idle engine only. Measured (`scripts/bench-stages 908999f`, benchmarks/stages-ahead.md,
-//! sockudo on the same 2-core host): the Rust caller's p50 at 500 events/s went from 7.7 to
-//! 44.5 µs, because on loopback that `write` also runs the server's TCP receive and wakes the
-//! server, on the publisher's time; publish → subscriber went from 0.47 / 0.77 ms to
-//! 0.42 / 0.70 ms (p50 / p99), and under PHP-FPM (`ab -c 4`) from 0.81 / 6.11 ms to
-//! 0.45 / 3.39 ms. A blocking call costs its caller the whole round trip (about 350 µs here).
+//! sockudo on the same 2-core host): the Rust caller's p50 at 500 events/s went from 4.3 to
+//! 33 µs (PHP: 13.5 to 48 µs), because on loopback that `write` also runs the server's TCP
+//! receive and wakes the server, on the publisher's time; publish → subscriber under PHP-FPM
+//! went from 0.76 / 2.82 ms to 0.42 / 2.49 ms (p50 / p99, `ab -c 4`) and from 0.48 / 1.03 ms
+//! to 0.39 / 0.89 ms (1,000 requests/s); paced at 500/s, 0.35 / 0.58 and 0.34 / 0.59 ms
+//! (Rust). A blocking call costs its caller the whole round trip (about 350 µs here).
 
 use pushcast_core::{batch_body_from_items, unix_now, Error, SignedRequest};
 use rand::rngs::OsRng;
