@@ -525,23 +525,27 @@ def _conflate_rule(rule: Union[ConflateRule, Mapping[str, Any]]) -> ConflateRule
 
 
 class _EventBuffer:
-    """Keeps the C memory of one pushcast_event alive while a call uses it."""
+    """One pushcast_event pointing at Python's own bytes (the struct keeps them alive while a
+    call uses it). Built on every publish, so it builds as little as it can: no copy of the
+    data, one array type for the usual single channel. A publisher at full speed spends its
+    core here, and that core is one the engine and a local server share (issue 15: 5.0 to
+    3.9 µs per publish, scripts/bench-all's python_vs_rust)."""
+
+    __slots__ = ("event",)
 
     def __init__(self, channels, name, data, socket_id=None):
         if isinstance(channels, str):
-            channels = [channels]
-        self.channel_bytes = [c.encode("utf-8") for c in channels]
-        self.channel_array = (ctypes.c_char_p * len(self.channel_bytes))(*self.channel_bytes)
-        self.data = _data_bytes(data)
-        self.data_buffer = ctypes.create_string_buffer(self.data, len(self.data))
-        self.event = n.Event(
-            self.channel_array,
-            len(self.channel_bytes),
-            name.encode("utf-8"),
-            ctypes.cast(self.data_buffer, ctypes.c_void_p),
-            len(self.data),
-            _b(socket_id),
-        )
+            count = 1
+            channel_array = _ONE_CHANNEL(channels.encode("utf-8"))
+        else:
+            encoded = [c.encode("utf-8") for c in channels]
+            count = len(encoded)
+            channel_array = (ctypes.c_char_p * count)(*encoded)
+        payload = _data_bytes(data)
+        self.event = n.Event(channel_array, count, name.encode("utf-8"), payload, len(payload), _b(socket_id))
+
+
+_ONE_CHANNEL = ctypes.c_char_p * 1
 
 
 class _Message:

@@ -45,13 +45,15 @@ lib = ctypes.CDLL(library_path)
 
 
 class Event(ctypes.Structure):
-    """pushcast_event."""
+    """pushcast_event. `data` is `const uint8_t *` in C, declared c_char_p here: ctypes then
+    points it at a bytes object in place (no copy; the struct keeps the object alive), and
+    `data_len` says where it ends, NUL bytes included."""
 
     _fields_ = [
         ("channels", ctypes.POINTER(c_char_p)),
         ("channels_len", c_size_t),
         ("name", c_char_p),
-        ("data", ctypes.c_void_p),
+        ("data", c_char_p),
         ("data_len", c_size_t),
         ("socket_id", c_char_p),
     ]
