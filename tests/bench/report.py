@@ -241,7 +241,9 @@ def write(results, out, plots, quick):
         " counting distinct sequence numbers; latency = arrival − the publish instant carried in the payload.",
         "",
         "How each publisher is called: pushcast's `publish` queues and returns (batched and sent in the"
-        " background; the queue blocks when full, so nothing is dropped); each run ends with a flush. The"
+        " background; the queue blocks when full, so nothing is dropped; on an idle engine it first writes"
+        " the event's request on a pre-dialled connection itself, without waiting for the answer); each"
+        " run ends with a flush. The"
         " peers are called as their users call them: one HTTP request per event, the caller waiting for the"
         " answer (`await pusher.trigger`, `pusher.trigger`, Guzzle's `request`).",
         "",
