@@ -14,7 +14,7 @@
 //! this path speaks HTTP/1.1 itself (http1.rs: one request per connection, framed as reqwest
 //! frames it). That also lets an idle engine's publisher write an event's request on the spare
 //! itself ([`Direct::write_ahead`], ahead.rs) and the I/O thread read the answer later
-//! ([`Direct::finish`]). Everything else (TLS, servers that keep connections alive, proxies,
+//! ([`WrittenAhead::finish`]). Everything else (TLS, servers that keep connections alive, proxies,
 //! credentials in the URL) stays on reqwest.
 //!
 //! At most one spare per endpoint, dialled after each answer. While it waits it is a plain
@@ -74,6 +74,7 @@ enum Host {
 /// A request the publishing thread wrote (in part, or whole) on a spare, for the I/O thread to
 /// finish: the rest of its bytes, then the answer.
 pub(crate) struct WrittenAhead {
+    direct: Arc<Direct>,
     target: Arc<Target>,
     stream: std::net::TcpStream,
     bytes: Vec<u8>,
@@ -150,10 +151,11 @@ impl Direct {
 
     /// On the publishing thread (no runtime): writes `request` on the endpoint's spare, if it
     /// has a usable one, without waiting (the socket is non-blocking; what the kernel does not
-    /// take now, [`Direct::finish`] writes). None when there is no usable spare, or the write
-    /// failed before a byte left: nothing reached the server, the request goes the usual way.
+    /// take now, [`WrittenAhead::finish`] writes). None when there is no usable spare, or the
+    /// write failed before a byte left: nothing reached the server, the request goes the usual
+    /// way.
     pub(crate) fn write_ahead(
-        &self,
+        self: &Arc<Self>,
         target: &Arc<Target>,
         request: &SignedRequest,
         idempotency_key: Option<&str>,
@@ -166,42 +168,12 @@ impl Direct {
             Err(_) => return None,
         };
         Some(WrittenAhead {
+            direct: Arc::clone(self),
             target: Arc::clone(target),
             stream,
             bytes,
             written,
         })
-    }
-
-    /// On the I/O thread: the rest of a request [`Direct::write_ahead`] started, and its
-    /// answer, as `send` would have had them.
-    pub(crate) async fn finish(
-        &self,
-        ahead: WrittenAhead,
-        timeout: Duration,
-        limit: ReadLimit,
-    ) -> Attempt {
-        let WrittenAhead {
-            target,
-            stream,
-            bytes,
-            written,
-        } = ahead;
-        match TcpStream::from_std(stream) {
-            Ok(stream) => {
-                self.exchange(&target, stream, &bytes[written..], timeout, limit)
-                    .await
-            }
-            Err(e) => Attempt::Retry {
-                error: Error::Transport {
-                    endpoint: redacted(&target.endpoint),
-                    reason: format!("error sending request: {e}"),
-                },
-                // Part of it may have left: the server may act on it.
-                connect_failed: false,
-                retry_after: None,
-            },
-        }
     }
 
     /// Writes `unsent` (the request, or what is left of it) on `stream` and reads the answer,
@@ -230,22 +202,8 @@ impl Direct {
         }
         match outcome {
             Ok(Ok((status, headers, body))) => answered(status, &headers, body, limit),
-            Ok(Err(reason)) => Attempt::Retry {
-                error: Error::Transport {
-                    endpoint: redacted(endpoint),
-                    reason: format!("error sending request: {reason}"),
-                },
-                connect_failed: false,
-                retry_after: None,
-            },
-            Err(_) => Attempt::Retry {
-                error: Error::Transport {
-                    endpoint: redacted(endpoint),
-                    reason: "error sending request: no answer (timed out)".to_owned(),
-                },
-                connect_failed: false,
-                retry_after: None,
-            },
+            Ok(Err(reason)) => unanswered(endpoint, &reason),
+            Err(_) => unanswered(endpoint, "no answer (timed out)"),
         }
     }
 
@@ -367,6 +325,41 @@ impl Target {
             headers.push((IDEMPOTENCY_HEADER, key));
         }
         http1::frame(method, &path, &headers, body)
+    }
+}
+
+impl WrittenAhead {
+    /// On the I/O thread: the rest of the request and its answer, as `Direct::send` would
+    /// have had them.
+    pub(crate) async fn finish(self, timeout: Duration, limit: ReadLimit) -> Attempt {
+        let WrittenAhead {
+            direct,
+            target,
+            stream,
+            bytes,
+            written,
+        } = self;
+        match TcpStream::from_std(stream) {
+            Ok(stream) => {
+                direct
+                    .exchange(&target, stream, &bytes[written..], timeout, limit)
+                    .await
+            }
+            // Part of it may have left: the server may act on it.
+            Err(e) => unanswered(&target.endpoint, &e.to_string()),
+        }
+    }
+}
+
+/// A try that may have reached the server and got no answer (the server may have acted on it).
+fn unanswered(endpoint: &str, reason: &str) -> Attempt {
+    Attempt::Retry {
+        error: Error::Transport {
+            endpoint: redacted(endpoint),
+            reason: format!("error sending request: {reason}"),
+        },
+        connect_failed: false,
+        retry_after: None,
     }
 }
 

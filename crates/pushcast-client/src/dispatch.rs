@@ -101,11 +101,7 @@ impl Dispatcher {
         let mut seq = 0u64;
         loop {
             for (lane, batch) in written.drain(..) {
-                busy[lane] += 1;
-                if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
-                    self.shared.abandoned(batch.items);
-                    busy[lane] -= 1;
-                }
+                self.hand(&mut busy, lane, batch);
             }
             for lane in 0..lanes {
                 if busy[lane] > 0 || waiting[lane].is_empty() {
@@ -117,11 +113,7 @@ impl Dispatcher {
                 if batch.items.is_empty() {
                     continue;
                 }
-                busy[lane] += 1;
-                if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
-                    self.shared.abandoned(batch.items);
-                    busy[lane] -= 1;
-                }
+                self.hand(&mut busy, lane, batch);
             }
             let stopping = self.stop.load(SeqCst);
             if stopping && held == 0 && busy.iter().all(|b| *b == 0) && queue.is_empty() {
@@ -166,6 +158,16 @@ impl Dispatcher {
             }
         }
         self.shared.abandoned(left);
+    }
+
+    /// Hands `batch` to `lane`, counting it in `busy` until the lane reports it done; after
+    /// shutdown (the lane is gone) its events are abandoned instead.
+    fn hand(&self, busy: &mut [usize], lane: usize, batch: Batch) {
+        busy[lane] += 1;
+        if let Err(mpsc::error::SendError(batch)) = self.lanes[lane].send(batch) {
+            self.shared.abandoned(batch.items);
+            busy[lane] -= 1;
+        }
     }
 
     /// Drop-oldest: while the queue holds more than its capacity, drops the oldest event not

@@ -20,7 +20,7 @@ use crate::deadline::millis;
 use crate::failover;
 use crate::item::Item;
 use crate::shared::Shared;
-use crate::transport::{finish, send, Attempt, ReadLimit};
+use crate::transport::{send, Attempt, ReadLimit};
 
 /// A batch for a lane: items and their serialized `batch_events` entries.
 pub(crate) struct Batch {
@@ -97,6 +97,12 @@ impl Batch {
                 .unwrap_or_default()
         }
     }
+}
+
+/// One try of a batch: the request its publisher already wrote, or one signed for this try.
+enum Try {
+    Written(Box<crate::item::Ahead>),
+    Signed(SignedRequest),
 }
 
 /// The time left before the earliest deadline of `batch`'s items.
@@ -351,14 +357,13 @@ async fn deliver_part(
             shared.abandoned(std::mem::take(&mut batch.items));
             return Vec::new();
         }
-        // The first try, when its publisher wrote it: signed, and sent to the only endpoint,
-        // whose circuit was closed.
-        let first = ahead.take();
-        // Signed on every other try: a retry after a long outage needs a fresh timestamp.
-        let request = match first {
-            Some(_) => None,
+        let this_try = match ahead.take() {
+            // The first try, when its publisher wrote it: signed, and sent to the only endpoint,
+            // whose circuit was closed.
+            Some(first) => Try::Written(first),
+            // Signed on every other try: a retry after a long outage needs a fresh timestamp.
             None => match batch.sign(shared) {
-                Ok(r) => Some(r),
+                Ok(r) => Try::Signed(r),
                 Err(e) => {
                     shared.failed(std::mem::take(&mut batch.items), &e);
                     return Vec::new();
@@ -367,9 +372,9 @@ async fn deliver_part(
         };
         // The circuit breaker picks the endpoint, or makes the lane wait (no hot loop).
         let earliest = batch.items.iter().map(|i| i.deadline).min();
-        let probe = match first {
-            Some(_) => false,
-            None => match failover::pick(
+        let probe = match this_try {
+            Try::Written(_) => false,
+            Try::Signed(_) => match failover::pick(
                 &shared.breakers,
                 counters,
                 abort,
@@ -394,24 +399,20 @@ async fn deliver_part(
             .min(time_left(&batch))
             .max(Duration::from_millis(1));
         let try_once = async {
-            match (first, &request) {
-                (Some(first), _) => finish(http, first.written, timeout, ReadLimit::PUBLISH).await,
-                (None, Some(request)) => {
+            match this_try {
+                Try::Written(first) => first.written.finish(timeout, ReadLimit::PUBLISH).await,
+                Try::Signed(request) => {
                     let endpoint = &endpoints[*endpoint];
                     send(
                         http,
                         endpoint,
-                        request,
+                        &request,
                         key.as_deref(),
                         timeout,
                         ReadLimit::PUBLISH,
                     )
                     .await
                 }
-                (None, None) => Attempt::Fatal(Error::Internal {
-                    what: "send a batch",
-                    reason: "neither written ahead nor signed".into(),
-                }),
             }
         };
         let outcome = tokio::select! {

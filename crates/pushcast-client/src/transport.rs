@@ -7,7 +7,7 @@ use std::time::Duration;
 use pushcast_core::{Error, Method, Result, SignedRequest, TransportHeaders};
 
 use crate::config::ClientConfig;
-use crate::direct::{Direct, WrittenAhead};
+use crate::direct::Direct;
 use crate::wire::{answered, host_header, keep_up_to, with_causes, IDEMPOTENCY_HEADER, USER_AGENT};
 pub(crate) use crate::wire::{Attempt, ReadLimit};
 
@@ -138,23 +138,6 @@ async fn read_body(
         }
     }
     Ok((body, false))
-}
-
-/// Finishes a request its publisher wrote (ahead.rs): the rest of it, and the answer.
-pub(crate) async fn finish(
-    transport: &Transport,
-    written: WrittenAhead,
-    timeout: Duration,
-    limit: ReadLimit,
-) -> Attempt {
-    match &transport.direct {
-        Some(direct) => direct.finish(written, timeout, limit).await,
-        // Written ahead only on the direct path, which a transport keeps for its life.
-        None => Attempt::Fatal(Error::Internal {
-            what: "finish a request written ahead",
-            reason: "the transport has no direct path".into(),
-        }),
-    }
 }
 
 /// Sends `request` to `endpoint` (a base URL) once, waiting at most `timeout` for the whole
